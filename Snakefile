@@ -1,0 +1,21 @@
+# simsflow: ToF-SIMS spectra of battery materials to peak tables, models and figures.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/demo.smk"
+include: "workflow/rules/import.smk"
+
+
+rule all:
+    input:
+        spectra_targets(),
+    default_target: True

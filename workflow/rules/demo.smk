@@ -1,0 +1,16 @@
+# Demo data: the simulator writes raw SurfaceLab exports of a demo study when they are absent.
+
+
+rule simulate_demo_sample:
+    output:
+        raw=directory("data/demo/{simulated}/raw/{sample}"),
+        truth="data/demo/{simulated}/truth/{sample}.parquet",
+    log:
+        "logs/{simulated}/simulate/{sample}.log",
+    params:
+        design=demo_design,
+        seed=demo_seed,
+    conda:
+        "../../envs/io.yaml"
+    script:
+        "../scripts/simulate_sample.py"

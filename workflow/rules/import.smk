@@ -1,0 +1,17 @@
+# Import: raw exports of one sample into one Parquet table (spot x data point).
+
+
+rule import_spectra:
+    input:
+        raw=raw_inputs,
+    output:
+        spectra="results/{study}/spectra/{sample}.parquet",
+    log:
+        "logs/{study}/import/{sample}.log",
+    params:
+        spots=sample_spots,
+        files=sample_files,
+    conda:
+        "../../envs/io.yaml"
+    script:
+        "../scripts/import_spectra.py"

@@ -1,0 +1,16 @@
+"""Rule import_spectra: every spot of one sample into results/{study}/spectra/{sample}.parquet."""
+
+from simsflow.runlog import logged
+
+with logged(snakemake.log[0]) as log:
+    from simsflow.io.importer import import_sample
+    from simsflow.io.tables import write_parquet
+
+    table, provenance = import_sample(
+        snakemake.wildcards.study,
+        snakemake.wildcards.sample,
+        snakemake.params.spots,
+        snakemake.params.files,
+    )
+    write_parquet(table, snakemake.output.spectra, metadata=provenance)
+    log.info("imported %d spots, %d data points", len(snakemake.params.spots), table.num_rows)

@@ -1,0 +1,263 @@
+"""Configuration and sample sheets, validated against the JSON schemas in workflow/schemas.
+
+Validation happens once, when the workflow starts, and stops it with one message that names the
+file, the line and the column (for YAML, the key path) before any job runs. Defaults are filled
+from the schemas, so every later step sees complete settings.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import jsonschema
+import pandas as pd
+import yaml
+
+from .errors import ConfigError
+
+
+def load_schema(path: str | Path) -> dict:
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def _with_defaults(validator_class):
+    """A validator that fills in schema defaults for absent properties before checking them."""
+    check_properties = validator_class.VALIDATORS["properties"]
+
+    def properties(validator, props, instance, schema):
+        if validator.is_type(instance, "object"):
+            for name, sub in props.items():
+                if isinstance(sub, dict) and "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from check_properties(validator, props, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": properties})
+
+
+_Validator = _with_defaults(jsonschema.Draft202012Validator)
+
+
+def _first_error(data, schema):
+    errors = list(_Validator(schema).iter_errors(data))
+    if not errors:
+        return None
+    return min(errors, key=lambda e: (list(map(str, e.absolute_path)), e.message))
+
+
+def _key_path(error) -> list[str]:
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else ""
+        path.append(missing)
+    if error.validator == "additionalProperties" and "'" in error.message:
+        path.append(error.message.split("'")[1])
+    return path
+
+
+def yaml_line(text: str, keys: Sequence[str]) -> int | None:
+    """1-based line of a key path in a YAML document (None if absent)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for key in keys:
+        if isinstance(node, yaml.MappingNode):
+            match = next((kv for kv in node.value if kv[0].value == key), None)
+            if match is None:
+                return line
+            line = match[0].start_mark.line + 1
+            node = match[1]
+        elif isinstance(node, yaml.SequenceNode) and key.isdigit() and int(key) < len(node.value):
+            node = node.value[int(key)]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def validate_config(config: dict, schema: dict, configfiles: Iterable[str | Path] = ()) -> dict:
+    """Return a copy of the config with defaults filled; ConfigError on the first problem."""
+    data = copy.deepcopy(config)
+    error = _first_error(data, schema)
+    if error is None:
+        return data
+    keys = _key_path(error)
+    file, line = None, None
+    for candidate in reversed([str(f) for f in configfiles]):
+        try:
+            text = Path(candidate).read_text(encoding="utf-8")
+        except OSError:
+            continue
+        found = yaml_line(text, keys)
+        if found is not None:
+            file, line = candidate, found
+            break
+    raise ConfigError(
+        error.message,
+        file=file or "config",
+        line=line,
+        column=".".join(keys) or None,
+        hint="see workflow/schemas/config.schema.yaml for the allowed keys and values",
+    )
+
+
+def read_tsv_rows(path: str | Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Header and (line number, row) pairs of a tab-separated text file, every cell as text."""
+    source = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as err:
+        raise ConfigError(f"cannot read: {err.strerror}", file=source) from None
+    if b"\x00" in raw:
+        raise ConfigError("binary data, not a tab-separated text file", file=source)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", strict=True)
+    rows: list[tuple[int, dict[str, str]]] = []
+    header: list[str] | None = None
+    try:
+        for fields in reader:
+            line = reader.line_num
+            if not fields or all(not f.strip() for f in fields) or fields[0].startswith("#"):
+                continue
+            fields = [f.strip() for f in fields]
+            if header is None:
+                header = fields
+                dup = {h for h in header if header.count(h) > 1}
+                if dup or "" in header:
+                    raise ConfigError(
+                        "empty or repeated column name",
+                        file=source,
+                        line=line,
+                        column=sorted(dup)[0] if dup else "",
+                    )
+                continue
+            if len(fields) != len(header):
+                raise ConfigError(
+                    f"{len(fields)} cells, but the header has {len(header)} columns",
+                    file=source,
+                    line=line,
+                    hint="cells are separated by tabs; a spreadsheet export may use commas",
+                )
+            rows.append((line, dict(zip(header, fields, strict=True))))
+    except csv.Error as err:
+        raise ConfigError(f"not a valid TSV: {err}", file=source, line=reader.line_num) from None
+    if header is None:
+        raise ConfigError("empty file: no header line", file=source)
+    return header, rows
+
+
+def validate_rows(rows, schema: dict, source: str) -> list[tuple[int, dict]]:
+    """Validate each row against a row schema; defaults filled, first problem raised."""
+    out = []
+    for line, row in rows:
+        data = dict(row)
+        error = _first_error(data, schema)
+        if error is not None:
+            keys = _key_path(error)
+            raise ConfigError(
+                error.message,
+                file=source,
+                line=line,
+                column=keys[0] if keys else None,
+            )
+        out.append((line, data))
+    return out
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def read_sample_sheet(
+    path: str | Path,
+    schema: dict,
+    *,
+    data_dir: str | Path,
+    default_polarity: str = "negative",
+    files_may_be_missing: bool = False,
+) -> pd.DataFrame:
+    """Read and check a sample sheet; return it with a resolved ``path`` column.
+
+    Checks beyond the schema: (sample, spot) unique; a label on every train row and none on
+    predict rows; each file relative, inside ``data_dir`` (symlinks resolved) and present
+    (unless the files are produced by the workflow, as for the demo).
+    """
+    source = str(path)
+    header, rows = read_tsv_rows(path)
+    if not rows:
+        raise ConfigError("no rows: the sheet lists no spectrum", file=source)
+    rows = validate_rows(rows, schema, source)
+    root = Path(data_dir).resolve()
+    seen: dict[tuple[str, str], int] = {}
+    records = []
+    for line, row in rows:
+        key = (row["sample"], row["spot"])
+        if key in seen:
+            raise ConfigError(
+                f"duplicate sample '{key[0]}' spot '{key[1]}' (first on line {seen[key]})",
+                file=source,
+                line=line,
+                column="spot",
+                hint="each (sample, spot) must appear once",
+            )
+        seen[key] = line
+        if row["role"] == "train" and not row["label"]:
+            raise ConfigError(
+                "a train row needs a label (its class)", file=source, line=line, column="label"
+            )
+        if row["role"] == "predict" and row["label"]:
+            raise ConfigError(
+                f"a predict row must not carry a label (found '{row['label']}')",
+                file=source,
+                line=line,
+                column="label",
+                hint="predict rows are unknowns; put the class of references on train rows",
+            )
+        rel = Path(row["file"])
+        if rel.is_absolute() or ".." in rel.parts:
+            raise ConfigError(
+                f"path '{row['file']}' leaves the data directory",
+                file=source,
+                line=line,
+                column="file",
+                hint=f"give paths relative to {data_dir} without '..'",
+            )
+        full = Path(data_dir) / rel
+        if not _inside(full.resolve(), root):
+            raise ConfigError(
+                f"path '{row['file']}' points outside the data directory (symlink)",
+                file=source,
+                line=line,
+                column="file",
+                hint=f"copy the file into {data_dir}",
+            )
+        if not files_may_be_missing and not full.is_file():
+            raise ConfigError(
+                f"file '{full}' does not exist",
+                file=source,
+                line=line,
+                column="file",
+                hint=f"paths are relative to the study's data_dir ({data_dir})",
+            )
+        record = dict(row)
+        record["polarity"] = row["polarity"] or default_polarity
+        record["path"] = os.path.normpath(str(full))
+        record["sheet_line"] = line
+        records.append(record)
+    frame = pd.DataFrame.from_records(records)
+    columns = [*header, *[c for c in frame.columns if c not in header]]
+    return frame[columns]

@@ -1,0 +1,1 @@
+"""Readers and writers: SurfaceLab ASCII spectra, plain CSV/TSV, sheets, mass lists, Parquet."""

@@ -1,0 +1,167 @@
+"""Mass-interval lists: the single source of ion names, intervals and groups.
+
+Two layouts are read: simsflow's own TSV (ion, formula, mz, lower, upper, group) and a
+SurfaceLab mass-interval-list export (``No.``, ``Center Mass (u)``, ``Lower Mass (u)``,
+``Upper Mass (u)``, ``Assignment``, ... with a ``total`` row and ``nan`` fields), taken as is.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from ..chemistry import ion_mz, normalize_ion_name
+from ..config import read_tsv_rows, validate_rows
+from ..errors import ConfigError, SimsflowError
+
+SURFACELAB_COLUMNS = {
+    "Center Mass (u)": "mz",
+    "Lower Mass (u)": "lower",
+    "Upper Mass (u)": "upper",
+    "Assignment": "ion",
+}
+NUMERIC = ("mz", "lower", "upper")
+
+
+def _number(text: str, source: str, line: int, column: str) -> float | None:
+    if text.strip().lower() in {"", "nan", "na"}:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(
+            f"'{text}' is not a number", file=source, line=line, column=column
+        ) from None
+    if not math.isfinite(value):
+        raise ConfigError(f"'{text}' is not a finite number", file=source, line=line, column=column)
+    return value
+
+
+def _from_surfacelab(rows, source):
+    out = []
+    for line, row in rows:
+        if row.get("No.", "").strip().lower() == "total" or not row.get("Assignment", "").strip():
+            if _number(row.get("Center Mass (u)", ""), source, line, "Center Mass (u)") is None:
+                continue  # the 'total' row and empty rows carry no interval
+        mz = _number(row["Center Mass (u)"], source, line, "Center Mass (u)")
+        name = normalize_ion_name(row.get("Assignment", ""))
+        if not name:
+            name = f"m{mz:.4f}"
+        out.append(
+            (
+                line,
+                {
+                    "ion": name,
+                    "mz": mz,
+                    "lower": _number(row["Lower Mass (u)"], source, line, "Lower Mass (u)"),
+                    "upper": _number(row["Upper Mass (u)"], source, line, "Upper Mass (u)"),
+                    "group": row.get("Description", "").strip()
+                    if row.get("Description", "").strip().lower() != "nan"
+                    else "",
+                },
+            )
+        )
+    return out
+
+
+def read_mass_list(
+    path: str | Path, schema: dict, *, window_ppm: float | None = 300.0, window_da=None
+) -> pd.DataFrame:
+    """Read, complete and check a mass list; rows sorted by m/z, with their file line."""
+    source = str(path)
+    header, rows = read_tsv_rows(path)
+    if not rows:
+        raise ConfigError("no rows: the mass list names no ion", file=source)
+    if "Center Mass (u)" in header:
+        parsed = _from_surfacelab(rows, source)
+    else:
+        parsed = []
+        for line, row in rows:
+            row = dict(row)
+            for column in NUMERIC:
+                if column in row:
+                    row[column] = _number(row[column], source, line, column)
+            parsed.append((line, row))
+    parsed = validate_rows(parsed, schema, source)
+    records, seen = [], {}
+    for line, row in parsed:
+        ion = row["ion"]
+        if ion in seen:
+            raise ConfigError(
+                f"ion '{ion}' listed twice (first on line {seen[ion]})",
+                file=source,
+                line=line,
+                column="ion",
+            )
+        seen[ion] = line
+        mz = row["mz"]
+        formula = row["formula"]
+        if formula:
+            try:
+                exact = ion_mz(formula + ion[-1] if ion[-1] in "+-" else formula)
+            except SimsflowError as err:
+                raise ConfigError(err.message, file=source, line=line, column="formula") from None
+            if mz is not None and abs(mz - exact) > 0.05:
+                raise ConfigError(
+                    f"mz {mz} disagrees with formula {formula} ({exact:.5f})",
+                    file=source,
+                    line=line,
+                    column="mz",
+                )
+            mz = exact
+        elif mz is None:
+            try:
+                mz = ion_mz(ion)
+            except SimsflowError:
+                raise ConfigError(
+                    f"no m/z for '{ion}': give mz, or a formula, or lower and upper bounds",
+                    file=source,
+                    line=line,
+                    column="mz",
+                ) from None
+        lower, upper = row["lower"], row["upper"]
+        half = window_da if window_da is not None else mz * (window_ppm or 0.0) * 1e-6
+        lower = mz - half if lower is None else lower
+        upper = mz + half if upper is None else upper
+        if not lower < upper:
+            raise ConfigError(
+                f"inverted interval: lower {lower} is not below upper {upper}",
+                file=source,
+                line=line,
+                column="lower",
+            )
+        if not lower <= mz <= upper:
+            raise ConfigError(
+                f"m/z {mz:.5f} lies outside its interval [{lower}, {upper}]",
+                file=source,
+                line=line,
+                column="mz",
+            )
+        records.append(
+            {
+                "ion": ion,
+                "formula": formula,
+                "mz": mz,
+                "lower": lower,
+                "upper": upper,
+                "group": row["group"],
+                "line": line,
+            }
+        )
+    frame = pd.DataFrame.from_records(records).sort_values("lower", kind="stable")
+    frame = frame.reset_index(drop=True)
+    overlap = frame["upper"].to_numpy()[:-1] > frame["lower"].to_numpy()[1:]
+    if overlap.any():
+        i = int(overlap.argmax())
+        a, b = frame.iloc[i], frame.iloc[i + 1]
+        raise ConfigError(
+            f"interval of '{b['ion']}' [{b['lower']:.5f}, {b['upper']:.5f}] overlaps "
+            f"'{a['ion']}' (line {a['line']}) [{a['lower']:.5f}, {a['upper']:.5f}]",
+            file=source,
+            line=int(b["line"]),
+            column="lower",
+            hint="each count may belong to one ion only; narrow one of the intervals",
+        )
+    return frame

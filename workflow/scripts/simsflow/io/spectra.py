@@ -1,0 +1,326 @@
+"""Spectrum files: IONTOF SurfaceLab ASCII exports and plain two-column CSV/TSV.
+
+SurfaceLab writes ``#`` header lines (``# Binning: 200 channels``, ``# Deadtime Correction: on``),
+a column line ``Channel<TAB>m/z<TAB>Intensity`` and tab-separated rows, with CRLF line ends and
+``.`` decimals. Plain files hold m/z and intensity, optionally with a header line, separated by
+tab, comma, semicolon or spaces. Files are parsed with pyarrow's CSV reader; when that fails,
+or the values break a rule (finite numbers, intensity >= 0, strictly increasing m/z and channel),
+a line-by-line pass finds the exact line and column and says what to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from ..errors import InputFileError
+
+_COLUMN_NAMES = {
+    "channel": "channel",
+    "m/z": "mz",
+    "mz": "mz",
+    "mass": "mz",
+    "mass (u)": "mz",
+    "m/z (u)": "mz",
+    "intensity": "intensity",
+    "counts": "intensity",
+}
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+
+
+@dataclass
+class Spectrum:
+    """One spectrum as read from a file; ``channel`` is None when the file has none."""
+
+    mz: np.ndarray
+    intensity: np.ndarray
+    channel: np.ndarray | None = None
+    header: list[str] = field(default_factory=list)
+    source: str = ""
+    sha256: str = ""
+
+    @property
+    def deadtime_corrected(self) -> bool | None:
+        """What the export says about dead-time correction (None if it says nothing)."""
+        for line in self.header:
+            key, _, value = line.lstrip("#").partition(":")
+            if key.strip().lower() == "deadtime correction":
+                return value.strip().lower() in {"on", "yes", "true"}
+        return None
+
+
+def _decode(raw: bytes, path: str) -> str:
+    if b"\x00" in raw[:65536]:
+        raise InputFileError(
+            "binary data, not a text export",
+            file=path,
+            hint="export the spectrum from SurfaceLab as ASCII text",
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # SurfaceLab on Windows writes header text in the ANSI code page; numbers are ASCII.
+        return raw.decode("latin-1")
+
+
+def _delimiter(line: str) -> str | None:
+    for candidate in ("\t", ";", ","):
+        if candidate in line:
+            return candidate
+    return None  # whitespace
+
+
+def _split(line: str, delimiter: str | None) -> list[str]:
+    parts = line.split(delimiter) if delimiter else line.split()
+    return [p.strip() for p in parts]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_spectrum(path: str | Path) -> Spectrum:
+    """Read one spectrum file; raise InputFileError naming line and column on bad content."""
+    path_str = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as err:
+        raise InputFileError(f"cannot read: {err.strerror}", file=path_str) from None
+    text = _decode(raw, path_str)
+    spectrum = parse_spectrum_text(text, path_str)
+    spectrum.sha256 = hashlib.sha256(raw).hexdigest()
+    return spectrum
+
+
+def parse_spectrum_text(text: str, source: str = "<text>") -> Spectrum:
+    lines = text.split("\n")
+    header: list[str] = []
+    n = 0
+    while n < len(lines) and lines[n].rstrip("\r").startswith("#"):
+        header.append(lines[n].rstrip("\r"))
+        n += 1
+    while n < len(lines) and not lines[n].strip():
+        n += 1
+    if n >= len(lines):
+        raise InputFileError(
+            "no data lines" if header else "empty file",
+            file=source,
+            hint="the export holds no spectrum; export it again",
+        )
+    first = lines[n].rstrip("\r")
+    delimiter = _delimiter(first)
+    fields = _split(first, delimiter)
+    if all(_is_number(f) for f in fields):
+        columns = {2: ["mz", "intensity"], 3: ["channel", "mz", "intensity"]}.get(len(fields))
+        if columns is None:
+            raise InputFileError(
+                f"expected 2 (m/z, intensity) or 3 (channel, m/z, intensity) columns, "
+                f"found {len(fields)}",
+                file=source,
+                line=n + 1,
+            )
+        data_start = n
+    else:
+        columns = []
+        for name in fields:
+            key = _COLUMN_NAMES.get(name.lower())
+            if key is None or key in columns:
+                raise InputFileError(
+                    f"unknown or repeated column name '{name}'",
+                    file=source,
+                    line=n + 1,
+                    column=name,
+                    hint="expected 'Channel', 'm/z' and 'Intensity' (or m/z and intensity)",
+                )
+            columns.append(key)
+        if not {"mz", "intensity"} <= set(columns):
+            missing = sorted({"mz", "intensity"} - set(columns))
+            raise InputFileError(
+                f"missing column(s): {', '.join(missing)}",
+                file=source,
+                line=n + 1,
+                hint="a spectrum needs an m/z and an intensity column",
+            )
+        data_start = n + 1
+    body = "\n".join(lines[data_start:])
+    values = _fast_parse(body, columns, delimiter)
+    if values is None:
+        values = _careful_parse(lines, data_start, columns, delimiter, source)
+    _check_values(values, columns, lines, data_start, source, delimiter)
+    channel = values.get("channel")
+    return Spectrum(
+        mz=values["mz"],
+        intensity=values["intensity"],
+        channel=None if channel is None else channel.astype(np.int64),
+        header=header,
+        source=source,
+    )
+
+
+def _fast_parse(body: str, columns: list[str], delimiter: str | None) -> dict | None:
+    """pyarrow CSV parse; None when the body is not a clean table (the careful pass explains)."""
+    if delimiter is None or not body.strip():
+        return None
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=columns, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.float64() for c in columns}, strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    out = {}
+    for c in columns:
+        col = table.column(c)
+        if col.null_count:
+            return None
+        out[c] = col.to_numpy()
+    return out
+
+
+def _careful_parse(
+    lines: list[str], start: int, columns: list[str], delimiter: str | None, source: str
+) -> dict:
+    rows: list[list[float]] = []
+    for number in range(start, len(lines)):
+        line = lines[number].rstrip("\r")
+        if not line.strip():
+            if any(x.strip() for x in lines[number + 1 :]):
+                raise InputFileError(
+                    "empty line inside the data", file=source, line=number + 1
+                )
+            break
+        fields = _split(line, delimiter)
+        if len(fields) != len(columns):
+            raise InputFileError(
+                f"expected {len(columns)} values separated by "
+                f"{_delimiter_name(delimiter)}, found {len(fields)}",
+                file=source,
+                line=number + 1,
+                hint="the file may be truncated or use another delimiter",
+            )
+        row = []
+        for name, value in zip(columns, fields, strict=True):
+            try:
+                row.append(float(value))
+            except ValueError:
+                hint = (
+                    "decimal comma: export with '.' as decimal separator"
+                    if _DECIMAL_COMMA.match(value)
+                    else "expected a number"
+                )
+                raise InputFileError(
+                    f"'{value[:40]}' is not a number",
+                    file=source,
+                    line=number + 1,
+                    column=_display(name),
+                    hint=hint,
+                ) from None
+        rows.append(row)
+    if not rows:
+        raise InputFileError("no data lines", file=source, hint="the export holds no spectrum")
+    array = np.asarray(rows, dtype=float)
+    return {c: array[:, i] for i, c in enumerate(columns)}
+
+
+def _delimiter_name(delimiter: str | None) -> str:
+    return {"\t": "tabs", ";": "semicolons", ",": "commas", None: "spaces"}[delimiter]
+
+
+def _display(column: str) -> str:
+    return {"mz": "m/z", "intensity": "Intensity", "channel": "Channel"}[column]
+
+
+def _data_line(lines: list[str], start: int, index: int) -> int:
+    """1-based file line of the index-th data row (blank lines only occur at the end)."""
+    return start + index + 1
+
+
+def _check_values(values, columns, lines, start, source, delimiter) -> None:
+    for c in columns:
+        bad = np.flatnonzero(~np.isfinite(values[c]))
+        if bad.size:
+            raise InputFileError(
+                f"value is {values[c][bad[0]]}, not a finite number",
+                file=source,
+                line=_data_line(lines, start, int(bad[0])),
+                column=_display(c),
+                hint="the export is damaged; export the spectrum again",
+            )
+    negative = np.flatnonzero(values["intensity"] < 0)
+    if negative.size:
+        raise InputFileError(
+            f"negative intensity {values['intensity'][negative[0]]:g}",
+            file=source,
+            line=_data_line(lines, start, int(negative[0])),
+            column="Intensity",
+            hint="counts cannot be negative; use the raw export, not a processed one",
+        )
+    for c in ("channel", "mz"):
+        if c not in values:
+            continue
+        step = np.diff(values[c])
+        bad = np.flatnonzero(step <= 0)
+        if bad.size:
+            i = int(bad[0]) + 1
+            what = "repeats" if step[bad[0]] == 0 else "decreases"
+            raise InputFileError(
+                f"{_display(c)} {what} ({values[c][i - 1]:g} then {values[c][i]:g})",
+                file=source,
+                line=_data_line(lines, start, i),
+                column=_display(c),
+                hint="a spectrum must be sorted by strictly increasing m/z",
+            )
+    channel = values.get("channel")
+    if channel is not None and np.any(channel != np.round(channel)):
+        i = int(np.flatnonzero(channel != np.round(channel))[0])
+        raise InputFileError(
+            f"channel {channel[i]:g} is not a whole number",
+            file=source,
+            line=_data_line(lines, start, i),
+            column="Channel",
+        )
+
+
+def format_spectrum(spectrum: Spectrum, newline: str = "\r\n") -> str:
+    """SurfaceLab ASCII text of a spectrum (the inverse of ``parse_spectrum_text``)."""
+    mz = spectrum.mz
+    intensity = spectrum.intensity
+    integral = bool(np.all(intensity == np.round(intensity)))
+    ints = intensity.astype(np.int64).tolist() if integral else [repr(float(x)) for x in intensity]
+    mz_text = [f"{x:.6f}" for x in mz.tolist()]
+    if spectrum.channel is not None:
+        column_line = "Channel\tm/z\tIntensity"
+        body = [
+            f"{c}\t{m}\t{i}"
+            for c, m, i in zip(spectrum.channel.tolist(), mz_text, ints, strict=True)
+        ]
+    else:
+        column_line = "m/z\tIntensity"
+        body = [f"{m}\t{i}" for m, i in zip(mz_text, ints, strict=True)]
+    return newline.join([*spectrum.header, column_line, *body]) + newline
+
+
+def write_spectrum(path: str | Path, spectrum: Spectrum, newline: str = "\r\n") -> None:
+    from .atomic import atomic_write_bytes
+
+    atomic_write_bytes(path, format_spectrum(spectrum, newline).encode("utf-8"))
+
+
+def total_counts(spectrum: Spectrum) -> float:
+    return float(math.fsum(spectrum.intensity.tolist()))

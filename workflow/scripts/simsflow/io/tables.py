@@ -1,0 +1,41 @@
+"""Parquet and TSV tables written deterministically and atomically.
+
+Parquet files carry no timestamps; a ``simsflow`` key in the schema metadata holds provenance
+(source files, checksums, export header lines) as canonical JSON, so equal inputs give equal bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .atomic import atomic_path, atomic_write_text
+
+METADATA_KEY = b"simsflow"
+
+
+def write_parquet(table: pa.Table | pd.DataFrame, path: str | Path, metadata=None) -> None:
+    if isinstance(table, pd.DataFrame):
+        table = pa.Table.from_pandas(table, preserve_index=False)
+        table = table.replace_schema_metadata(None)
+    if metadata is not None:
+        blob = json.dumps(metadata, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        table = table.replace_schema_metadata({METADATA_KEY: blob})
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd", row_group_size=1 << 20)
+
+
+def read_parquet_metadata(path: str | Path) -> dict:
+    meta = pq.read_schema(path).metadata or {}
+    blob = meta.get(METADATA_KEY)
+    return json.loads(blob) if blob else {}
+
+
+def write_tsv(frame: pd.DataFrame, path: str | Path, float_format: str = "%.10g") -> None:
+    atomic_write_text(
+        path, frame.to_csv(sep="\t", index=False, float_format=float_format, lineterminator="\n")
+    )
