@@ -16,6 +16,6 @@ include: "workflow/rules/import.smk"
 
 
 rule all:
+    default_target: True
     input:
         spectra_targets(),
-    default_target: True

@@ -18,9 +18,7 @@ def _demo_dir(study):
 
 
 def _load_studies(config):
-    cfg = validate_config(
-        config, load_schema(SCHEMAS / "config.schema.yaml"), workflow.configfiles
-    )
+    cfg = validate_config(config, load_schema(SCHEMAS / "config.schema.yaml"), workflow.configfiles)
     sheet_schema = load_schema(SCHEMAS / "samples.schema.yaml")
     mass_schema = load_schema(SCHEMAS / "mass_list.schema.yaml")
     sheets, mass_lists = {}, {}

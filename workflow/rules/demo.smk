@@ -7,10 +7,10 @@ rule simulate_demo_sample:
         truth="data/demo/{simulated}/truth/{sample}.parquet",
     log:
         "logs/{simulated}/simulate/{sample}.log",
+    conda:
+        "../../envs/io.yaml"
     params:
         design=demo_design,
         seed=demo_seed,
-    conda:
-        "../../envs/io.yaml"
     script:
         "../scripts/simulate_sample.py"

@@ -8,10 +8,10 @@ rule import_spectra:
         spectra="results/{study}/spectra/{sample}.parquet",
     log:
         "logs/{study}/import/{sample}.log",
+    conda:
+        "../../envs/io.yaml"
     params:
         spots=sample_spots,
         files=sample_files,
-    conda:
-        "../../envs/io.yaml"
     script:
         "../scripts/import_spectra.py"

@@ -44,9 +44,7 @@ def isotope_table() -> dict[str, tuple[Isotope, ...]]:
         table.setdefault(element, []).append(
             Isotope(element, int(number), float(mass), float(abundance))
         )
-    return {
-        el: tuple(sorted(isos, key=lambda i: -i.abundance)) for el, isos in table.items()
-    }
+    return {el: tuple(sorted(isos, key=lambda i: -i.abundance)) for el, isos in table.items()}
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,46 @@ def yaml_line(text: str, keys: Sequence[str]) -> int | None:
     return line
 
 
+def _value_at(data, keys):
+    for key in keys:
+        if isinstance(data, dict) and key in data:
+            data = data[key]
+        elif isinstance(data, list) and key.isdigit() and int(key) < len(data):
+            data = data[int(key)]
+        else:
+            return _MISSING
+    return data
+
+
+_MISSING = object()
+
+
+def _locate(keys, error, configfiles) -> tuple[str | None, int | None]:
+    """The config file (and line) that set the offending value.
+
+    Several files may be merged (``--configfile`` overlays): the one whose value at the key path
+    is the offending one is named; for a missing key, the last file naming its parent.
+    """
+    found: list[tuple[str, int | None]] = []
+    for candidate in [str(f) for f in configfiles]:
+        try:
+            text = Path(candidate).read_text(encoding="utf-8")
+            data = yaml.safe_load(text)
+        except (OSError, yaml.YAMLError):
+            continue
+        value = _value_at(data, keys)
+        if error.validator == "required":
+            parent = _value_at(data, keys[:-1])
+            if parent is not _MISSING:
+                found.append((candidate, yaml_line(text, keys[:-1])))
+        elif error.validator == "additionalProperties":
+            if value is not _MISSING:
+                return candidate, yaml_line(text, keys)
+        elif value is not _MISSING and value == error.instance:
+            return candidate, yaml_line(text, keys)
+    return found[-1] if found else (None, None)
+
+
 def validate_config(config: dict, schema: dict, configfiles: Iterable[str | Path] = ()) -> dict:
     """Return a copy of the config with defaults filled; ConfigError on the first problem."""
     data = copy.deepcopy(config)
@@ -89,16 +129,7 @@ def validate_config(config: dict, schema: dict, configfiles: Iterable[str | Path
     if error is None:
         return data
     keys = _key_path(error)
-    file, line = None, None
-    for candidate in reversed([str(f) for f in configfiles]):
-        try:
-            text = Path(candidate).read_text(encoding="utf-8")
-        except OSError:
-            continue
-        found = yaml_line(text, keys)
-        if found is not None:
-            file, line = candidate, found
-            break
+    file, line = _locate(keys, error, configfiles)
     raise ConfigError(
         error.message,
         file=file or "config",

@@ -42,10 +42,9 @@ def _number(text: str, source: str, line: int, column: str) -> float | None:
 def _from_surfacelab(rows, source):
     out = []
     for line, row in rows:
-        if row.get("No.", "").strip().lower() == "total" or not row.get("Assignment", "").strip():
-            if _number(row.get("Center Mass (u)", ""), source, line, "Center Mass (u)") is None:
-                continue  # the 'total' row and empty rows carry no interval
         mz = _number(row["Center Mass (u)"], source, line, "Center Mass (u)")
+        if mz is None:
+            continue  # the 'total' row (and empty rows) carry no interval
         name = normalize_ion_name(row.get("Assignment", ""))
         if not name:
             name = f"m{mz:.4f}"

@@ -201,9 +201,7 @@ def _careful_parse(
         line = lines[number].rstrip("\r")
         if not line.strip():
             if any(x.strip() for x in lines[number + 1 :]):
-                raise InputFileError(
-                    "empty line inside the data", file=source, line=number + 1
-                )
+                raise InputFileError("empty line inside the data", file=source, line=number + 1)
             break
         fields = _split(line, delimiter)
         if len(fields) != len(columns):

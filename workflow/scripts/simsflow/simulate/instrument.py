@@ -178,7 +178,7 @@ def expected_counts(
 
 
 def dead_window_bins(inst: Instrument) -> int:
-    return int(round(inst.dead_time_ns / (inst.channel_width_ns * inst.binning)))
+    return round(inst.dead_time_ns / (inst.channel_width_ns * inst.binning))
 
 
 def _preceding_sum(values: np.ndarray, window: int) -> np.ndarray:
@@ -188,9 +188,7 @@ def _preceding_sum(values: np.ndarray, window: int) -> np.ndarray:
     return csum[idx] - csum[np.maximum(idx - window, 0)]
 
 
-def detect(
-    inst: Instrument, expected: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
+def detect(inst: Instrument, expected: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Single-ion counting with a dead time: counts observed over ``n_shots`` primary shots.
 
     In each shot a bin registers an ion only if no ion was registered in the dead window before
@@ -223,9 +221,9 @@ def simulate_spectrum(
     expected = expected_counts(inst, params, edges, ion_counts, inst.background_per_bin)
     counts = detect(inst, expected, rng)
     if inst.deadtime_correction:
-        intensity = np.rint(
-            deadtime_correct(counts, inst.n_shots, dead_window_bins(inst))
-        ).astype(np.int64)
+        intensity = np.rint(deadtime_correct(counts, inst.n_shots, dead_window_bins(inst))).astype(
+            np.int64
+        )
     else:
         intensity = counts
     t_centre = channel * inst.channel_width_ns

@@ -253,7 +253,9 @@ def spot_ion_counts(
     scale = float(d["total_counts"]) * spot_factor / sum(chem.values())
     counts = {ion: c * scale for ion, c in chem.items()}
     contamination = _yields("contamination", d["polarity"])
-    c_norm = d["contamination"] * float(d["total_counts"]) * spot_factor / sum(contamination.values())
+    c_norm = (
+        d["contamination"] * float(d["total_counts"]) * spot_factor / sum(contamination.values())
+    )
     for ion, y in contamination.items():
         counts[ion] = counts.get(ion, 0.0) + y * c_norm * rng.lognormal(0.0, 0.5)
     truth["spot_factor"] = spot_factor
@@ -289,9 +291,7 @@ def simulate_sample(
     return out
 
 
-def truth_tables(
-    study: str, sample: str, simulated: list
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def truth_tables(study: str, sample: str, simulated: list) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-spot truth and per (spot, ion) expected counts and stored-calibration error."""
     spots = pd.DataFrame(
         [{"study": study, "sample": sample, "spot": s, **t} for s, _, t, _ in simulated]

@@ -1,0 +1,72 @@
+"""Shared test helpers: project paths, schemas, and a fresh copy of the workflow to run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simsflow.config import load_schema
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+SCHEMAS = ROOT / "workflow" / "schemas"
+WORKFLOW_FILES = ("Snakefile", "config", "workflow", "envs", "profiles")
+
+
+@pytest.fixture(scope="session")
+def config_schema():
+    return load_schema(SCHEMAS / "config.schema.yaml")
+
+
+@pytest.fixture(scope="session")
+def sheet_schema():
+    return load_schema(SCHEMAS / "samples.schema.yaml")
+
+
+@pytest.fixture(scope="session")
+def mass_schema():
+    return load_schema(SCHEMAS / "mass_list.schema.yaml")
+
+
+def copy_workflow(dest: Path) -> Path:
+    """A copy of the workflow (code, config, envs, profiles) without data or results."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in WORKFLOW_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run Snakemake in a subprocess in ``workdir`` (as a user would, with its profile)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--directory", str(workdir), *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1800,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed ({result.returncode}):\n"
+            f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
+    return result
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """The shipped demo, run once for the session on a fresh copy: `snakemake --cores 2`."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("demo"))
+    snakemake(workdir, "--cores", "2")
+    return workdir

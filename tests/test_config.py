@@ -1,0 +1,323 @@
+"""Config, sample-sheet and mass-list validation: every error names file, line and column."""
+
+import os
+
+import pytest
+import yaml
+
+from simsflow.config import read_sample_sheet, validate_config
+from simsflow.errors import ConfigError
+from simsflow.io.masslist import read_mass_list
+
+from .conftest import ROOT
+
+
+def _config(tmp_path, text):
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    return yaml.safe_load(text), path
+
+
+GOOD = """\
+studies:
+  demo:
+    sample_sheet: s.tsv
+    mass_list: m.tsv
+    data_dir: data
+"""
+
+
+def test_shipped_config_is_valid_and_defaults_are_filled(config_schema):
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    filled = validate_config(config, config_schema)
+    assert filled["studies"]["lithium"]["simulate"]["seed"] == 1
+    assert filled["studies"]["cathode"]["mass_window"] == {"ppm": 300}
+    assert "mass_window" not in config["studies"]["cathode"]  # the input is not modified
+
+
+def test_defaults_come_from_the_schema(tmp_path, config_schema):
+    config, _ = _config(tmp_path, GOOD)
+    assert validate_config(config, config_schema)["studies"]["demo"]["polarity"] == "negative"
+
+
+@pytest.mark.parametrize(
+    ("extra", "line", "column", "message"),
+    [
+        ("    polarity: neg\n", 6, "studies.demo.polarity", "'neg' is not one of"),
+        ("    colour: red\n", 6, "studies.demo.colour", "Additional properties are not allowed"),
+        (
+            "    simulate: {design: lithium, seed: one}\n",
+            6,
+            "studies.demo.simulate.seed",
+            "'one' is not of type 'integer'",
+        ),
+        ("    mass_window: {ppm: -5}\n", 6, "studies.demo.mass_window.ppm", "less than or equal"),
+    ],
+    ids=["enum", "unknown-key", "type", "range"],
+)
+def test_config_errors_name_file_line_and_key(
+    tmp_path, config_schema, extra, line, column, message
+):
+    config, path = _config(tmp_path, GOOD + extra)
+    with pytest.raises(ConfigError) as err:
+        validate_config(config, config_schema, [path])
+    text = str(err.value)
+    assert text.startswith(f"{path}, line {line}, column '{column}': ")
+    assert message in text
+
+
+def test_missing_required_key_is_named(tmp_path, config_schema):
+    config, path = _config(tmp_path, GOOD.replace("    data_dir: data\n", ""))
+    with pytest.raises(
+        ConfigError, match=r"line 2, column 'studies.demo.data_dir': 'data_dir' is a required"
+    ):
+        validate_config(config, config_schema, [path])
+
+
+def test_overlay_config_is_blamed_for_its_own_value(tmp_path, config_schema):
+    base, base_path = _config(tmp_path, GOOD)
+    overlay_path = tmp_path / "overlay.yaml"
+    overlay_path.write_text("studies:\n  demo:\n    polarity: sideways\n")
+    base["studies"]["demo"]["polarity"] = "sideways"
+    with pytest.raises(ConfigError, match=r"overlay.yaml, line 3, column 'studies.demo.polarity'"):
+        validate_config(base, config_schema, [overlay_path, base_path])
+
+
+# --- sample sheets -------------------------------------------------------------------------
+
+HEADER = "sample\tspot\tfile\trole\tlabel\n"
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    d = tmp_path / "data"
+    (d / "raw").mkdir(parents=True)
+    for name in ("a1", "a2", "b1"):
+        (d / "raw" / f"{name}.txt").write_text("1\t2\n")
+    return d
+
+
+def _sheet(tmp_path, rows):
+    path = tmp_path / "samples.tsv"
+    path.write_text(HEADER + "".join(rows))
+    return path
+
+
+def test_good_sheet_resolves_paths(tmp_path, data_dir, sheet_schema):
+    path = _sheet(tmp_path, ["A\t1\traw/a1.txt\ttrain\tLiOH\n", "B\t1\traw/b1.txt\tpredict\t\n"])
+    sheet = read_sample_sheet(path, sheet_schema, data_dir=data_dir)
+    assert list(sheet["sample"]) == ["A", "B"]
+    assert list(sheet["spot"]) == ["1", "1"]  # ids stay text
+    assert list(sheet["polarity"]) == ["negative", "negative"]
+    assert os.path.isfile(sheet["path"][0])
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (
+            ["A\t1\traw/a1.txt\ttrain\tx\n", "A\t1\traw/a2.txt\ttrain\tx\n"],
+            "line 3, column 'spot': duplicate sample 'A' spot '1' (first on line 2)",
+        ),
+        (["A\t1\traw/zz.txt\ttrain\tx\n"], "line 2, column 'file': file "),
+        (
+            ["A\t1\t../outside.txt\ttrain\tx\n"],
+            "line 2, column 'file': path '../outside.txt' leaves",
+        ),
+        (["A\t1\t/etc/passwd\ttrain\tx\n"], "line 2, column 'file': path '/etc/passwd' leaves"),
+        (
+            ["A\t1\traw/a1.txt\tpredict\tLiOH\n"],
+            "line 2, column 'label': a predict row must not carry a label (found 'LiOH')",
+        ),
+        (["A\t1\traw/a1.txt\ttrain\t\n"], "line 2, column 'label': a train row needs a label"),
+        (["A\t1\traw/a1.txt\ttrainee\tx\n"], "line 2, column 'role': 'trainee' is not one of"),
+        (["A b\t1\traw/a1.txt\ttrain\tx\n"], "line 2, column 'sample': 'A b' does not match"),
+        (["A\t1\traw/a1.txt\ttrain\n"], "line 2: 4 cells, but the header has 5 columns"),
+        ([], "no rows"),
+    ],
+    ids=[
+        "duplicate",
+        "missing-file",
+        "dotdot",
+        "absolute",
+        "label-on-predict",
+        "train-no-label",
+        "bad-role",
+        "bad-sample-name",
+        "short-row",
+        "empty",
+    ],
+)
+def test_sheet_errors_name_line_and_column(tmp_path, data_dir, sheet_schema, rows, expected):
+    path = _sheet(tmp_path, rows)
+    with pytest.raises(ConfigError) as err:
+        read_sample_sheet(path, sheet_schema, data_dir=data_dir)
+    assert str(err.value).startswith(str(path))
+    assert expected in str(err.value)
+
+
+def test_symlink_out_of_the_data_directory_is_refused(tmp_path, data_dir, sheet_schema):
+    outside = tmp_path / "secret.txt"
+    outside.write_text("1\t2\n")
+    (data_dir / "raw" / "link.txt").symlink_to(outside)
+    path = _sheet(tmp_path, ["A\t1\traw/link.txt\ttrain\tx\n"])
+    with pytest.raises(ConfigError, match=r"line 2, column 'file': .*outside the data directory"):
+        read_sample_sheet(path, sheet_schema, data_dir=data_dir)
+
+
+def test_missing_required_column(tmp_path, data_dir, sheet_schema):
+    path = tmp_path / "s.tsv"
+    path.write_text("sample\tfile\nA\traw/a1.txt\n")
+    with pytest.raises(ConfigError, match=r"line 2, column 'spot': 'spot' is a required property"):
+        read_sample_sheet(path, sheet_schema, data_dir=data_dir)
+
+
+# --- mass lists ----------------------------------------------------------------------------
+
+
+def _mass_list(tmp_path, text):
+    path = tmp_path / "mass_list.tsv"
+    path.write_text(text)
+    return path
+
+
+def test_mass_list_fills_mz_from_formula_and_bounds_from_window(tmp_path, mass_schema):
+    path = _mass_list(
+        tmp_path,
+        "ion\tformula\tmz\tlower\tupper\tgroup\n"
+        "LiCO3-\tLiCO3\t\t\t\tLi2CO3\nX-\t\t50.0\t49.9\t50.1\t\n",
+    )
+    ml = read_mass_list(path, mass_schema, window_ppm=100)
+    row = ml.set_index("ion").loc["LiCO3-"]
+    assert row["mz"] == pytest.approx(67.00130, abs=1e-5)
+    assert row["upper"] - row["mz"] == pytest.approx(67.0013 * 100e-6, rel=1e-6)
+    assert list(ml["ion"]) == ["X-", "LiCO3-"]  # sorted by mass
+
+
+def test_mass_list_window_in_da(tmp_path, mass_schema):
+    path = _mass_list(tmp_path, "ion\nCO3-\n")
+    ml = read_mass_list(path, mass_schema, window_ppm=None, window_da=0.02)
+    assert ml["upper"][0] - ml["lower"][0] == pytest.approx(0.04)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "ion\tmz\tlower\tupper\nA-\t10\t9.9\t10.1\nB-\t10.05\t10.0\t10.2\n",
+            "line 3, column 'lower': interval of 'B-' [10.00000, 10.20000] overlaps 'A-' (line 2)",
+        ),
+        ("ion\tmz\tlower\tupper\nA-\t10\t10.1\t9.9\n", "line 2, column 'lower': inverted interval"),
+        ("ion\tmz\nA-\tten\n", "line 2, column 'mz': 'ten' is not a number"),
+        ("ion\nO-\nO-\n", "line 3, column 'ion': ion 'O-' listed twice"),
+        ("ion\tformula\nQ-\tQq\n", "line 2, column 'formula': ion 'Qq-': unknown element 'Qq'"),
+        ("ion\nmystery\n", "line 2, column 'mz': no m/z for 'mystery'"),
+    ],
+    ids=["overlap", "inverted", "not-a-number", "duplicate", "bad-formula", "no-mass"],
+)
+def test_mass_list_errors(tmp_path, mass_schema, text, expected):
+    path = _mass_list(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        read_mass_list(path, mass_schema)
+    assert str(err.value).startswith(str(path))
+    assert expected in str(err.value)
+
+
+def test_surfacelab_mass_interval_export_is_accepted_as_is(tmp_path, mass_schema):
+    columns = [
+        "No.",
+        "Center Mass (u)",
+        "Lower Mass (u)",
+        "Upper Mass (u)",
+        "Assignment",
+        "Description",
+        "Mass Deviation (ppm)",
+        "Explained (%)",
+        "Resolution",
+        "Area",
+        "Uncorrected Area",
+        "Norm. By Reference Peak",
+        "Norm. By Total Ion Intensity",
+    ]
+    rows = [
+        [
+            "total",
+            "nan",
+            "nan",
+            "nan",
+            "nan",
+            "nan",
+            "nan",
+            "nan",
+            "nan",
+            "123456",
+            "123456",
+            "nan",
+            "1",
+        ],
+        [
+            "1",
+            "24.00055",
+            "23.99",
+            "24.01",
+            "C_2-",
+            "nan",
+            "3.1",
+            "99",
+            "4800",
+            "500",
+            "498",
+            "0.1",
+            "0.004",
+        ],
+        [
+            "2",
+            "59.98529",
+            "59.97",
+            "60.00",
+            "CO_3-",
+            "carbonate",
+            "-2",
+            "98",
+            "5100",
+            "900",
+            "899",
+            "0.2",
+            "0.007",
+        ],
+        [
+            "3",
+            "67.00130",
+            "66.99",
+            "67.02",
+            "CO_3Li-",
+            "carbonate",
+            "1",
+            "97",
+            "5200",
+            "90",
+            "90",
+            "0.02",
+            "0.0007",
+        ],
+    ]
+    text = "\r\n".join("\t".join(r) for r in [columns, *rows]) + "\r\n"
+    path = _mass_list(tmp_path, text)
+    ml = read_mass_list(path, mass_schema)
+    assert list(ml["ion"]) == ["C2-", "CO3-", "CO3Li-"]
+    assert list(ml["group"]) == ["", "carbonate", "carbonate"]
+    assert ml["lower"].tolist() == [23.99, 59.97, 66.99]
+    assert ml["mz"][2] == pytest.approx(67.0013)
+
+
+@pytest.mark.parametrize("study", ["lithium", "cathode"])
+def test_shipped_demo_tables_are_what_the_simulator_defines(study, tmp_path, mass_schema):
+    """config/<study>/ holds the simulator's sheet and mass list (regenerate if this fails)."""
+    from simsflow.io.tables import write_tsv
+    from simsflow.simulate.study import mass_list, sample_sheet
+
+    write_tsv(sample_sheet(study), tmp_path / "samples.tsv")
+    write_tsv(mass_list(study), tmp_path / "mass_list.tsv", float_format="%.6f")
+    for name in ("samples.tsv", "mass_list.tsv"):
+        assert (tmp_path / name).read_text() == (ROOT / "config" / study / name).read_text()
+    assert len(read_mass_list(ROOT / "config" / study / "mass_list.tsv", mass_schema)) > 20

@@ -1,0 +1,124 @@
+"""Reading spectrum exports: real SurfaceLab fixtures, plain CSV/TSV, and precise errors."""
+
+import numpy as np
+import pytest
+
+from simsflow.errors import InputFileError
+from simsflow.io.importer import import_sample
+from simsflow.io.spectra import format_spectrum, parse_spectrum_text, read_spectrum
+
+from .conftest import FIXTURES
+
+REAL = sorted((FIXTURES / "iontof-ascii").glob("*.txt"))
+
+
+def _data_lines(path):
+    """The file's data rows, parsed independently of the reader."""
+    lines = path.read_bytes().decode().splitlines()
+    rows = [ln.split("\t") for ln in lines if ln and not ln.startswith("#")][1:]
+    return [(int(c), float(m), float(i)) for c, m, i in rows]
+
+
+@pytest.mark.parametrize("path", REAL, ids=lambda p: p.name)
+def test_real_surfacelab_exports_import_completely(path):
+    spectrum = read_spectrum(path)
+    rows = _data_lines(path)
+    assert spectrum.mz.size == len(rows) > 7000  # every data line kept
+    assert np.all(np.diff(spectrum.mz) > 0)
+    assert spectrum.intensity.sum() == sum(r[2] for r in rows)
+    assert spectrum.channel[-1] == rows[-1][0]
+    assert spectrum.header == ["# Binning: 200 channels", "# Deadtime Correction: on"]
+    assert spectrum.deadtime_corrected is True
+
+
+@pytest.mark.parametrize("path", REAL, ids=lambda p: p.name)
+def test_real_exports_round_trip_byte_for_byte(path):
+    assert format_spectrum(read_spectrum(path)).encode() == path.read_bytes()
+
+
+def test_sample_import_keeps_provenance(tmp_path):
+    table, meta = import_sample("s", "ru", ["N", "P"], REAL)
+    assert table.num_rows == sum(len(_data_lines(p)) for p in REAL)
+    assert set(table.column("spot").to_pylist()) == {"N", "P"}
+    assert [s["file"] for s in meta["spots"]] == [str(p) for p in REAL]
+    assert all(len(s["sha256"]) == 64 for s in meta["spots"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "m/z,Intensity\n1.5,3\n2.5,4\n",
+        "1.5\t3\n2.5\t4\n",
+        "1.5;3\r\n2.5;4\r\n",
+        "1.5 3\n2.5 4\n",
+        "\ufeffMass (u)\tCounts\n1.5\t3\n2.5\t4\n",
+    ],
+    ids=["csv-header", "tsv-no-header", "semicolon-crlf", "spaces", "bom"],
+)
+def test_plain_two_column_files(text, tmp_path):
+    path = tmp_path / "plain.txt"
+    path.write_bytes(text.encode("utf-8"))
+    spectrum = read_spectrum(path)
+    np.testing.assert_array_equal(spectrum.mz, [1.5, 2.5])
+    np.testing.assert_array_equal(spectrum.intensity, [3, 4])
+    assert spectrum.channel is None
+
+
+def test_latin1_header_is_read(tmp_path):
+    path = tmp_path / "x.txt"
+    path.write_bytes("# Operator: J\xfcrgen\r\nm/z\tIntensity\r\n1.0\t2\r\n".encode("latin-1"))
+    assert read_spectrum(path).header == ["# Operator: J\xfcrgen"]
+
+
+HEAD = "# Binning: 16 channels\nChannel\tm/z\tIntensity\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            HEAD + "8\t1.0\t2\n24\t1,5\t3\n",
+            "line 4, column 'm/z': '1,5' is not a number (decimal comma",
+        ),
+        (HEAD + "8\t1.0\t2\n24\t1.5\n", "line 4: expected 3 values separated by tabs, found 2"),
+        (HEAD + "8\t1.0\t2\n24\t1.5\tnan\n", "line 4, column 'Intensity': value is nan"),
+        (HEAD + "8\t1.0\t2\n24\t1.5\t-3\n", "line 4, column 'Intensity': negative intensity -3"),
+        (HEAD + "8\t1.0\t2\n24\t0.5\t3\n", "line 4, column 'm/z': m/z decreases (1 then 0.5)"),
+        (HEAD + "8\t1.0\t2\n24\t1.0\t3\n", "line 4, column 'm/z': m/z repeats"),
+        (HEAD + "8\t1.0\t2\n8\t1.5\t3\n", "line 4, column 'Channel': Channel repeats"),
+        ("# Binning: 16 channels\n", "no data lines"),
+        ("", "empty file"),
+        ("Channel\tmass\tfoo\n1\t2\t3\n", "line 1, column 'foo': unknown or repeated column"),
+        (HEAD + "8\t1.0\t2\n\n24\t1.5\t3\n", "line 4: empty line inside the data"),
+    ],
+    ids=[
+        "decimal-comma",
+        "truncated-row",
+        "nan",
+        "negative",
+        "decreasing",
+        "duplicate-mz",
+        "duplicate-channel",
+        "header-only",
+        "empty",
+        "bad-column",
+        "blank-line",
+    ],
+)
+def test_bad_spectra_name_line_and_column(text, expected):
+    with pytest.raises(InputFileError) as err:
+        parse_spectrum_text(text, "bad.txt")
+    assert str(err.value).startswith("bad.txt")
+    assert expected in str(err.value)
+
+
+def test_binary_garbage_is_refused(tmp_path):
+    path = tmp_path / "garbage.txt"
+    path.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(InputFileError, match=r"garbage\.txt: binary data"):
+        read_spectrum(path)
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(InputFileError, match=r"nope\.txt: cannot read"):
+        read_spectrum(tmp_path / "nope.txt")
