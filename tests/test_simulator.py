@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simsflow import deadtime
 from simsflow.chemistry import ion_mz
 from simsflow.io.spectra import read_spectrum
 from simsflow.simulate.demo import write_sample
@@ -13,7 +14,6 @@ from simsflow.simulate.instrument import (
     Instrument,
     SpectrumParameters,
     dead_window_bins,
-    deadtime_correct,
     simulate_spectrum,
 )
 from simsflow.simulate.study import instrument, simulate_sample
@@ -111,7 +111,7 @@ def test_dead_time_saturates_intense_peaks_and_the_correction_restores_them():
     expected_observed = inst.n_shots * -np.expm1(-true_counts / inst.n_shots)
     assert observed == pytest.approx(expected_observed, rel=0.01)
     assert observed < 0.8 * true_counts  # biased low, as real uncorrected data
-    corrected = deadtime_correct(spectrum.intensity, inst.n_shots, dead_window_bins(inst))
+    corrected = deadtime.correct(spectrum.intensity, inst.n_shots, dead_window_bins(inst))
     assert corrected.sum() == pytest.approx(true_counts, rel=0.01)
 
 

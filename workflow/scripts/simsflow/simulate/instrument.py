@@ -23,6 +23,7 @@ from functools import cache
 import numpy as np
 from scipy.special import ndtr
 
+from .. import deadtime
 from ..chemistry import isotope_pattern, parse_ion
 
 FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))
@@ -178,14 +179,7 @@ def expected_counts(
 
 
 def dead_window_bins(inst: Instrument) -> int:
-    return round(inst.dead_time_ns / (inst.channel_width_ns * inst.binning))
-
-
-def _preceding_sum(values: np.ndarray, window: int) -> np.ndarray:
-    """Sum of the ``window`` values before each position (excluding itself)."""
-    csum = np.concatenate([[0.0], np.cumsum(values, dtype=float)])
-    idx = np.arange(values.size)
-    return csum[idx] - csum[np.maximum(idx - window, 0)]
+    return deadtime.window_bins(inst.dead_time_ns, inst.channel_width_ns, inst.binning)
 
 
 def detect(inst: Instrument, expected: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -195,17 +189,9 @@ def detect(inst: Instrument, expected: np.ndarray, rng: np.random.Generator) -> 
     it; per bin this gives a binomial count with p = exp(-L_prev/N) * (1 - exp(-l/N)).
     """
     n = float(inst.n_shots)
-    prev = _preceding_sum(expected, dead_window_bins(inst))
+    prev = deadtime.preceding_sum(expected, dead_window_bins(inst))
     p = np.exp(-prev / n) * -np.expm1(-expected / n)
     return rng.binomial(inst.n_shots, np.clip(p, 0.0, 1.0)).astype(np.int64)
-
-
-def deadtime_correct(counts: np.ndarray, n_shots: int, window: int) -> np.ndarray:
-    """Poisson dead-time correction: true = -N ln(1 - c / (N - C_prev))."""
-    counts = np.asarray(counts, dtype=float)
-    live = n_shots - _preceding_sum(counts, window)
-    frac = np.clip(counts / np.maximum(live, 1.0), 0.0, 1.0 - 1e-12)
-    return -n_shots * np.log1p(-frac)
 
 
 def simulate_spectrum(
@@ -221,7 +207,7 @@ def simulate_spectrum(
     expected = expected_counts(inst, params, edges, ion_counts, inst.background_per_bin)
     counts = detect(inst, expected, rng)
     if inst.deadtime_correction:
-        intensity = np.rint(deadtime_correct(counts, inst.n_shots, dead_window_bins(inst))).astype(
+        intensity = np.rint(deadtime.correct(counts, inst.n_shots, dead_window_bins(inst))).astype(
             np.int64
         )
     else:
