@@ -13,9 +13,12 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/demo.smk"
 include: "workflow/rules/import.smk"
+include: "workflow/rules/calibrate.smk"
+include: "workflow/rules/integrate.smk"
 
 
 rule all:
     default_target: True
     input:
         spectra_targets(),
+        study_targets(),

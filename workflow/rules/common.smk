@@ -5,6 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
+from simsflow.calibrate import reference_ions_for
 from simsflow.config import load_schema, read_sample_sheet, validate_config
 from simsflow.errors import SimsflowError
 from simsflow.io.masslist import read_mass_list
@@ -101,3 +102,62 @@ def spectra_targets():
         for study in STUDIES
         for sample in samples(study)
     ]
+
+
+def per_sample(pattern):
+    """Input function: ``pattern`` expanded over the samples of the study wildcard."""
+
+    def inputs(wildcards):
+        return [pattern.format(study=wildcards.study, sample=s) for s in samples(wildcards.study)]
+
+    return inputs
+
+
+def study_polarity(wildcards):
+    return CONFIG["studies"][wildcards.study]["polarity"]
+
+
+def calibration_settings(wildcards):
+    """Calibration settings of a sample, with the reference ions of its polarity."""
+    settings = dict(CONFIG["studies"][wildcards.study]["calibration"])
+    polarity = _sample_rows(wildcards)["polarity"].iloc[0]
+    settings["reference_ions"] = list(
+        reference_ions_for(
+            polarity, settings.pop("reference_ions"), settings.pop("replace_defaults")
+        )
+    )
+    return settings
+
+
+def integration_settings(wildcards):
+    return dict(CONFIG["studies"][wildcards.study]["integration"])
+
+
+def peak_search_settings(wildcards):
+    return dict(CONFIG["studies"][wildcards.study]["peak_search"])
+
+
+def mass_list_file(wildcards):
+    return CONFIG["studies"][wildcards.study]["mass_list"]
+
+
+def mass_list_records(wildcards):
+    """The validated mass list (ion, formula, mz, lower, upper, group) as plain records."""
+    table = MASS_LISTS[wildcards.study].drop(columns=["line"])
+    return table.to_dict(orient="records")
+
+
+def sheet_records(wildcards):
+    return SHEETS[wildcards.study].drop(columns=["path", "sheet_line"]).to_dict(orient="records")
+
+
+def study_targets():
+    targets = []
+    for study in STUDIES:
+        targets += [
+            f"results/{study}/peaks.parquet",
+            f"results/{study}/figures/calibration_ppm.png",
+            f"results/{study}/figures/summed_spectrum.png",
+            f"results/{study}/mass_list.proposed.tsv",
+        ]
+    return targets

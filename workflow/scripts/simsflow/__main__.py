@@ -15,6 +15,15 @@ def _simulate(args) -> None:
     print(f"wrote demo study '{args.study}' to {args.out}")
 
 
+def _sheet(args) -> None:
+    from .io.tables import write_tsv
+    from .sheets import build_sheet
+
+    sheet = build_sheet(args.folder, args.pattern, args.polarity)
+    write_tsv(sheet, args.out)
+    print(f"wrote {len(sheet)} rows ({sheet['sample'].nunique()} samples) to {args.out}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="simsflow", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -25,6 +34,20 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--out", required=True, help="output directory")
     sim.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     sim.set_defaults(func=_simulate)
+    sheet = commands.add_parser(
+        "sheet", help="write a sample sheet from a folder of exports (paths relative to it)"
+    )
+    sheet.add_argument("folder", help="the study's data_dir holding the exports")
+    sheet.add_argument("--out", required=True, help="sample sheet to write (TSV)")
+    sheet.add_argument(
+        "--pattern",
+        help="regular expression with named groups sample and spot (and optional others) "
+        "matched against each file's path without extension; default: <sample>/<spot>.txt",
+    )
+    sheet.add_argument(
+        "--polarity", choices=["negative", "positive"], help="keep only exports of this polarity"
+    )
+    sheet.set_defaults(func=_sheet)
     args = parser.parse_args(argv)
     try:
         args.func(args)

@@ -234,6 +234,7 @@ def read_sample_sheet(
     rows = validate_rows(rows, schema, source)
     root = Path(data_dir).resolve()
     seen: dict[tuple[str, str], int] = {}
+    polarity_of: dict[str, tuple[str, int]] = {}
     records = []
     for line, row in rows:
         key = (row["sample"], row["spot"])
@@ -286,6 +287,16 @@ def read_sample_sheet(
             )
         record = dict(row)
         record["polarity"] = row["polarity"] or default_polarity
+        first = polarity_of.setdefault(row["sample"], (record["polarity"], line))
+        if first[0] != record["polarity"]:
+            raise ConfigError(
+                f"sample '{row['sample']}' is {first[0]} on line {first[1]} but "
+                f"{record['polarity']} here",
+                file=source,
+                line=line,
+                column="polarity",
+                hint="give spectra of the other polarity their own sample name",
+            )
         record["path"] = os.path.normpath(str(full))
         record["sheet_line"] = line
         records.append(record)

@@ -1,0 +1,16 @@
+# Calibration: per sample, every spot's mass axis fitted to its reference ions.
+
+
+rule calibrate:
+    input:
+        spectra="results/{study}/spectra/{sample}.parquet",
+    output:
+        calibration="results/{study}/calibration/{sample}.parquet",
+    log:
+        "logs/{study}/calibrate/{sample}.log",
+    conda:
+        "../../envs/io.yaml"
+    params:
+        settings=calibration_settings,
+    script:
+        "../scripts/calibrate.py"

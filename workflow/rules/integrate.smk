@@ -1,0 +1,102 @@
+# Integration: per sample, peak areas over the mass list; then the study's peak table, its
+# summed spectrum, QC figures and a proposed mass list from a peak search.
+
+
+rule integrate:
+    input:
+        spectra="results/{study}/spectra/{sample}.parquet",
+        calibration="results/{study}/calibration/{sample}.parquet",
+        mass_list=mass_list_file,
+    output:
+        peaks="results/{study}/peaks/{sample}.parquet",
+        summed="results/{study}/summed/{sample}.parquet",
+        qc="results/{study}/qc/integration/{sample}.tsv",
+    log:
+        "logs/{study}/integrate/{sample}.log",
+    conda:
+        "../../envs/io.yaml"
+    params:
+        mass_list=mass_list_records,
+        settings=integration_settings,
+    script:
+        "../scripts/integrate.py"
+
+
+rule peak_table:
+    input:
+        peaks=per_sample("results/{study}/peaks/{sample}.parquet"),
+        calibration=per_sample("results/{study}/calibration/{sample}.parquet"),
+        qc=per_sample("results/{study}/qc/integration/{sample}.tsv"),
+    output:
+        peaks="results/{study}/peaks.parquet",
+        calibration=report(
+            "results/{study}/qc/calibration.tsv",
+            caption="../report/calibration_table.rst",
+            category="{study}",
+            subcategory="1 calibration and integration",
+        ),
+        qc="results/{study}/qc/integration.tsv",
+    log:
+        "logs/{study}/peak_table.log",
+    conda:
+        "../../envs/io.yaml"
+    params:
+        sheet=sheet_records,
+    script:
+        "../scripts/peak_table.py"
+
+
+rule summed_spectrum:
+    input:
+        summed=per_sample("results/{study}/summed/{sample}.parquet"),
+    output:
+        summed="results/{study}/summed.parquet",
+    log:
+        "logs/{study}/summed_spectrum.log",
+    conda:
+        "../../envs/io.yaml"
+    script:
+        "../scripts/summed_spectrum.py"
+
+
+rule qc_figures:
+    input:
+        calibration="results/{study}/qc/calibration.tsv",
+        summed="results/{study}/summed.parquet",
+    output:
+        ppm=report(
+            "results/{study}/figures/calibration_ppm.png",
+            caption="../report/calibration_ppm.rst",
+            category="{study}",
+            subcategory="1 calibration and integration",
+        ),
+        spectrum=report(
+            "results/{study}/figures/summed_spectrum.png",
+            caption="../report/summed_spectrum.rst",
+            category="{study}",
+            subcategory="1 calibration and integration",
+        ),
+    log:
+        "logs/{study}/qc_figures.log",
+    conda:
+        "../../envs/plot.yaml"
+    params:
+        mass_list=mass_list_records,
+    script:
+        "../scripts/qc_figures.py"
+
+
+rule peak_search:
+    input:
+        summed="results/{study}/summed.parquet",
+    output:
+        proposed="results/{study}/mass_list.proposed.tsv",
+    log:
+        "logs/{study}/peak_search.log",
+    conda:
+        "../../envs/io.yaml"
+    params:
+        polarity=study_polarity,
+        settings=peak_search_settings,
+    script:
+        "../scripts/peak_search.py"

@@ -1,0 +1,24 @@
+"""Rule integrate: peak areas of one sample's calibrated spectra over the mass list."""
+
+from simsflow.runlog import logged
+
+with logged(snakemake.log[0]) as log:
+    import pandas as pd
+
+    from simsflow.integrate import IntegrationSettings, integrate_sample
+    from simsflow.io.tables import read_parquet_metadata, write_parquet, write_tsv
+    from simsflow.summed import sample_summed
+
+    spectra = pd.read_parquet(snakemake.input.spectra)
+    calibration = pd.read_parquet(snakemake.input.calibration)
+    mass_list = pd.DataFrame.from_records(snakemake.params.mass_list)
+    settings = IntegrationSettings(**snakemake.params.settings)
+    provenance = read_parquet_metadata(snakemake.input.spectra)
+    peaks, notes = integrate_sample(spectra, calibration, mass_list, provenance, settings)
+    write_parquet(peaks, snakemake.output.peaks)
+    write_tsv(
+        pd.DataFrame(notes, columns=["study", "sample", "spot", "ion", "issue"]),
+        snakemake.output.qc,
+    )
+    write_parquet(sample_summed(spectra, calibration), snakemake.output.summed)
+    log.info("integrated %d spots over %d ions", len(peaks), len(mass_list))

@@ -1,0 +1,13 @@
+"""Rule summed_spectrum: the study's summed calibrated spectrum."""
+
+from simsflow.runlog import logged
+
+with logged(snakemake.log[0]):
+    import pandas as pd
+
+    from simsflow.io.tables import write_parquet
+    from simsflow.summed import combine
+
+    write_parquet(
+        combine([pd.read_parquet(p) for p in snakemake.input.summed]), snakemake.output.summed
+    )
