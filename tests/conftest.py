@@ -15,7 +15,7 @@ from simsflow.config import load_schema
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 SCHEMAS = ROOT / "workflow" / "schemas"
-WORKFLOW_FILES = ("Snakefile", "config", "workflow", "envs", "profiles")
+WORKFLOW_FILES = ("Snakefile", "config", "workflow", "envs", "profiles", "bin")
 
 
 @pytest.fixture(scope="session")

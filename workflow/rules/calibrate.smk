@@ -11,6 +11,7 @@ rule calibrate:
     conda:
         "../../envs/io.yaml"
     params:
+        code=script_code("calibrate"),
         settings=calibration_settings,
     script:
         "../scripts/calibrate.py"

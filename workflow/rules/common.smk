@@ -9,6 +9,7 @@ from simsflow.calibrate import reference_ions_for
 from simsflow.config import load_schema, read_sample_sheet, validate_config
 from simsflow.errors import SimsflowError
 from simsflow.io.masslist import read_mass_list
+from simsflow.provenance import code_hash
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
 NEVER = "(?!x)x"  # a wildcard pattern that matches nothing
@@ -161,3 +162,8 @@ def study_targets():
             f"results/{study}/mass_list.proposed.tsv",
         ]
     return targets
+
+
+def script_code(name):
+    """Content hash of a rule script and the library code it reaches (a rerun trigger)."""
+    return code_hash(Path(workflow.basedir) / "workflow" / "scripts" / f"{name}.py")

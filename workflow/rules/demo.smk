@@ -10,6 +10,7 @@ rule simulate_demo_sample:
     conda:
         "../../envs/io.yaml"
     params:
+        code=script_code("simulate_sample"),
         design=demo_design,
         seed=demo_seed,
     script:

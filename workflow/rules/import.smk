@@ -11,6 +11,7 @@ rule import_spectra:
     conda:
         "../../envs/io.yaml"
     params:
+        code=script_code("import_spectra"),
         spots=sample_spots,
         files=sample_files,
     script:

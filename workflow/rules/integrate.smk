@@ -16,6 +16,7 @@ rule integrate:
     conda:
         "../../envs/io.yaml"
     params:
+        code=script_code("integrate"),
         mass_list=mass_list_records,
         settings=integration_settings,
     script:
@@ -41,6 +42,7 @@ rule peak_table:
     conda:
         "../../envs/io.yaml"
     params:
+        code=script_code("peak_table"),
         sheet=sheet_records,
     script:
         "../scripts/peak_table.py"
@@ -55,6 +57,8 @@ rule summed_spectrum:
         "logs/{study}/summed_spectrum.log",
     conda:
         "../../envs/io.yaml"
+    params:
+        code=script_code("summed_spectrum"),
     script:
         "../scripts/summed_spectrum.py"
 
@@ -81,6 +85,7 @@ rule qc_figures:
     conda:
         "../../envs/plot.yaml"
     params:
+        code=script_code("qc_figures"),
         mass_list=mass_list_records,
     script:
         "../scripts/qc_figures.py"
@@ -96,6 +101,7 @@ rule peak_search:
     conda:
         "../../envs/io.yaml"
     params:
+        code=script_code("peak_search"),
         polarity=study_polarity,
         settings=peak_search_settings,
     script:

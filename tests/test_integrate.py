@@ -1,0 +1,155 @@
+"""Peak integration: hand-computed areas, truth on simulated peaks, dead time, range checks."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simsflow.calibrate import CalibrationSettings, calibrate_sample, reference_ions_for
+from simsflow.errors import SimsflowError
+from simsflow.integrate import (
+    IntegrationSettings,
+    integrate_sample,
+    interval_areas,
+    study_peak_table,
+)
+from simsflow.simulate.instrument import Instrument, simulate_spectrum
+
+
+def test_interval_areas_hand_computed():
+    mz = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    counts = np.array([1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0])
+    # lower bound inclusive, upper exclusive
+    areas = interval_areas(mz, counts, np.array([2.0, 4.5, 0.0]), np.array([4.0, 6.0, 0.5]))
+    np.testing.assert_array_equal(areas, [110.0, 10000.0, 0.0])
+
+
+def test_flank_baseline_hand_computed():
+    mz = np.arange(10.0)
+    counts = np.array([2, 2, 2, 2, 50, 60, 4, 4, 4, 4], dtype=float)
+    area = interval_areas(mz, counts, np.array([4.0]), np.array([6.0]), "flank", 2)
+    assert area[0] == pytest.approx(110 - 2 * 2)  # lower flank mean (2) x 2 bins
+
+
+def _sample(spectra, deadtime_corrected=True):
+    frames, spots = [], []
+    for spot, s in spectra:
+        frames.append(
+            pd.DataFrame(
+                {
+                    "study": "t",
+                    "sample": "s",
+                    "spot": spot,
+                    "channel": s.channel,
+                    "mz": s.mz,
+                    "intensity": s.intensity.astype(float),
+                }
+            )
+        )
+        spots.append(
+            {
+                "spot": spot,
+                "file": f"{spot}.txt",
+                "header": s.header,
+                "deadtime_corrected": deadtime_corrected,
+            }
+        )
+    return pd.concat(frames, ignore_index=True), {"spots": spots}
+
+
+IONS = {"C-": 5e4, "CH-": 8e4, "O-": 2e5, "OH-": 1e5, "C2-": 6e4, "C2H-": 9e4, "CO3-": 1e5}
+
+
+def _mass_list(names, half_width=0.06):
+    from simsflow.chemistry import ion_mz
+
+    mz = np.array([ion_mz(n) for n in names])
+    return pd.DataFrame(
+        {"ion": names, "mz": mz, "lower": mz - half_width, "upper": mz + half_width, "group": ""}
+    )
+
+
+def test_isolated_peak_areas_equal_the_true_counts_within_poisson_noise():
+    inst = Instrument(mass_max=80.0, n_shots=10**12, background_per_bin=0.0)
+    rng = np.random.default_rng(8)
+    spectra = [(f"{i}", simulate_spectrum(inst, IONS, rng)) for i in range(3)]
+    table, meta = _sample(spectra)
+    cal = calibrate_sample(table, CalibrationSettings(reference_ions_for("negative", ["CO3-"])))
+    names = ["C2H-", "CO3-", "OH-"]
+    peaks, notes = integrate_sample(table, cal, _mass_list(names), meta, IntegrationSettings())
+    assert notes == []
+    for (_, spectrum), (_, row) in zip(spectra, peaks.iterrows(), strict=True):
+        # truth: the expected counts of the bins of each interval, on the true mass axis
+        p = spectrum.params
+        true_mz = ((spectrum.channel * inst.channel_width_ns - p.t0_ns) / p.k_ns) ** 2
+        for name, lo, hi in _mass_list(names)[["ion", "lower", "upper"]].itertuples(index=False):
+            truth = spectrum.expected[(true_mz >= lo) & (true_mz < hi)].sum()
+            assert abs(row[name] - truth) < 4 * np.sqrt(truth), name
+        assert row["total_counts"] == spectrum.intensity.sum()
+
+
+def test_deadtime_correction_restores_saturated_areas():
+    inst = Instrument(mass_max=80.0, n_shots=300_000, background_per_bin=0.0)
+    rng = np.random.default_rng(9)
+    spectra = [("1", simulate_spectrum(inst, IONS, rng))]
+    table, meta = _sample(spectra, deadtime_corrected=False)
+    cal = calibrate_sample(table, CalibrationSettings(reference_ions_for("negative", ["CO3-"])))
+    ml = _mass_list(["O-"], half_width=0.1)
+    raw, notes = integrate_sample(table, cal, ml, meta, IntegrationSettings())
+    assert "dead-time correction off" in notes[0]["issue"]
+    fixed, _ = integrate_sample(table, cal, ml, meta, IntegrationSettings(deadtime_shots=3e5))
+    truth = 2e5 * 0.99757  # 16O share of O-
+    assert raw["O-"][0] < 0.8 * truth
+    assert fixed["O-"][0] == pytest.approx(truth, rel=0.03)
+
+
+def _tiny():
+    inst = Instrument(mass_max=40.0, n_shots=10**12)
+    spectra = [("1", simulate_spectrum(inst, IONS, np.random.default_rng(1)))]
+    table, meta = _sample(spectra)
+    cal = calibrate_sample(table, CalibrationSettings(reference_ions_for("negative")))
+    return table, meta, cal
+
+
+def test_ion_outside_the_mass_range_is_an_error_or_a_listed_warning():
+    table, meta, cal = _tiny()
+    ml = _mass_list(["O-", "CO3-"])  # CO3- (60 u) lies beyond a 40 u spectrum
+    with pytest.raises(SimsflowError, match=r"1\.txt: ion\(s\) CO3- outside the mass range"):
+        integrate_sample(table, cal, ml, meta, IntegrationSettings())
+    peaks, notes = integrate_sample(table, cal, ml, meta, IntegrationSettings(out_of_range="warn"))
+    assert np.isnan(peaks["CO3-"][0]) and peaks["O-"][0] > 0
+    assert notes == [
+        {"study": "t", "sample": "s", "spot": "1", "ion": "CO3-", "issue": "outside the mass range"}
+    ]
+
+
+def test_excluded_spots_are_left_out_and_the_study_table_joins_the_sheet():
+    table, meta, cal = _tiny()
+    table2 = table.assign(spot="2")
+    cal2 = cal.assign(spot="2", status="excluded")
+    both = pd.concat([table, table2], ignore_index=True)
+    meta["spots"].append({**meta["spots"][0], "spot": "2"})
+    peaks, _ = integrate_sample(
+        both, pd.concat([cal, cal2]), _mass_list(["O-"]), meta, IntegrationSettings()
+    )
+    assert peaks["spot"].tolist() == ["1"]
+    sheet = pd.DataFrame(
+        {
+            "sample": ["s", "s"],
+            "spot": ["1", "2"],
+            "role": ["train", "train"],
+            "label": ["A", "A"],
+            "path": ["x", "y"],
+            "sheet_line": [2, 3],
+        }
+    )
+    study = study_peak_table(sheet, [peaks])
+    assert study.columns.tolist() == [
+        "study",
+        "sample",
+        "spot",
+        "role",
+        "label",
+        "O-",
+        "total_counts",
+    ]
+    assert study["spot"].tolist() == ["1"]

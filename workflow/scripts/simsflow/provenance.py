@@ -1,0 +1,83 @@
+"""What a result depends on: the library code a rule script reaches, as one content hash.
+
+Snakemake reruns a job when its params change, but it does not track modules that a script
+imports. Each rule therefore carries ``code=code_hash(script)`` in its params: the SHA-256 of
+the script, of every simsflow module it reaches through imports (followed transitively by
+parsing, not by importing), and of the data files of the packages reached.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from functools import cache
+from pathlib import Path
+
+PACKAGE = "simsflow"
+
+
+def _module_file(root: Path, dotted: str) -> Path | None:
+    parts = dotted.split(".")
+    candidate = root.joinpath(*parts)
+    if (candidate / "__init__.py").is_file():
+        return candidate / "__init__.py"
+    if candidate.with_suffix(".py").is_file():
+        return candidate.with_suffix(".py")
+    return None
+
+
+def _imports(path: Path, root: Path) -> set[str]:
+    """simsflow modules imported by a file (absolute or relative imports)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = list(path.relative_to(root).parts[:-1])  # the package a relative import starts in
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                module = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            else:
+                module = node.module or ""
+            names = [module] + [f"{module}.{a.name}" for a in node.names]
+        else:
+            continue
+        for name in names:
+            if name == PACKAGE or name.startswith(PACKAGE + "."):
+                # every parent package's __init__ runs on import
+                pieces = name.split(".")
+                found.update(".".join(pieces[:i]) for i in range(1, len(pieces) + 1))
+    return found
+
+
+@cache
+def reached_files(script: str) -> tuple[Path, ...]:
+    """The script and every library file it reaches, sorted."""
+    script_path = Path(script).resolve()
+    root = script_path.parent
+    seen: set[Path] = {script_path}
+    todo = [script_path]
+    while todo:
+        path = todo.pop()
+        for module in _imports(path, root):
+            file = _module_file(root, module)
+            if file is not None and file not in seen:
+                seen.add(file)
+                todo.append(file)
+                data = file.parent / "data"
+                if file.name == "__init__.py" and data.is_dir():
+                    seen.update(p for p in data.rglob("*") if p.is_file())
+    return tuple(sorted(seen))
+
+
+def code_hash(script: str | Path) -> str:
+    """SHA-256 over the paths (relative) and contents of the files a script reaches."""
+    script_path = Path(script).resolve()
+    root = script_path.parent
+    digest = hashlib.sha256()
+    for file in reached_files(str(script_path)):
+        digest.update(file.relative_to(root).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
