@@ -15,6 +15,7 @@ include: "workflow/rules/demo.smk"
 include: "workflow/rules/import.smk"
 include: "workflow/rules/calibrate.smk"
 include: "workflow/rules/integrate.smk"
+include: "workflow/rules/scale.smk"
 
 
 rule all:

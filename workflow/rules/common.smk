@@ -10,6 +10,8 @@ from simsflow.config import load_schema, read_sample_sheet, validate_config
 from simsflow.errors import SimsflowError
 from simsflow.io.masslist import read_mass_list
 from simsflow.provenance import code_hash
+from simsflow.scaling import make_scaler
+from simsflow.stats import important_ions
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
 NEVER = "(?!x)x"  # a wildcard pattern that matches nothing
@@ -161,9 +163,84 @@ def study_targets():
             f"results/{study}/figures/summed_spectrum.png",
             f"results/{study}/mass_list.proposed.tsv",
         ]
+        for method in scaling_methods(study):
+            targets += [
+                f"results/{study}/scaled/{method}.parquet",
+                f"results/{study}/stats/{method}.tsv",
+                f"results/{study}/figures/boxplots/{method}",
+            ]
     return targets
 
 
 def script_code(name):
     """Content hash of a rule script and the library code it reaches (a rerun trigger)."""
     return code_hash(Path(workflow.basedir) / "workflow" / "scripts" / f"{name}.py")
+
+
+def scaling_methods(study):
+    return sorted(CONFIG["studies"][study]["scaling"]["methods"])
+
+
+def scaling_steps(wildcards):
+    return CONFIG["studies"][wildcards.study]["scaling"]["methods"][wildcards.method]
+
+
+def study_ions(wildcards):
+    return MASS_LISTS[wildcards.study]["ion"].tolist()
+
+
+def ion_groups(wildcards):
+    table = MASS_LISTS[wildcards.study]
+    return dict(zip(table["ion"], table["group"]))
+
+
+def reference_sample(wildcards):
+    return CONFIG["studies"][wildcards.study]["scaling"]["reference_sample"]
+
+
+def important_and_extra(wildcards):
+    settings = CONFIG["studies"][wildcards.study]["scaling"]
+    important, extra = important_ions(
+        study_ions(wildcards),
+        ion_groups(wildcards),
+        settings["important_ions"],
+        settings["important_groups"],
+    )
+    return {"important": important, "extra": extra}
+
+
+def _check_analysis_settings():
+    """Scaling chains, reference sample and important ions checked before any job runs."""
+    for study in STUDIES:
+        settings = CONFIG["studies"][study]["scaling"]
+        ions = MASS_LISTS[study]["ion"].tolist()
+        where = f"studies.{study}.scaling"
+        try:
+            for name, steps in settings["methods"].items():
+                make_scaler(steps)
+                for step in steps:
+                    if step.get("ion") is not None and step["ion"] not in ions:
+                        raise SimsflowError(
+                            f"reference ion '{step['ion']}' is not in the mass list",
+                            column=f"{where}.methods.{name}",
+                        )
+            reference = settings["reference_sample"]
+            if reference is not None and reference not in samples(study):
+                raise SimsflowError(
+                    f"reference sample '{reference}' is not in the sample sheet",
+                    column=f"{where}.reference_sample",
+                )
+            groups = dict(zip(MASS_LISTS[study]["ion"], MASS_LISTS[study]["group"]))
+            important_ions(ions, groups, settings["important_ions"], settings["important_groups"])
+        except SimsflowError as err:
+            if err.file is None:
+                err = SimsflowError(
+                    err.message,
+                    file=workflow.configfiles[-1],
+                    column=err.column or where,
+                    hint=err.hint,
+                )
+            sys.exit(f"simsflow: configuration error: {err}")
+
+
+_check_analysis_settings()

@@ -91,3 +91,78 @@ def summed_spectrum(summed: pd.DataFrame, mass_list: pd.DataFrame, panels: int =
         ax.xaxis.set_major_locator(MaxNLocator(3))
         ax.yaxis.set_major_locator(MaxNLocator(3))
     return fig
+
+
+def _jitter(n: int) -> np.ndarray:
+    """Deterministic horizontal offsets for n points (golden-ratio sequence)."""
+    return ((np.arange(n) * 0.6180339887) % 1.0 - 0.5) * 0.35
+
+
+def _boxes(ax, scaled: pd.DataFrame, ion: str, samples: list[str], reference: str | None):
+    data = [scaled.loc[scaled["sample"] == s, ion].to_numpy(dtype=float) for s in samples]
+    positions = np.arange(len(samples))
+    ax.boxplot(
+        data, positions=positions, widths=0.6, showfliers=False, medianprops={"color": "#c44e52"}
+    )
+    for pos, values, sample in zip(positions, data, samples, strict=True):
+        colour = "#dd8452" if sample == reference else "#4c72b0"
+        ax.scatter(pos + _jitter(values.size), values, s=9, color=colour, alpha=0.8, zorder=3)
+    ax.set_xticks(positions, samples, rotation=60, ha="right", fontsize=7)
+    ax.set_title(ion, fontsize=9)
+
+
+def ion_boxplot(scaled: pd.DataFrame, ion: str, method: str, reference: str | None = None):
+    """One ion: a box per sample with every spot as a point (reference sample in orange)."""
+    plt = _pyplot()
+    samples = list(dict.fromkeys(scaled["sample"]))
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.55 * len(samples) + 1.5), 3.6))
+    _boxes(ax, scaled, ion, samples, reference)
+    ax.set_ylabel(f"{ion} ({method})")
+    ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def group_boxplots(
+    scaled: pd.DataFrame, ions: list[str], group: str, method: str, reference: str | None = None
+):
+    """Every ion of a group, one small box plot each, for an overview."""
+    plt = _pyplot()
+    samples = list(dict.fromkeys(scaled["sample"]))
+    cols = min(4, len(ions))
+    rows = int(np.ceil(len(ions) / cols))
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(cols * max(3.0, 0.4 * len(samples) + 1), rows * 3.2), squeeze=False
+    )
+    for ax, ion in zip(axes.ravel(), ions, strict=False):
+        _boxes(ax, scaled, ion, samples, reference)
+    for ax in axes.ravel()[len(ions) :]:
+        ax.set_visible(False)
+    fig.suptitle(f"Ion group {group} ({method})")
+    fig.tight_layout()
+    return fig
+
+
+def save_boxplots(
+    out_dir,
+    scaled: pd.DataFrame,
+    important: list[str],
+    extra: list[str],
+    groups: dict[str, str],
+    method: str,
+    reference: str | None = None,
+) -> None:
+    """Box plots of one scaling: ``<ion>.png`` for important ions, ``group_<group>.png``
+    overviews of their groups, and ``extra/<ion>.png`` for the other ions."""
+    from pathlib import Path
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for ion in important:
+        save(ion_boxplot(scaled, ion, method, reference), out / f"{ion}.png")
+    by_group: dict[str, list[str]] = {}
+    for ion in important:
+        by_group.setdefault(groups.get(ion) or "ungrouped", []).append(ion)
+    for group, ions in by_group.items():
+        save(group_boxplots(scaled, ions, group, method, reference), out / f"group_{group}.png")
+    for ion in extra:
+        save(ion_boxplot(scaled, ion, method, reference), out / "extra" / f"{ion}.png")
