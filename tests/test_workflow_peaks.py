@@ -132,3 +132,44 @@ def test_own_data_from_folder_to_peak_table_with_the_readme_steps(tmp_path):
     calibration = pd.read_csv(workdir / "results/rupt/qc/calibration.tsv", sep="\t")
     assert (calibration["status"] == "ok").all()
     assert calibration["ppm_after"].notna().all()
+
+
+@pytest.mark.parametrize(
+    ("study", "methods"),
+    [("lithium", ["tic_minmax", "total_ion"]), ("cathode", ["NiO2", "tic_maxrel", "total_ion"])],
+)
+def test_demo_scaled_tables_statistics_and_boxplots(demo_run, study, methods):
+    mass_list = pd.read_csv(demo_run / f"config/{study}/mass_list.tsv", sep="\t")
+    peaks = pd.read_parquet(demo_run / f"results/{study}/peaks.parquet")
+    for method in methods:
+        scaled = pd.read_parquet(demo_run / f"results/{study}/scaled/{method}.parquet")
+        assert len(scaled) == len(peaks)
+        assert not scaled[mass_list["ion"]].isna().any().any()
+        stats = pd.read_csv(demo_run / f"results/{study}/stats/{method}.tsv", sep="\t")
+        assert len(stats) == peaks["sample"].nunique() * len(mass_list)
+        figures = demo_run / f"results/{study}/figures/boxplots/{method}"
+        extra = sorted(p.stem for p in (figures / "extra").glob("*.png"))
+        main = sorted(p.stem for p in figures.glob("*.png") if not p.stem.startswith("group_"))
+        assert sorted(main + extra) == sorted(mass_list["ion"])
+        assert any(figures.glob("group_*.png"))
+    if study == "cathode":
+        stats = pd.read_csv(demo_run / "results/cathode/stats/tic_maxrel.tsv", sep="\t")
+        assert (stats.loc[stats["sample"] == "uncycled", "rel_diff_pct"] == 0).all()
+        # oxygenated fragments grow on cycling: SO3- of the uncoated cycled cathode is far up
+        so3 = stats[(stats["ion"] == "SO3-") & (stats["sample"] == "cycled_uncoated")]
+        assert so3["rel_diff_pct"].iloc[0] > 200
+
+
+def test_scaling_config_errors_stop_before_any_job(tmp_path):
+    workdir = copy_workflow(tmp_path / "wf")
+    overlay = workdir / "bad.yaml"
+    overlay.write_text(
+        "studies:\n  cathode:\n    scaling:\n      methods:\n"
+        "        ref: [{method: reference_ion, ion: Xx-}]\n"
+    )
+    result = snakemake(workdir, "-n", "--configfile", str(overlay), check=False)
+    assert result.returncode != 0
+    assert (
+        "column 'studies.cathode.scaling.methods.ref': reference ion 'Xx-' is not in the mass list"
+        in result.stderr
+    )

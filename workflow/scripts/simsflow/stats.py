@@ -63,7 +63,7 @@ def sample_statistics(
         ["sample", "ion"], key=lambda c: c.map(order if c.name == "sample" else ion_order)
     )
     table.insert(0, "study", scaled["study"].iloc[0] if "study" in scaled else "")
-    table.insert(3, "group", table["ion"].map(groups).fillna(""))
+    table.insert(3, "group", [groups.get(ion, "") for ion in table["ion"]])
     return table.reset_index(drop=True)
 
 

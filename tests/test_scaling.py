@@ -1,0 +1,183 @@
+"""Scaling methods against hand-computed values, edge cases, and no leakage in CV."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_validate
+from sklearn.pipeline import make_pipeline
+
+from simsflow.errors import SimsflowError
+from simsflow.scaling import (
+    LogTransform,
+    MaxRelativeScaler,
+    MinMaxScaler,
+    PoissonScaler,
+    ReferenceIonScaler,
+    SqrtTransform,
+    TotalIonScaler,
+    ZScoreScaler,
+    make_scaler,
+    scale_table,
+)
+
+X = pd.DataFrame(
+    {
+        "A-": [1.0, 4.0, 2.0],
+        "B-": [3.0, 4.0, 6.0],
+        "C-": [0.0, 2.0, 2.0],
+        "total_counts": [8.0, 20.0, 20.0],
+    },
+    index=["s/1", "s/2", "t/1"],
+)
+IONS = X[["A-", "B-", "C-"]]
+
+
+def test_total_ion_over_ions_and_with_exclusion():
+    np.testing.assert_allclose(
+        TotalIonScaler().fit_transform(IONS).to_numpy(),
+        [[1 / 4, 3 / 4, 0], [4 / 10, 4 / 10, 2 / 10], [2 / 10, 6 / 10, 2 / 10]],
+    )
+    np.testing.assert_allclose(
+        TotalIonScaler(exclude=["B-"]).fit_transform(IONS).to_numpy()[0], [1, 3, 0]
+    )
+
+
+def test_total_ion_over_the_whole_spectrum_drops_the_total_column():
+    out = TotalIonScaler(basis="spectrum").fit_transform(X)
+    assert list(out.columns) == ["A-", "B-", "C-"]
+    np.testing.assert_allclose(out.to_numpy()[0], [1 / 8, 3 / 8, 0])
+
+
+def test_reference_ion():
+    np.testing.assert_allclose(
+        ReferenceIonScaler(ion="B-").fit_transform(IONS).to_numpy()[:, 0], [1 / 3, 1, 1 / 3]
+    )
+
+
+def test_minmax_per_ion_and_per_spectrum():
+    per_ion = MinMaxScaler(axis="ion").fit_transform(IONS).to_numpy()
+    np.testing.assert_allclose(per_ion[:, 0], [0, 1, 1 / 3])
+    np.testing.assert_allclose(per_ion[:, 1], [0, 1 / 3, 1])
+    per_spectrum = MinMaxScaler(axis="spectrum").fit_transform(IONS).to_numpy()
+    np.testing.assert_allclose(per_spectrum, [[1 / 3, 1, 0], [1, 1, 0], [0, 1, 0]])
+
+
+def test_max_relative_zscore_poisson_sqrt_log():
+    np.testing.assert_allclose(
+        MaxRelativeScaler().fit_transform(IONS).to_numpy()[:, 1], [0.5, 4 / 6, 1]
+    )
+    a = np.array([1.0, 4.0, 2.0])
+    np.testing.assert_allclose(
+        ZScoreScaler().fit_transform(IONS).to_numpy()[:, 0], (a - a.mean()) / a.std()
+    )
+    g = IONS.to_numpy().mean(axis=1)
+    h = IONS.to_numpy().mean(axis=0)
+    np.testing.assert_allclose(
+        PoissonScaler().fit_transform(IONS).to_numpy(), IONS.to_numpy() / np.sqrt(np.outer(g, h))
+    )
+    np.testing.assert_allclose(
+        SqrtTransform().fit_transform(IONS).to_numpy()[1], [2, 2, np.sqrt(2)]
+    )
+    np.testing.assert_allclose(LogTransform().fit_transform(IONS).to_numpy()[0], np.log([2, 4, 1]))
+
+
+def test_chain_from_config():
+    scaler = make_scaler([{"method": "total_ion"}, {"method": "max_relative"}])
+    tic = IONS.to_numpy() / IONS.to_numpy().sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(scaler.fit_transform(IONS).to_numpy(), tic / tic.max(axis=0))
+
+
+def test_constant_ion_maps_to_zero_not_nan():
+    constant = IONS.assign(**{"C-": 5.0})
+    for scaler in (MinMaxScaler(axis="ion"), ZScoreScaler()):
+        out = scaler.fit_transform(constant)
+        assert (out["C-"] == 0).all()
+        assert not out.isna().any().any()
+    never = IONS.assign(**{"C-": 0.0})
+    assert (MaxRelativeScaler().fit_transform(never)["C-"] == 0).all()
+    assert (PoissonScaler().fit_transform(never)["C-"] == 0).all()
+
+
+@pytest.mark.parametrize(
+    ("scaler", "data", "message"),
+    [
+        (
+            TotalIonScaler(),
+            IONS.assign(**{"A-": [0.0, 4, 2], "B-": [0.0, 4, 6], "C-": 0.0}),
+            "total ion count is 0 in spectrum 's/1'",
+        ),
+        (ReferenceIonScaler(ion="D-"), IONS, "reference ion 'D-' is not in the peak table"),
+        (ReferenceIonScaler(ion="C-"), IONS, "reference ion 'C-' has 0 counts in spectrum 's/1'"),
+        (MinMaxScaler(), IONS, "minmax needs axis 'ion' or 'spectrum', got None"),
+        (
+            SqrtTransform(),
+            IONS.assign(**{"B-": [3.0, -1, 6]}),
+            "square root of a negative value in spectrum 's/2', ion 'B-'",
+        ),
+        (LogTransform(), IONS.assign(**{"C-": [0.0, -2, 2]}), "spectrum 's/2', ion 'C-'"),
+        (TotalIonScaler(basis="spectrum"), IONS, "needs the total_counts column"),
+    ],
+    ids=[
+        "zero-total",
+        "missing-reference",
+        "zero-reference",
+        "no-axis",
+        "negative-sqrt",
+        "log-domain",
+        "no-total-column",
+    ],
+)
+def test_edge_cases_are_clear_errors(scaler, data, message):
+    with pytest.raises(SimsflowError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        scaler.fit_transform(data)
+
+
+def test_no_leakage_inside_cross_validation():
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame(rng.lognormal(3, 1, size=(40, 5)), columns=list("abcde"))
+    labels = np.repeat([0, 1], 20)
+    pipe = make_pipeline(MinMaxScaler(axis="ion"), LogisticRegression())
+    folds = list(StratifiedKFold(5, shuffle=True, random_state=1).split(data, labels))
+    result = cross_validate(pipe, data, labels, cv=folds, return_estimator=True)
+    for estimator, (train, _) in zip(result["estimator"], folds, strict=True):
+        scaler = estimator[0]
+        np.testing.assert_array_equal(scaler.min_, data.iloc[train].min().to_numpy())
+        np.testing.assert_array_equal(scaler.max_, data.iloc[train].max().to_numpy())
+    # test rows outside the training range leave [0, 1]: the test fold was never seen in fit
+    outside = [
+        (est[0].transform(data.iloc[test]).to_numpy() > 1).any()
+        for est, (_, test) in zip(result["estimator"], folds, strict=True)
+    ]
+    assert any(outside)
+
+
+def test_estimators_clone_with_their_parameters():
+    scaler = make_scaler([{"method": "minmax", "axis": "spectrum"}, {"method": "log", "offset": 2}])
+    copy = clone(scaler)
+    assert copy.get_params()["0_minmax__axis"] == "spectrum"
+    assert copy.get_params()["1_log__offset"] == 2
+
+
+def test_unknown_method_and_bad_parameter():
+    with pytest.raises(SimsflowError, match="unknown scaling method 'mystery'"):
+        make_scaler([{"method": "mystery"}])
+    with pytest.raises(SimsflowError, match="scaling method 'minmax'"):
+        make_scaler([{"method": "minmax", "colour": "red"}])
+
+
+def test_scale_table_keeps_the_sheet_columns():
+    peaks = pd.DataFrame(
+        {
+            "study": "s",
+            "sample": ["a", "a", "b"],
+            "spot": ["1", "2", "1"],
+            "label": ["x", "x", "y"],
+            **IONS.reset_index(drop=True),
+            "total_counts": [8.0, 20, 20],
+        }
+    )
+    out = scale_table(peaks, ["A-", "B-", "C-"], [{"method": "total_ion", "basis": "spectrum"}])
+    assert list(out.columns) == ["study", "sample", "spot", "label", "A-", "B-", "C-"]
+    np.testing.assert_allclose(out["A-"], [1 / 8, 4 / 20, 2 / 20])
