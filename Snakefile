@@ -16,6 +16,7 @@ include: "workflow/rules/import.smk"
 include: "workflow/rules/calibrate.smk"
 include: "workflow/rules/integrate.smk"
 include: "workflow/rules/scale.smk"
+include: "workflow/rules/classify.smk"
 
 
 rule all:
@@ -23,3 +24,4 @@ rule all:
     input:
         spectra_targets(),
         study_targets(),
+        classification_targets(),

@@ -244,3 +244,100 @@ def _check_analysis_settings():
 
 
 _check_analysis_settings()
+
+
+CLASSIFIED = sorted(s for s in STUDIES if CONFIG["studies"][s]["classification"] is not None)
+
+
+def _classification(wildcards):
+    return CONFIG["studies"][wildcards.study]["classification"]
+
+
+def classifier_settings(wildcards):
+    c = _classification(wildcards)
+    keys = ("scaling", "folds", "group_column", "C", "C_grid", "seed", "top_k", "n_bootstrap")
+    return {k: c[k] for k in keys}
+
+
+def compared_scalings(wildcards):
+    methods = CONFIG["studies"][wildcards.study]["scaling"]["methods"]
+    names = _classification(wildcards)["compare"]
+    return {n: methods[n] for n in (sorted(methods) if names is None else names)}
+
+
+def classification_config_hash(wildcards):
+    import hashlib
+    import json
+
+    blob = json.dumps(
+        {
+            "classification": _classification(wildcards),
+            "compare": compared_scalings(wildcards),
+            "ions": study_ions(wildcards),
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def pca_components(wildcards):
+    return _classification(wildcards)["pca_components"]
+
+
+def decision_boundaries(wildcards):
+    return _classification(wildcards)["decision_boundaries"]
+
+
+def classification_targets():
+    targets = []
+    for study in CLASSIFIED:
+        targets += [
+            f"results/{study}/model/model.json",
+            f"results/{study}/predictions.tsv",
+            f"results/{study}/pca/scores.parquet",
+            f"results/{study}/figures/pca",
+            f"results/{study}/figures/confusion.png",
+        ]
+    return targets
+
+
+def _check_classification_settings():
+    """Compared scalings, classes and samples of the decision boundaries exist."""
+    for study in CLASSIFIED:
+        c = CONFIG["studies"][study]["classification"]
+        where = f"studies.{study}.classification"
+        sheet = SHEETS[study]
+        labels = set(sheet.loc[sheet["role"] == "train", "label"])
+        predicted = set(sheet.loc[sheet["role"] == "predict", "sample"])
+        methods = CONFIG["studies"][study]["scaling"]["methods"]
+        problems = []
+        for name in c["compare"] or []:
+            if name not in methods:
+                problems.append((f"{where}.compare", f"'{name}' is not under scaling.methods"))
+        for i, pair in enumerate(c["decision_boundaries"]):
+            for key in ("class", "versus"):
+                if pair[key] not in labels:
+                    problems.append(
+                        (
+                            f"{where}.decision_boundaries.{i}.{key}",
+                            f"'{pair[key]}' is not a label of a train row",
+                        )
+                    )
+            if pair["mixture"] not in predicted:
+                problems.append(
+                    (
+                        f"{where}.decision_boundaries.{i}.mixture",
+                        f"'{pair['mixture']}' is not a sample with role predict",
+                    )
+                )
+        try:
+            make_scaler(c["scaling"])
+        except SimsflowError as err:
+            problems.append((f"{where}.scaling", err.message))
+        if problems:
+            column, message = problems[0]
+            err = SimsflowError(message, file=workflow.configfiles[-1], column=column)
+            sys.exit(f"simsflow: configuration error: {err}")
+
+
+_check_classification_settings()

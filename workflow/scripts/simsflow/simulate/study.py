@@ -266,11 +266,18 @@ def simulate_sample(
     study: str, sample: str, seed: int
 ) -> list[tuple[str, SimulatedSpectrum, dict, dict[str, float]]]:
     """All spots of one demo sample: (spot, spectrum, truth, expected ion counts)."""
-    d = design(study)
-    entries = {e["sample"]: e for e in d["samples"]}
+    entries = {e["sample"]: e for e in design(study)["samples"]}
     if sample not in entries:
         raise SimsflowError(f"demo study '{study}' has no sample '{sample}'")
-    entry = entries[sample]
+    return simulate_entry(study, entries[sample], seed)
+
+
+def simulate_entry(
+    study: str, entry: dict, seed: int
+) -> list[tuple[str, SimulatedSpectrum, dict, dict[str, float]]]:
+    """Spots of any sample described like the design's entries (e.g. a compound not in it:
+    ``{"sample": "LiF", "spots": 20, "powders": {"LiF": 1.0}}``)."""
+    sample = entry["sample"]
     inst = instrument(study)
     out = []
     for spot in _spots(entry):

@@ -1,0 +1,28 @@
+"""Rule train_classifier: CV, scaling comparison, final model (JSON) and its tables."""
+
+from simsflow.runlog import logged
+
+with logged(snakemake.log[0]) as log:
+    import pandas as pd
+
+    from simsflow.classify import ClassifierSettings, train_study
+    from simsflow.io.model import write_model
+    from simsflow.io.tables import write_tsv
+
+    settings = dict(snakemake.params.settings)
+    settings["scaling"] = tuple(settings["scaling"])
+    settings["C_grid"] = tuple(settings["C_grid"])
+    out = train_study(
+        pd.read_parquet(snakemake.input.peaks),
+        snakemake.params.ions,
+        ClassifierSettings(**settings),
+        snakemake.params.compare,
+        snakemake.params.config_hash,
+    )
+    write_model(snakemake.output.model, out["document"])
+    write_tsv(out["metrics"], snakemake.output.metrics)
+    write_tsv(out["comparison"], snakemake.output.comparison)
+    write_tsv(out["confusion"].reset_index(), snakemake.output.confusion)
+    write_tsv(out["oof"], snakemake.output.oof)
+    write_tsv(out["characteristic"], snakemake.output.characteristic)
+    log.info("cross-validation:\n%s", out["metrics"].to_string())
