@@ -17,6 +17,7 @@ include: "workflow/rules/calibrate.smk"
 include: "workflow/rules/integrate.smk"
 include: "workflow/rules/scale.smk"
 include: "workflow/rules/classify.smk"
+include: "workflow/rules/degradation.smk"
 
 
 rule all:
@@ -25,3 +26,4 @@ rule all:
         spectra_targets(),
         study_targets(),
         classification_targets(),
+        degradation_targets(),

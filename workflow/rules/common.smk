@@ -7,6 +7,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
 from simsflow.calibrate import reference_ions_for
 from simsflow.config import load_schema, read_sample_sheet, validate_config
+from simsflow.degradation import read_rate_test
 from simsflow.errors import SimsflowError
 from simsflow.io.masslist import read_mass_list
 from simsflow.provenance import code_hash
@@ -341,3 +342,80 @@ def _check_classification_settings():
 
 
 _check_classification_settings()
+
+
+DEGRADED = sorted(s for s in STUDIES if CONFIG["studies"][s]["degradation"] is not None)
+
+
+def _degradation(wildcards):
+    return CONFIG["studies"][wildcards.study]["degradation"]
+
+
+def degradation_settings(wildcards):
+    d = _degradation(wildcards)
+    keys = ("uncycled", "uncoated", "pathways", "scaling", "exclude_groups", "components")
+    return {k: d[k] for k in keys}
+
+
+def rate_test_input(wildcards):
+    path = _degradation(wildcards)["rate_test"]
+    return [] if path is None else path
+
+
+def score_pairs(wildcards):
+    return _degradation(wildcards)["score_pairs"]
+
+
+def radar_axes(wildcards):
+    d = _degradation(wildcards)
+    if d["radar"] is not None:
+        return d["radar"]
+    axes = ["DS", *[f"DS_{p}" for p in d["pathways"]]]
+    return axes + (["QS_0", "QS_ret"] if d["rate_test"] is not None else [])
+
+
+def degradation_targets():
+    targets = []
+    for study in DEGRADED:
+        targets += [
+            f"results/{study}/degradation/scores.tsv",
+            f"results/{study}/figures/degradation",
+        ]
+    return targets
+
+
+def _check_degradation_settings():
+    for study in DEGRADED:
+        d = CONFIG["studies"][study]["degradation"]
+        where = f"studies.{study}.degradation"
+        groups = set(MASS_LISTS[study]["group"])
+        problems = []
+        for key in ("uncycled", "uncoated"):
+            if d[key] not in samples(study):
+                problems.append((f"{where}.{key}", f"'{d[key]}' is not a sample of the sheet"))
+        for group in [*d["pathways"], *d["exclude_groups"]]:
+            if group not in groups:
+                problems.append((f"{where}.pathways", f"'{group}' is not a mass-list group"))
+        for pair in d["score_pairs"]:
+            for pc in pair:
+                if int(pc[2:]) > d["components"]:
+                    problems.append(
+                        (f"{where}.score_pairs", f"{pc} beyond {d['components']} components")
+                    )
+        try:
+            make_scaler(d["scaling"])
+            if d["rate_test"] is not None:
+                rates = read_rate_test(d["rate_test"])
+                if d["uncoated"] not in set(rates["sample"]):
+                    problems.append(
+                        (f"{where}.rate_test", f"{d['rate_test']} has no row for '{d['uncoated']}'")
+                    )
+        except SimsflowError as err:
+            sys.exit(f"simsflow: configuration error: {err}")
+        if problems:
+            column, message = problems[0]
+            err = SimsflowError(message, file=workflow.configfiles[-1], column=column)
+            sys.exit(f"simsflow: configuration error: {err}")
+
+
+_check_degradation_settings()

@@ -396,3 +396,52 @@ def decision_boundary(
     ax.legend(fontsize=7)
     ax.set_title(f"Decision boundary {cls} vs {other}")
     return fig
+
+
+def degradation_bars(scores: pd.DataFrame, columns: list[str]):
+    """Degradation scores per sample (mean over spots, error bars: sd over spots)."""
+    plt = _pyplot()
+    samples = scores["sample"].tolist()
+    x = np.arange(len(samples))
+    width = 0.8 / len(columns)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(samples)), 3.8))
+    for k, column in enumerate(columns):
+        ax.bar(
+            x + (k - (len(columns) - 1) / 2) * width,
+            scores[column],
+            width,
+            yerr=scores[f"{column}_sd"],
+            capsize=2,
+            color=PALETTE[k % len(PALETTE)],
+            label=column,
+        )
+    ax.axhline(0, color="k", lw=0.6)
+    ax.axhline(1, color="k", lw=0.6, ls=":")
+    ax.set_xticks(x, samples, rotation=30, ha="right")
+    ax.set_ylabel("score (uncycled 0, uncoated cycled 1)")
+    ax.legend(fontsize=7, ncol=len(columns))
+    ax.set_title("PCA-weighted degradation scores (mean ± sd over spots)")
+    return fig
+
+
+def radar(values: pd.DataFrame, axes_names: list[str], sample: str | None = None):
+    """Radar chart(s): one polygon per sample (or only ``sample``); further out is better."""
+    plt = _pyplot()
+    angles = np.linspace(0, 2 * np.pi, len(axes_names), endpoint=False)
+    closed = np.concatenate([angles, angles[:1]])
+    fig, ax = plt.subplots(figsize=(5.2, 5.2), subplot_kw={"polar": True})
+    rows = values if sample is None else values[values["sample"] == sample]
+    for k, (_, row) in enumerate(rows.iterrows()):
+        radii = row[axes_names].to_numpy(dtype=float)
+        radii = np.concatenate([radii, radii[:1]])
+        colour = PALETTE[k % len(PALETTE)] if sample is None else "#4c72b0"
+        ax.plot(closed, radii, color=colour, lw=1.3, label=row["sample"])
+        ax.fill(closed, radii, color=colour, alpha=0.12 if sample is None else 0.3)
+    labels = [f"1 - {a}" if a.startswith("DS") else a for a in axes_names]
+    ax.set_xticks(angles, labels, fontsize=8)
+    top = float(np.nanmax(values[axes_names].to_numpy(dtype=float)))
+    ax.set_ylim(0, max(1.2, top * 1.05))
+    ax.set_title(sample or "All samples (further out is better)", pad=18)
+    if sample is None:
+        ax.legend(fontsize=7, loc="upper right", bbox_to_anchor=(1.35, 1.1))
+    return fig
