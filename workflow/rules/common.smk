@@ -1,5 +1,6 @@
 # Reads and validates the configuration, the sample sheets and the mass lists once, before any
 # job runs, and holds the input functions of every rule.
+import re
 import sys
 from pathlib import Path
 
@@ -61,6 +62,23 @@ STUDIES = sorted(CONFIG["studies"])
 SIMULATED = sorted(s for s in STUDIES if "simulate" in CONFIG["studies"][s])
 
 
+def _samples_of_kind(kind):
+    names = {s: set(SHEETS[s].loc[SHEETS[s]["kind"] == kind, "sample"]) for s in CONFIG["studies"]}
+    return sorted(set().union(*names.values()))
+
+
+SPECTRUM_SAMPLES = _samples_of_kind("spectrum")
+IMAGE_SAMPLES = _samples_of_kind("image")
+if set(SPECTRUM_SAMPLES) & set(IMAGE_SAMPLES):
+    sys.exit(
+        "simsflow: configuration error: sample name(s) "
+        f"{', '.join(sorted(set(SPECTRUM_SAMPLES) & set(IMAGE_SAMPLES)))} are spectra in one "
+        "study and images in another; give them distinct names"
+    )
+SPECTRUM_RE = "|".join(re.escape(s) for s in SPECTRUM_SAMPLES) or NEVER
+IMAGE_RE = "|".join(re.escape(s) for s in IMAGE_SAMPLES) or NEVER
+
+
 wildcard_constraints:
     study="|".join(STUDIES),
     sample="[A-Za-z0-9][A-Za-z0-9_.-]*",
@@ -101,20 +119,36 @@ def demo_seed(wildcards):
 
 
 def spectra_targets():
-    return [
-        f"results/{study}/spectra/{sample}.parquet"
-        for study in STUDIES
-        for sample in samples(study)
-    ]
+    """The imported spectra (or image stacks) of every sample."""
+    targets = []
+    for study in STUDIES:
+        sheet = SHEETS[study]
+        for sample in samples(study):
+            kind = sheet.loc[sheet["sample"] == sample, "kind"].iloc[0]
+            folder = "spectra" if kind == "spectrum" else "images"
+            targets.append(f"results/{study}/{folder}/{sample}.parquet")
+    return targets
 
 
-def per_sample(pattern):
-    """Input function: ``pattern`` expanded over the samples of the study wildcard."""
+def per_sample(pattern, kind=None):
+    """Input function: ``pattern`` expanded over the samples (of one kind) of the study."""
 
     def inputs(wildcards):
-        return [pattern.format(study=wildcards.study, sample=s) for s in samples(wildcards.study)]
+        sheet = SHEETS[wildcards.study]
+        names = samples(wildcards.study)
+        if kind is not None:
+            names = [s for s in names if s in set(sheet.loc[sheet["kind"] == kind, "sample"])]
+        return [pattern.format(study=wildcards.study, sample=s) for s in names]
 
     return inputs
+
+
+def has_spectra(study):
+    return bool((SHEETS[study]["kind"] == "spectrum").any())
+
+
+def has_images(study):
+    return bool((SHEETS[study]["kind"] == "image").any())
 
 
 def study_polarity(wildcards):
@@ -158,12 +192,16 @@ def sheet_records(wildcards):
 def study_targets():
     targets = []
     for study in STUDIES:
-        targets += [
-            f"results/{study}/peaks.parquet",
-            f"results/{study}/figures/calibration_ppm.png",
-            f"results/{study}/figures/summed_spectrum.png",
-            f"results/{study}/mass_list.proposed.tsv",
-        ]
+        targets.append(f"results/{study}/peaks.parquet")
+        if has_spectra(study):
+            targets += [
+                f"results/{study}/figures/calibration_ppm.png",
+                f"results/{study}/figures/summed_spectrum.png",
+                f"results/{study}/mass_list.proposed.tsv",
+            ]
+        sheet = SHEETS[study]
+        for sample in dict.fromkeys(sheet.loc[sheet["kind"] == "image", "sample"]):
+            targets.append(f"results/{study}/figures/images/{sample}")
         for method in scaling_methods(study):
             targets += [
                 f"results/{study}/scaled/{method}.parquet",
@@ -419,3 +457,32 @@ def _check_degradation_settings():
 
 
 _check_degradation_settings()
+
+
+def imaging_settings(wildcards):
+    settings = dict(CONFIG["studies"][wildcards.study]["imaging"])
+    settings["maps"] = settings["maps"] or study_ions(wildcards)
+    return settings
+
+
+def _check_imaging_settings():
+    for study in STUDIES:
+        if not has_images(study):
+            continue
+        settings = CONFIG["studies"][study]["imaging"]
+        ions = set(MASS_LISTS[study]["ion"])
+        where = f"studies.{study}.imaging"
+        named = [settings["denominator"]] if settings["denominator"] != "total" else []
+        named += settings["maps"] + [i for g in settings["products"] for i in g]
+        named += [i for pair in settings["overlays"] for i in pair]
+        unknown = [i for i in named if i not in ions]
+        if unknown:
+            err = SimsflowError(
+                f"ion(s) {', '.join(unknown)} are not in the mass list",
+                file=workflow.configfiles[-1],
+                column=where,
+            )
+            sys.exit(f"simsflow: configuration error: {err}")
+
+
+_check_imaging_settings()

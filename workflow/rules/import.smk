@@ -8,6 +8,8 @@ rule import_spectra:
         spectra="results/{study}/spectra/{sample}.parquet",
     log:
         "logs/{study}/import/{sample}.log",
+    wildcard_constraints:
+        sample=SPECTRUM_RE,
     conda:
         "../../envs/io.yaml"
     params:
@@ -16,3 +18,24 @@ rule import_spectra:
         files=sample_files,
     script:
         "../scripts/import_spectra.py"
+
+
+rule import_images:
+    input:
+        raw=raw_inputs,
+        mass_list=mass_list_file,
+    output:
+        images="results/{study}/images/{sample}.parquet",
+    log:
+        "logs/{study}/import/{sample}.log",
+    wildcard_constraints:
+        sample=IMAGE_RE,
+    conda:
+        "../../envs/io.yaml"
+    params:
+        code=script_code("import_images"),
+        spots=sample_spots,
+        files=sample_files,
+        mass_list=mass_list_records,
+    script:
+        "../scripts/import_images.py"

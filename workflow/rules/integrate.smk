@@ -13,6 +13,8 @@ rule integrate:
         qc="results/{study}/qc/integration/{sample}.tsv",
     log:
         "logs/{study}/integrate/{sample}.log",
+    wildcard_constraints:
+        sample=SPECTRUM_RE,
     conda:
         "../../envs/io.yaml"
     params:
@@ -26,8 +28,9 @@ rule integrate:
 rule peak_table:
     input:
         peaks=per_sample("results/{study}/peaks/{sample}.parquet"),
-        calibration=per_sample("results/{study}/calibration/{sample}.parquet"),
-        qc=per_sample("results/{study}/qc/integration/{sample}.tsv"),
+        calibration=per_sample("results/{study}/calibration/{sample}.parquet", "spectrum"),
+        qc=per_sample("results/{study}/qc/integration/{sample}.tsv", "spectrum"),
+        imaging_qc=per_sample("results/{study}/qc/imaging/{sample}.tsv", "image"),
     output:
         peaks="results/{study}/peaks.parquet",
         calibration=report(
@@ -37,6 +40,7 @@ rule peak_table:
             subcategory="1 calibration and integration",
         ),
         qc="results/{study}/qc/integration.tsv",
+        imaging_qc="results/{study}/qc/imaging.tsv",
     log:
         "logs/{study}/peak_table.log",
     conda:
@@ -50,7 +54,7 @@ rule peak_table:
 
 rule summed_spectrum:
     input:
-        summed=per_sample("results/{study}/summed/{sample}.parquet"),
+        summed=per_sample("results/{study}/summed/{sample}.parquet", "spectrum"),
     output:
         summed="results/{study}/summed.parquet",
     log:

@@ -6,14 +6,15 @@ with logged(snakemake.log[0]) as log:
     import pandas as pd
 
     from simsflow.integrate import study_peak_table
-    from simsflow.io.tables import write_parquet, write_tsv
+    from simsflow.io.tables import concat_tables, read_text_tsv, write_parquet, write_tsv
 
     sheet = pd.DataFrame.from_records(snakemake.params.sheet)
     peaks = [pd.read_parquet(p) for p in snakemake.input.peaks]
     table = study_peak_table(sheet, peaks)
     write_parquet(table, snakemake.output.peaks)
-    calibration = pd.concat([pd.read_parquet(p) for p in snakemake.input.calibration])
-    write_tsv(calibration, snakemake.output.calibration)
-    notes = pd.concat([pd.read_csv(p, sep="\t", dtype=str) for p in snakemake.input.qc])
-    write_tsv(notes, snakemake.output.qc)
+    write_tsv(
+        concat_tables(snakemake.input.calibration, pd.read_parquet), snakemake.output.calibration
+    )
+    write_tsv(concat_tables(snakemake.input.qc, read_text_tsv), snakemake.output.qc)
+    write_tsv(concat_tables(snakemake.input.imaging_qc, read_text_tsv), snakemake.output.imaging_qc)
     log.info("peak table: %d spectra x %d columns", *table.shape)

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     sim = commands.add_parser(
         "simulate", help="write a simulated demo study (raw exports, sheet, mass list, truth)"
     )
-    sim.add_argument("--study", required=True, choices=["lithium", "cathode"])
+    sim.add_argument("--study", required=True, choices=["lithium", "cathode", "cathode_images"])
     sim.add_argument("--out", required=True, help="output directory")
     sim.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     sim.set_defaults(func=_simulate)

@@ -20,6 +20,8 @@ import yaml
 
 from .errors import ConfigError
 
+IMAGE_SUFFIXES = (".imzml", ".ita")
+
 
 def load_schema(path: str | Path) -> dict:
     with open(path, encoding="utf-8") as handle:
@@ -235,6 +237,7 @@ def read_sample_sheet(
     root = Path(data_dir).resolve()
     seen: dict[tuple[str, str], int] = {}
     polarity_of: dict[str, tuple[str, int]] = {}
+    kind_of: dict[str, tuple[str, int]] = {}
     records = []
     for line, row in rows:
         key = (row["sample"], row["spot"])
@@ -277,7 +280,11 @@ def read_sample_sheet(
                 column="file",
                 hint=f"copy the file into {data_dir}",
             )
-        if not files_may_be_missing and not full.is_file():
+        kind = row["kind"] or (
+            "image" if full.is_dir() or full.suffix.lower() in IMAGE_SUFFIXES else "spectrum"
+        )
+        exists = full.is_dir() if kind == "image" and not full.suffix else full.is_file()
+        if not files_may_be_missing and not exists:
             raise ConfigError(
                 f"file '{full}' does not exist",
                 file=source,
@@ -287,6 +294,17 @@ def read_sample_sheet(
             )
         record = dict(row)
         record["polarity"] = row["polarity"] or default_polarity
+        record["kind"] = kind
+        first_kind = kind_of.setdefault(row["sample"], (kind, line))
+        if first_kind[0] != kind:
+            raise ConfigError(
+                f"sample '{row['sample']}' holds {first_kind[0]}s (line {first_kind[1]}) and "
+                f"{kind}s",
+                file=source,
+                line=line,
+                column="kind",
+                hint="give images and spectra different sample names",
+            )
         first = polarity_of.setdefault(row["sample"], (record["polarity"], line))
         if first[0] != record["polarity"]:
             raise ConfigError(

@@ -445,3 +445,81 @@ def radar(values: pd.DataFrame, axes_names: list[str], sample: str | None = None
     if sample is None:
         ax.legend(fontsize=7, loc="upper right", bbox_to_anchor=(1.35, 1.1))
     return fig
+
+
+def ion_maps(stack: pd.DataFrame, ions: list[str], title: str, scaled_by: str | None = None):
+    """A grid of ion maps (counts, or counts / ``scaled_by`` per pixel)."""
+    from .imaging import image_array
+
+    plt = _pyplot()
+    cols = min(4, len(ions))
+    rows = int(np.ceil(len(ions) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.1 * cols, 3.0 * rows), squeeze=False)
+    denom = None if scaled_by is None else stack[scaled_by].to_numpy(dtype=float)
+    for ax, ion in zip(axes.ravel(), ions, strict=False):
+        values = stack[ion].to_numpy(dtype=float)
+        if denom is not None:
+            values = np.divide(values, denom, out=np.full_like(values, np.nan), where=denom > 0)
+        shown = ax.imshow(image_array(stack, values), cmap="inferno", interpolation="nearest")
+        fig.colorbar(shown, ax=ax, fraction=0.046)
+        ax.set_title(ion if denom is None else f"{ion} / {scaled_by}", fontsize=8)
+        ax.axis("off")
+    for ax in axes.ravel()[len(ions) :]:
+        ax.set_visible(False)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def product_map(stack: pd.DataFrame, ions: list[str], title: str):
+    from .imaging import image_array, normalized_product
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    shown = ax.imshow(
+        image_array(stack, normalized_product(stack, ions)), cmap="magma", interpolation="nearest"
+    )
+    fig.colorbar(shown, ax=ax, fraction=0.046, label="product of max-normalized counts")
+    ax.set_title(f"{' x '.join(ions)}\n{title}", fontsize=8)
+    ax.axis("off")
+    return fig
+
+
+def overlay_map(stack: pd.DataFrame, first: str, second: str, title: str):
+    """Two ions as red and green channels (each scaled to its 99th percentile)."""
+    from .imaging import image_array
+
+    plt = _pyplot()
+    rgb = []
+    for ion in (first, second):
+        image = np.nan_to_num(image_array(stack, ion))
+        top = np.percentile(image, 99) or 1.0
+        rgb.append(np.clip(image / top, 0, 1))
+    rgb.append(np.zeros_like(rgb[0]))
+    fig, ax = plt.subplots(figsize=(4.4, 4.4))
+    ax.imshow(np.dstack(rgb), interpolation="nearest")
+    ax.set_title(f"red: {first}, green: {second}\n{title}", fontsize=8)
+    ax.axis("off")
+    return fig
+
+
+def save_image_figures(
+    out_dir, stacks: pd.DataFrame, maps: list[str], products, overlays, denominator: str
+) -> None:
+    """Per region: raw and scaled ion maps, normalized products and overlays."""
+    from pathlib import Path
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for spot, stack in stacks.groupby("spot", sort=False):
+        sample = stack["sample"].iloc[0]
+        where = f"{sample}, region {spot}"
+        save(ion_maps(stack, maps, f"Ion maps (counts), {where}"), out / f"{spot}_maps.png")
+        save(
+            ion_maps(stack, maps, f"Pixel-wise scaled maps, {where}", denominator),
+            out / f"{spot}_scaled.png",
+        )
+        for ions in products:
+            save(product_map(stack, ions, where), out / f"{spot}_product_{'_'.join(ions)}.png")
+        for a, b in overlays:
+            save(overlay_map(stack, a, b, where), out / f"{spot}_overlay_{a}_{b}.png")

@@ -39,3 +39,14 @@ def write_tsv(frame: pd.DataFrame, path: str | Path, float_format: str = "%.10g"
     atomic_write_text(
         path, frame.to_csv(sep="\t", index=False, float_format=float_format, lineterminator="\n")
     )
+
+
+def read_text_tsv(path: str | Path) -> pd.DataFrame:
+    """A TSV with every cell as text (ids such as spot '01' stay as written)."""
+    return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+
+
+def concat_tables(paths, reader) -> pd.DataFrame:
+    """Concatenate tables read from paths; an empty table when there are none."""
+    frames = [reader(p) for p in paths]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

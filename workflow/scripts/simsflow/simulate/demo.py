@@ -13,6 +13,9 @@ from .study import design, mass_list, rate_test, sample_sheet, simulate_sample, 
 
 def write_sample(study: str, sample: str, seed: int, raw_dir: str | Path, truth: str | Path):
     """Raw files ``raw_dir/<spot>.txt`` of one sample and its ground-truth table."""
+    if design(study).get("kind") == "image":
+        write_image_sample(study, sample, seed, raw_dir, truth)
+        return
     simulated = simulate_sample(study, sample, seed)
     for spot, spectrum, _, _ in simulated:
         write_spectrum(
@@ -43,3 +46,38 @@ def write_study(study: str, out: str | Path, seed: int = 1) -> None:
 
 def read_truth(paths) -> pd.DataFrame:
     return pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+
+
+def write_image_sample(study, sample, seed, raw_dir, truth) -> None:
+    """SurfaceLab image exports ``raw_dir/<region>/<region> (<n>) - <ion>.txt`` per region, and
+    per region and ion the true pixel-wise ratio (mean over pixels of expected / expected total)
+    and the phase fractions."""
+    import numpy as np
+
+    from ..io.images import write_surfacelab_region
+    from .images import PHASES, simulate_region
+    from .study import _spots, spot_rng
+
+    d = design(study)
+    entry = next(e for e in d["samples"] if e["sample"] == sample)
+    ions = list(d["ions"])
+    rows = []
+    for spot in _spots(entry):
+        stack, t = simulate_region(
+            ions, entry["degradation"], spot_rng(seed, study, sample, spot), int(d["size"])
+        )
+        write_surfacelab_region(Path(raw_dir) / spot, spot, stack, ions)
+        phase_share = {f"share_{p}": float(np.mean(t["phases"] == k)) for k, p in enumerate(PHASES)}
+        for ion in ions:
+            rows.append(
+                {
+                    "study": study,
+                    "sample": sample,
+                    "spot": spot,
+                    "ion": ion,
+                    "true_pixel_ratio": float(np.mean(t["expected"][ion] / t["expected_total"])),
+                    "degradation": entry["degradation"],
+                    **phase_share,
+                }
+            )
+    write_parquet(pd.DataFrame(rows), truth)

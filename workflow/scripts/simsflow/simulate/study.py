@@ -27,7 +27,7 @@ from .instrument import (
     stored_mz_error_ppm,
 )
 
-STUDIES = ("lithium", "cathode")
+STUDIES = ("lithium", "cathode", "cathode_images")
 LI_COMPOUNDS = ("Li2CO3", "Li2O", "Li3N", "LiH", "LiOH")
 PATHWAYS = ("polysulfide", "oxygenated")
 SHEET_COLUMNS = (
@@ -42,6 +42,7 @@ SHEET_COLUMNS = (
     "group",
     "coating",
     "thickness",
+    "kind",
 )
 
 
@@ -97,12 +98,15 @@ def sample_sheet(study: str) -> pd.DataFrame:
     rows = []
     for entry in d["samples"]:
         for spot in _spots(entry):
+            image = d.get("kind") == "image"
             row = {
                 "sample": entry["sample"],
                 "spot": spot,
-                "file": f"raw/{entry['sample']}/{spot}.txt",
+                "file": f"raw/{entry['sample']}/{spot}" + ("" if image else ".txt"),
                 "polarity": d["polarity"],
             }
+            if image:
+                row["kind"] = "image"
             for column in SHEET_COLUMNS[4:]:
                 if column in entry:
                     row[column] = entry[column]
@@ -114,6 +118,8 @@ def sample_sheet(study: str) -> pd.DataFrame:
 
 def _study_ions(study: str) -> list[str]:
     d = design(study)
+    if d.get("kind") == "image":
+        return sorted(d["ions"], key=ion_mz)
     if study == "lithium":
         sources = [*LI_COMPOUNDS, "contamination"]
     else:
@@ -131,9 +137,22 @@ def mass_list(study: str, inst: Instrument | None = None) -> pd.DataFrame:
     neighbours' intervals would overlap, both stop at the point between them that splits the gap
     in proportion to their widths.
     """
-    inst = inst or instrument(study)
     d = design(study)
     group_of = {ion: g for g, ions in d["groups"].items() for ion in ions}
+    if d.get("kind") == "image":  # imaging mode resolves about unit mass: +-0.2 u
+        ions = _study_ions(study)
+        mz = np.array([ion_mz(i) for i in ions])
+        return pd.DataFrame(
+            {
+                "ion": ions,
+                "formula": [parse_ion(i).name.rstrip("+-") for i in ions],
+                "mz": np.round(mz, 6),
+                "lower": np.round(mz - 0.2, 6),
+                "upper": np.round(mz + 0.2, 6),
+                "group": [group_of.get(i, "contamination") for i in ions],
+            }
+        )
+    inst = inst or instrument(study)
     nominal = SpectrumParameters(inst.resolution, 0.0, inst.k_ns, 0.0, 0.0)
     ions = _study_ions(study)
     mz = np.array([ion_mz(i) for i in ions])

@@ -1,0 +1,18 @@
+"""Rule image_figures: ion maps, scaled maps, products and overlays of one sample's regions."""
+
+from simsflow.runlog import logged
+
+with logged(snakemake.log[0]):
+    import pandas as pd
+
+    from simsflow import plots
+
+    settings = snakemake.params.settings
+    plots.save_image_figures(
+        snakemake.output.figures,
+        pd.read_parquet(snakemake.input.images),
+        settings["maps"],
+        settings["products"],
+        settings["overlays"],
+        settings["denominator"],
+    )
