@@ -16,6 +16,7 @@ import pandas as pd
 from .errors import SimsflowError
 
 TOTAL = "total"
+CHUNK = 32  # ions converted to float64 at a time
 
 
 def bin_pixels(stack: pd.DataFrame, factor: int) -> pd.DataFrame:
@@ -49,17 +50,39 @@ def pixel_ratios(stack: pd.DataFrame, ions: list[str], denominator: str = TOTAL)
 def region_row(
     stack: pd.DataFrame, ions: list[str], denominator: str = TOTAL, binning: int = 1
 ) -> tuple[dict, dict]:
-    """The region's peak-table values (mean over valid pixels of ion / denominator) and QC."""
+    """The region's peak-table values (mean over valid pixels of ion / denominator) and QC.
+
+    Computed as a matrix-vector product, w @ counts with w = 1/denominator on valid pixels and
+    0 elsewhere, so no per-pixel ratio matrix (a second copy of the stack) is ever built.
+    """
     binned = bin_pixels(stack, binning)
-    ratios, valid = pixel_ratios(binned, ions, denominator)
-    if not valid.any():
+    if denominator not in binned:
+        raise SimsflowError(
+            f"pixel-wise denominator '{denominator}' is not in the image stack",
+            hint="use 'total' or an ion of the mass list",
+        )
+    denom = binned[denominator].to_numpy(dtype=np.float64)
+    valid = denom > 0
+    n_valid = int(valid.sum())
+    if n_valid == 0:
         raise SimsflowError(f"every pixel has a zero '{denominator}': the region is empty")
-    means = ratios.mean(axis=0, dtype=np.float64)
+    weights = np.divide(1.0, denom, out=np.zeros_like(denom), where=valid)
+    counts = binned[ions].to_numpy(dtype=np.float32, copy=False)
+    # float64 sums, taken over blocks of ions so at most one block is ever converted
+    means = (
+        np.concatenate(
+            [
+                weights @ counts[:, j : j + CHUNK].astype(np.float64)
+                for j in range(0, counts.shape[1], CHUNK)
+            ]
+        )
+        / n_valid
+    )
     row = dict(zip(ions, means.tolist(), strict=True))
     row["total_counts"] = float(binned[TOTAL].sum())
     qc = {
         "pixels": int(valid.size),
-        "excluded_zero_denominator": int((~valid).sum()),
+        "excluded_zero_denominator": int(valid.size - n_valid),
         "binning": binning,
         "denominator": denominator,
     }

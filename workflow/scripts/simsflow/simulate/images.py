@@ -39,12 +39,13 @@ def phase_map(size: int, degradation: float, rng: np.random.Generator) -> np.nda
 
 
 def shading(phases: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Topography factor per pixel: tilt across the region, particles bright, pores dark."""
+    """Topography factor per pixel: tilt across the region, particle tops bright, their steep
+    rims and the pores dark."""
     size = phases.shape[0]
     y, x = np.mgrid[0:size, 0:size] / size
     angle = rng.uniform(0, 2 * np.pi)
     tilt = 1.0 + 0.6 * (np.cos(angle) * (x - 0.5) + np.sin(angle) * (y - 0.5)) * 2
-    by_phase = np.array([0.25, 0.8, 1.8, 1.3])[phases]
+    by_phase = np.array([0.25, 0.8, 1.6, 0.7])[phases]  # steep particle rims shade darker
     return np.clip(tilt, 0.2, None) * by_phase
 
 
