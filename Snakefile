@@ -19,6 +19,7 @@ include: "workflow/rules/imaging.smk"
 include: "workflow/rules/scale.smk"
 include: "workflow/rules/classify.smk"
 include: "workflow/rules/degradation.smk"
+include: "workflow/rules/archive.smk"
 
 
 rule all:

@@ -486,3 +486,27 @@ def _check_imaging_settings():
 
 
 _check_imaging_settings()
+
+
+def study_results(wildcards):
+    """Every final output of one study (what an archive of it must hold)."""
+    prefix = f"results/{wildcards.study}/"
+    every = spectra_targets() + study_targets() + classification_targets() + degradation_targets()
+    return [t for t in every if t.startswith(prefix)]
+
+
+def archive_files(wildcards):
+    settings = CONFIG["studies"][wildcards.study]
+    files = ["config/config.yaml", settings["sample_sheet"], settings["mass_list"]]
+    degradation = settings["degradation"]
+    if degradation is not None and degradation["rate_test"] is not None:
+        files.append(degradation["rate_test"])
+    return files + ["results/report.html", "results/report.zip"]
+
+
+def raw_files(wildcards):
+    paths = []
+    for path in SHEETS[wildcards.study]["path"]:
+        p = Path(path)
+        paths += [str(f) for f in sorted(p.glob("*"))] if p.is_dir() else [path]
+    return paths

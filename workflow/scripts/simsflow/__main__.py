@@ -24,6 +24,17 @@ def _sheet(args) -> None:
     print(f"wrote {len(sheet)} rows ({sheet['sample'].nunique()} samples) to {args.out}")
 
 
+def _verify(args) -> int:
+    from .archive import verify_archive
+
+    problems = verify_archive(args.archive)
+    for problem in problems:
+        print(f"{args.archive}: {problem}", file=sys.stderr)
+    if not problems:
+        print(f"{args.archive}: every file matches its manifest")
+    return 1 if problems else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="simsflow", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -48,13 +59,15 @@ def main(argv: list[str] | None = None) -> int:
         "--polarity", choices=["negative", "positive"], help="keep only exports of this polarity"
     )
     sheet.set_defaults(func=_sheet)
+    verify = commands.add_parser("verify", help="re-check an archive against its manifest")
+    verify.add_argument("archive", help="archive/<study>-<tag>.tar.gz")
+    verify.set_defaults(func=_verify)
     args = parser.parse_args(argv)
     try:
-        args.func(args)
+        return args.func(args) or 0
     except SimsflowError as err:
         print(f"simsflow: error: {err}", file=sys.stderr)
         return 1
-    return 0
 
 
 if __name__ == "__main__":
