@@ -1,0 +1,109 @@
+"""Rerun on change: only what a change touches is scheduled again (dry runs on copies)."""
+
+import re
+import shutil
+
+import pytest
+
+from .conftest import FIXTURES, copy_workflow, snakemake
+
+pytestmark = pytest.mark.workflow
+
+CONFIG = """\
+studies:
+  mini:
+    sample_sheet: config/mini/samples.tsv
+    mass_list: config/mini/mass_list.tsv
+    data_dir: data/mini
+    scaling:
+      methods:
+        total_ion: [{method: total_ion}]
+"""
+MASS_LIST = (
+    "ion\tlower\tupper\tgroup\n"
+    "C-\t11.95\t12.05\thc\nO-\t15.95\t16.05\tox\nOH-\t16.95\t17.05\tox\n"
+    "C2H-\t24.95\t25.07\thc\nCN-\t25.95\t26.07\tn\nCl-\t34.9\t35.05\thal\n"
+)
+
+
+def _add_sample(workdir, sample, spots=("1", "2")):
+    raw = (FIXTURES / "iontof-ascii" / "N_Ru-Pt_Bi3_1.txt").read_bytes()
+    rows = []
+    for spot in spots:
+        path = workdir / "data" / "mini" / sample / f"{spot}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(raw)
+        rows.append(f"{sample}\t{spot}\t{sample}/{spot}.txt\n")
+    sheet = workdir / "config" / "mini" / "samples.tsv"
+    if not sheet.exists():
+        sheet.parent.mkdir(parents=True, exist_ok=True)
+        sheet.write_text("sample\tspot\tfile\n")
+    with open(sheet, "a") as handle:
+        handle.writelines(rows)
+
+
+@pytest.fixture(scope="module")
+def mini_run(tmp_path_factory):
+    workdir = copy_workflow(tmp_path_factory.mktemp("mini"))
+    (workdir / "config" / "config.yaml").write_text(CONFIG)
+    _add_sample(workdir, "A")
+    _add_sample(workdir, "B")
+    (workdir / "config" / "mini" / "mass_list.tsv").write_text(MASS_LIST)
+    snakemake(workdir, "--cores", "2")
+    return workdir
+
+
+def _planned(workdir) -> dict[str, int]:
+    """Jobs a dry run would run, per rule."""
+    out = snakemake(workdir, "-n").stdout
+    if "Nothing to be done" in out:
+        return {}
+    table = out.split("Job stats:")[1].split("total")[0]
+    return {m[0]: int(m[1]) for m in re.findall(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+@pytest.fixture
+def copy(mini_run, tmp_path):
+    dest = tmp_path / "copy"
+    shutil.copytree(mini_run, dest, symlinks=True)
+    return dest
+
+
+def test_unchanged_rerun_does_nothing(copy):
+    assert _planned(copy) == {}
+
+
+def test_changed_scaling_reruns_scaling_onward_only(copy):
+    config = copy / "config" / "config.yaml"
+    config.write_text(
+        config.read_text().replace("[{method: total_ion}]", "[{method: total_ion, exclude: [Cl-]}]")
+    )
+    planned = _planned(copy)
+    assert {"scale", "stats", "boxplots"} <= set(planned)
+    assert not {"import_spectra", "calibrate", "integrate", "peak_table"} & set(planned)
+
+
+def test_new_batch_runs_only_new_samples_and_the_aggregates(copy):
+    _add_sample(copy, "C", spots=("1", "2", "3"))
+    planned = _planned(copy)
+    assert planned["import_spectra"] == 1
+    assert planned["calibrate"] == 1
+    assert planned["integrate"] == 1
+    assert {"peak_table", "summed_spectrum", "scale", "stats"} <= set(planned)
+
+
+def test_changed_mass_list_reruns_integration_onward(copy):
+    mass_list = copy / "config" / "mini" / "mass_list.tsv"
+    mass_list.write_text(mass_list.read_text().replace("11.95\t12.05", "11.96\t12.04"))
+    planned = _planned(copy)
+    assert planned["integrate"] == 2
+    assert {"peak_table", "scale"} <= set(planned)
+    assert not {"import_spectra", "calibrate"} & set(planned)
+
+
+def test_changed_library_code_reruns_the_rules_that_use_it(copy):
+    module = copy / "workflow" / "scripts" / "simsflow" / "scaling.py"
+    module.write_text(module.read_text() + "\n# a change to the scaling code\n")
+    planned = _planned(copy)
+    assert "scale" in planned
+    assert not {"import_spectra", "calibrate", "integrate"} & set(planned)
