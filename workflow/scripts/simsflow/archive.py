@@ -10,6 +10,7 @@ and names each file that differs, is missing or is not in the manifest.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -129,7 +130,7 @@ def write_tar(path: str | Path, members: dict[str, bytes]) -> None:
     with (
         atomic_path(path) as tmp,
         open(tmp, "wb") as raw,
-        __import__("gzip").GzipFile(fileobj=raw, mode="wb", mtime=0) as gz,
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz,
         tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
     ):
         for name in sorted(members):

@@ -1,0 +1,54 @@
+"""The SLURM profile on a real one-node SLURM cluster (started on localhost for the test).
+
+Runs the cathode_images demo study through `--profile profiles/slurm` and compares its tables
+with the local run's, byte for byte.
+"""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from .conftest import ROOT, copy_workflow, snakemake
+
+pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
+RECIPE = ROOT.parent / "shared" / "recipes" / "slurm-localhost.sh"
+TARGETS = [
+    "results/cathode_images/peaks.parquet",
+    "results/cathode_images/scaled/max_relative.parquet",
+    "results/cathode_images/stats/max_relative.tsv",
+]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    if os.geteuid() != 0 or not RECIPE.is_file():
+        pytest.skip("needs root and ../shared/recipes/slurm-localhost.sh")
+    started = subprocess.run(
+        ["bash", str(RECIPE), "start"], capture_output=True, text=True, timeout=900
+    )
+    assert started.returncode == 0, started.stdout[-2000:] + started.stderr[-2000:]
+    assert "debug" in started.stdout
+    yield
+    subprocess.run(["bash", str(RECIPE), "stop"], capture_output=True, timeout=120)
+
+
+def test_slurm_profile_gives_the_local_results(cluster, tmp_path):
+    local = copy_workflow(tmp_path / "local")
+    snakemake(local, "--cores", "2", *TARGETS)
+    remote = copy_workflow(tmp_path / "slurm")
+    result = snakemake(
+        remote,
+        "--profile",
+        "profiles/slurm",
+        "--slurm-init-seconds-before-status-checks",
+        "2",
+        "--seconds-between-status-checks",
+        "3",
+        *TARGETS,
+    )
+    assert "submitted with SLURM jobid" in result.stdout + result.stderr
+    for target in TARGETS:
+        assert (remote / target).read_bytes() == (local / target).read_bytes(), target
+    assert shutil.which("sacct")
