@@ -7,6 +7,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
 from simsflow.calibrate import reference_ions_for
+from simsflow.classify import check_classes
 from simsflow.config import load_schema, read_sample_sheet, validate_config
 from simsflow.degradation import read_rate_test
 from simsflow.errors import SimsflowError
@@ -158,6 +159,8 @@ def study_polarity(wildcards):
 def calibration_settings(wildcards):
     """Calibration settings of a sample, with the reference ions of its polarity."""
     settings = dict(CONFIG["studies"][wildcards.study]["calibration"])
+    if CONFIG["studies"][wildcards.study]["on_error"] == "skip":
+        settings["on_failure"] = "exclude"
     polarity = _sample_rows(wildcards)["polarity"].iloc[0]
     settings["reference_ions"] = list(
         reference_ions_for(
@@ -373,6 +376,23 @@ def _check_classification_settings():
             make_scaler(c["scaling"])
         except SimsflowError as err:
             problems.append((f"{where}.scaling", err.message))
+        if not labels:
+            problems.insert(
+                0,
+                (
+                    where,
+                    "no rows with role train: the model needs labelled reference spectra "
+                    "(a predict-only study cannot train one)",
+                ),
+            )
+        else:
+            try:
+                check_classes(sheet.loc[sheet["role"] == "train", "label"].to_numpy(), c["folds"])
+            except SimsflowError as err:
+                sys.exit(
+                    "simsflow: configuration error: "
+                    f"{SimsflowError(err.message, file=CONFIG['studies'][study]['sample_sheet'], column=err.column, hint=err.hint)}"
+                )
         if problems:
             column, message = problems[0]
             err = SimsflowError(message, file=workflow.configfiles[-1], column=column)
@@ -510,3 +530,7 @@ def raw_files(wildcards):
         p = Path(path)
         paths += [str(f) for f in sorted(p.glob("*"))] if p.is_dir() else [path]
     return paths
+
+
+def on_error(wildcards):
+    return CONFIG["studies"][wildcards.study]["on_error"]

@@ -16,6 +16,7 @@ rule import_spectra:
         code=script_code("import_spectra"),
         spots=sample_spots,
         files=sample_files,
+        on_error=on_error,
     script:
         "../scripts/import_spectra.py"
 

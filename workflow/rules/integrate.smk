@@ -28,6 +28,7 @@ rule integrate:
 rule peak_table:
     input:
         peaks=per_sample("results/{study}/peaks/{sample}.parquet"),
+        spectra=per_sample("results/{study}/spectra/{sample}.parquet", "spectrum"),
         calibration=per_sample("results/{study}/calibration/{sample}.parquet", "spectrum"),
         qc=per_sample("results/{study}/qc/integration/{sample}.tsv", "spectrum"),
         imaging_qc=per_sample("results/{study}/qc/imaging/{sample}.tsv", "image"),
@@ -41,6 +42,7 @@ rule peak_table:
         ),
         qc="results/{study}/qc/integration.tsv",
         imaging_qc="results/{study}/qc/imaging.tsv",
+        skipped="results/{study}/qc/skipped.tsv",
     log:
         "logs/{study}/peak_table.log",
     conda:

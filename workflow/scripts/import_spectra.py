@@ -11,6 +11,9 @@ with logged(snakemake.log[0]) as log:
         snakemake.wildcards.sample,
         snakemake.params.spots,
         snakemake.params.files,
+        snakemake.params.on_error,
     )
     write_parquet(table, snakemake.output.spectra, metadata=provenance)
-    log.info("imported %d spots, %d data points", len(snakemake.params.spots), table.num_rows)
+    for skipped in provenance["skipped"]:
+        log.warning("skipped %s: %s", skipped["file"], skipped["reason"])
+    log.info("imported %d spots, %d data points", len(provenance["spots"]), table.num_rows)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from ..errors import InputFileError
 from .spectra import read_spectrum
 
 SPECTRA_SCHEMA = pa.schema(
@@ -23,12 +24,34 @@ SPECTRA_SCHEMA = pa.schema(
 
 
 def import_sample(
-    study: str, sample: str, spots: Sequence[str], files: Sequence[str | Path]
+    study: str,
+    sample: str,
+    spots: Sequence[str],
+    files: Sequence[str | Path],
+    on_error: str = "stop",
 ) -> tuple[pa.Table, dict]:
-    """Read every spot's file; return the sample table and its provenance metadata."""
-    parts, provenance = [], []
+    """Read every spot's file; return the sample table and its provenance metadata.
+
+    With ``on_error='skip'`` a file that cannot be read is left out and listed under
+    ``skipped`` in the metadata with its reason; otherwise its error stops the import.
+    """
+    parts, provenance, skipped = [], [], []
     for spot, file in zip(spots, files, strict=True):
-        spectrum = read_spectrum(file)
+        try:
+            spectrum = read_spectrum(file)
+        except InputFileError as err:
+            if on_error != "skip":
+                raise
+            skipped.append(
+                {
+                    "study": study,
+                    "sample": sample,
+                    "spot": spot,
+                    "file": str(file),
+                    "reason": str(err),
+                }
+            )
+            continue
         n = spectrum.mz.size
         channel = (
             pa.nulls(n, pa.int64())
@@ -59,4 +82,4 @@ def import_sample(
             }
         )
     table = pa.concat_tables(parts) if parts else SPECTRA_SCHEMA.empty_table()
-    return table, {"study": study, "sample": sample, "spots": provenance}
+    return table, {"study": study, "sample": sample, "spots": provenance, "skipped": skipped}

@@ -1,0 +1,74 @@
+"""Bad inputs give a non-zero exit and one precise message, and leave no partial output;
+with on_error: skip, bad spectra are listed and every valid one is still processed."""
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from .badinputs import CASES, VALID, build
+from .conftest import copy_workflow, snakemake
+
+pytestmark = pytest.mark.workflow
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    workdir = copy_workflow(tmp_path_factory.mktemp("bad"))
+    build(workdir)
+    return workdir
+
+
+@pytest.fixture
+def fresh(base, tmp_path):
+    dest = tmp_path / "wf"
+    shutil.copytree(base, dest, symlinks=True)
+    return dest
+
+
+def test_the_corpus_is_large_enough():
+    assert len(CASES) >= 25
+    assert len({c.name for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input(case, fresh):
+    if case.spectrum is not None:
+        (fresh / "data" / "mini" / "A" / "2.txt").write_bytes(case.spectrum)
+    if case.edit is not None:
+        case.edit(fresh)
+    target = (
+        "results/mini/spectra/A.parquet" if case.stage == "file" else "results/mini/peaks.parquet"
+    )
+    args = ("--cores", "1", target) if case.stage == "file" else ("-n",)
+    result = snakemake(fresh, *args, check=False)
+    assert result.returncode != 0
+    # one message (Snakemake may repeat it when it shows the failed job's log)
+    lines = sorted({ln for ln in result.stderr.splitlines() if ln.startswith("simsflow: ")})
+    assert len(lines) == 1, result.stderr[-3000:]
+    assert case.message in lines[0]
+    assert "(" in lines[0] or case.stage == "start"  # file errors say what to do
+    # nothing half-written: no output of the failed job, no temporary file
+    assert not (fresh / target).exists()
+    leftovers = list((fresh / "results").rglob("*.tmp")) if (fresh / "results").exists() else []
+    assert leftovers == []
+
+
+@pytest.mark.parametrize("name", sorted(VALID))
+def test_valid_files_in_unusual_dress_are_kept(name, fresh):
+    (fresh / "data" / "mini" / "A" / "2.txt").write_bytes(VALID[name])
+    snakemake(fresh, "--cores", "1", "results/mini/spectra/A.parquet")
+    spectra = pd.read_parquet(fresh / "results/mini/spectra/A.parquet")
+    assert spectra.groupby("spot").size().tolist() == [7053, 7053]
+
+
+def test_on_error_skip_lists_bad_spectra_and_keeps_the_rest(fresh):
+    config = fresh / "config" / "config.yaml"
+    config.write_text(config.read_text() + "    on_error: skip\n")
+    (fresh / "data" / "mini" / "A" / "2.txt").write_bytes(CASES[5].spectrum)  # nan intensity
+    snakemake(fresh, "--cores", "2", "results/mini/peaks.parquet")
+    skipped = pd.read_csv(fresh / "results/mini/qc/skipped.tsv", sep="\t", dtype=str)
+    assert skipped[["sample", "spot"]].to_numpy().tolist() == [["A", "2"]]
+    assert "column 'Intensity': value is nan" in skipped["reason"][0]
+    peaks = pd.read_parquet(fresh / "results/mini/peaks.parquet")
+    assert peaks["spot"].tolist() == ["1"]
