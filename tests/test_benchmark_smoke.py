@@ -1,0 +1,38 @@
+"""The benchmark command keeps working (a tiny run; speed is never asserted in tests)."""
+
+import json
+import subprocess
+import sys
+
+from .conftest import ROOT
+
+
+def test_benchmark_runs_and_writes_results(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            "--spectra",
+            "20",
+            "--small",
+            "10",
+            "--regions",
+            "1",
+            "--size",
+            "32",
+            "--ions",
+            "20",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["spectra"]["spectra"] == 20
+    assert results["spectra_small"]["spectra"] == 10
+    assert results["images"]["pixels"] == 32 * 32
+    text = (tmp_path / "results.md").read_text()
+    assert "import + calibration + integration" in text and "speed-up" in text
