@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 
+from .badinputs import MASS_LIST
 from .conftest import FIXTURES, copy_workflow, snakemake
 
 pytestmark = pytest.mark.workflow
@@ -19,11 +20,6 @@ studies:
       methods:
         total_ion: [{method: total_ion}]
 """
-MASS_LIST = (
-    "ion\tlower\tupper\tgroup\n"
-    "C-\t11.95\t12.05\thc\nO-\t15.95\t16.05\tox\nOH-\t16.95\t17.05\tox\n"
-    "C2H-\t24.95\t25.07\thc\nCN-\t25.95\t26.07\tn\nCl-\t34.9\t35.05\thal\n"
-)
 
 
 def _add_sample(workdir, sample, spots=("1", "2")):

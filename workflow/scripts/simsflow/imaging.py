@@ -31,22 +31,6 @@ def bin_pixels(stack: pd.DataFrame, factor: int) -> pd.DataFrame:
     return out[["x", "y", *values.columns]]
 
 
-def pixel_ratios(stack: pd.DataFrame, ions: list[str], denominator: str = TOTAL):
-    """Per-pixel ion / denominator for the pixels with a positive denominator.
-
-    Returns the ratio matrix (valid pixels x ions, float32) and the boolean mask of valid pixels.
-    """
-    if denominator not in stack:
-        raise SimsflowError(
-            f"pixel-wise denominator '{denominator}' is not in the image stack",
-            hint="use 'total' or an ion of the mass list",
-        )
-    denom = stack[denominator].to_numpy(dtype=np.float32)
-    valid = denom > 0
-    counts = stack[ions].to_numpy(dtype=np.float32)[valid]
-    return counts / denom[valid, None], valid
-
-
 def region_row(
     stack: pd.DataFrame, ions: list[str], denominator: str = TOTAL, binning: int = 1
 ) -> tuple[dict, dict]:
