@@ -1,7 +1,6 @@
 """Mass calibration: accuracy against the simulator's truth, failures, real exports."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from simsflow.calibrate import (
@@ -17,6 +16,7 @@ from simsflow.io.importer import import_sample
 from simsflow.simulate.instrument import Instrument, simulate_spectrum
 
 from .conftest import FIXTURES
+from .helpers import spectra_frame
 
 NEGATIVE = reference_ions_for("negative", ["CO3-"])
 IONS = {
@@ -34,21 +34,7 @@ IONS = {
 
 
 def _table(spectra, with_channel=True):
-    frames = []
-    for spot, s in spectra:
-        frames.append(
-            pd.DataFrame(
-                {
-                    "study": "t",
-                    "sample": "s",
-                    "spot": spot,
-                    "channel": s.channel if with_channel else pd.array([None] * s.mz.size, "Int64"),
-                    "mz": s.mz,
-                    "intensity": s.intensity.astype(float),
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
+    return spectra_frame(spectra, with_channel=with_channel)[0]
 
 
 def _true_error_ppm(spectrum, inst, calibration_row, names):

@@ -14,6 +14,8 @@ from simsflow.integrate import (
 )
 from simsflow.simulate.instrument import Instrument, simulate_spectrum
 
+from .helpers import spectra_frame
+
 
 def test_interval_areas_hand_computed():
     mz = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
@@ -31,29 +33,7 @@ def test_flank_baseline_hand_computed():
 
 
 def _sample(spectra, deadtime_corrected=True):
-    frames, spots = [], []
-    for spot, s in spectra:
-        frames.append(
-            pd.DataFrame(
-                {
-                    "study": "t",
-                    "sample": "s",
-                    "spot": spot,
-                    "channel": s.channel,
-                    "mz": s.mz,
-                    "intensity": s.intensity.astype(float),
-                }
-            )
-        )
-        spots.append(
-            {
-                "spot": spot,
-                "file": f"{spot}.txt",
-                "header": s.header,
-                "deadtime_corrected": deadtime_corrected,
-            }
-        )
-    return pd.concat(frames, ignore_index=True), {"spots": spots}
+    return spectra_frame(spectra, deadtime_corrected=deadtime_corrected)
 
 
 IONS = {"C-": 5e4, "CH-": 8e4, "O-": 2e5, "OH-": 1e5, "C2-": 6e4, "C2H-": 9e4, "CO3-": 1e5}

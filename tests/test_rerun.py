@@ -5,21 +5,13 @@ import shutil
 
 import pytest
 
+from .badinputs import CONFIG as BASE_CONFIG
 from .badinputs import MASS_LIST
 from .conftest import FIXTURES, copy_workflow, snakemake
 
 pytestmark = pytest.mark.workflow
 
-CONFIG = """\
-studies:
-  mini:
-    sample_sheet: config/mini/samples.tsv
-    mass_list: config/mini/mass_list.tsv
-    data_dir: data/mini
-    scaling:
-      methods:
-        total_ion: [{method: total_ion}]
-"""
+CONFIG = BASE_CONFIG + "    scaling:\n      methods:\n        total_ion: [{method: total_ion}]\n"
 
 
 def _add_sample(workdir, sample, spots=("1", "2")):

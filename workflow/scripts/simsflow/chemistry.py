@@ -59,9 +59,6 @@ class Ion:
     def n_atoms(self) -> int:
         return sum(count for _, count in self.atoms)
 
-    def count(self, element: str) -> int:
-        return sum(n for (el, _), n in self.atoms if el == element)
-
 
 def normalize_ion_name(name: str) -> str:
     """SurfaceLab writes subscripts as ``C_2H-``; the canonical name drops the markup."""

@@ -523,3 +523,70 @@ def save_image_figures(
             save(product_map(stack, ions, where), out / f"{spot}_product_{'_'.join(ions)}.png")
         for a, b in overlays:
             save(overlay_map(stack, a, b, where), out / f"{spot}_overlay_{a}_{b}.png")
+
+
+def save_pca_views(out_dir, scores, variance, loadings, grids) -> None:
+    """The classification PCA views: score plots, variance, loadings, decision boundaries."""
+    from pathlib import Path
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for y in ("PC2", "PC3"):
+        fig = pca_scores(
+            scores,
+            variance,
+            "PC1",
+            y,
+            "group",
+            title="PCA of the training spectra; unknowns projected",
+        )
+        save(fig, out / f"scores_PC1_{y}.png")
+    save(explained_variance(variance), out / "explained_variance.png")
+    for pc in ("PC1", "PC2"):
+        save(top_loadings(loadings, pc), out / f"loadings_{pc}.png")
+    for g in grids:
+        fig = decision_boundary(
+            g["grid_x"],
+            g["grid_y"],
+            g["proba"],
+            g["train"],
+            g["mixture"],
+            g["class"],
+            g["versus"],
+            g["variance"],
+        )
+        save(fig, out / f"decision_{g['class']}_vs_{g['versus']}.png")
+
+
+def save_degradation_figures(out_dir, pcas: dict, loadings, scores, pairs, radar_axes) -> None:
+    """Degradation figures: score plots with ellipses (``pcas``: name -> (scores, variance)),
+    variance, top PC1 loadings, score bars and radar charts."""
+    from pathlib import Path
+
+    from .degradation import radar_values
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    titles = {"anchors": "uncycled vs uncoated cycled", "all": "all samples"}
+    for name, (pc_scores, variance) in pcas.items():
+        for x, y in pairs:
+            if x in pc_scores and y in pc_scores:
+                fig = pca_scores(
+                    pc_scores,
+                    variance,
+                    x,
+                    y,
+                    "sample",
+                    ellipses=True,
+                    title=f"PCA, {titles.get(name, name)} (95 % ellipses)",
+                )
+                save(fig, out / f"pca_{name}_{x}_{y}.png")
+        save(explained_variance(variance), out / f"pca_{name}_variance.png")
+    save(top_loadings(loadings, "PC1"), out / "pca_anchors_loadings_PC1.png")
+    ds = [c for c in scores.columns if c.startswith("DS") and not c.endswith("_sd")]
+    save(degradation_bars(scores, ds), out / "degradation_scores.png")
+    axes = [a for a in radar_axes if a in scores.columns]
+    values = radar_values(scores.dropna(subset=axes), axes)
+    save(radar(values, axes), out / "radar_overview.png")
+    for sample in values["sample"]:
+        save(radar(values, axes, sample), out / f"radar_{sample}.png")

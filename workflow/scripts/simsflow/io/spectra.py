@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -158,7 +157,7 @@ def parse_spectrum_text(text: str, source: str = "<text>") -> Spectrum:
     values = _fast_parse(body, columns, delimiter)
     if values is None:
         values = _careful_parse(lines, data_start, columns, delimiter, source)
-    _check_values(values, columns, lines, data_start, source, delimiter)
+    _check_values(values, columns, data_start, source)
     channel = values.get("channel")
     return Spectrum(
         mz=values["mz"],
@@ -244,19 +243,19 @@ def _display(column: str) -> str:
     return {"mz": "m/z", "intensity": "Intensity", "channel": "Channel"}[column]
 
 
-def _data_line(lines: list[str], start: int, index: int) -> int:
+def _data_line(start: int, index: int) -> int:
     """1-based file line of the index-th data row (blank lines only occur at the end)."""
     return start + index + 1
 
 
-def _check_values(values, columns, lines, start, source, delimiter) -> None:
+def _check_values(values, columns, start, source) -> None:
     for c in columns:
         bad = np.flatnonzero(~np.isfinite(values[c]))
         if bad.size:
             raise InputFileError(
                 f"value is {values[c][bad[0]]}, not a finite number",
                 file=source,
-                line=_data_line(lines, start, int(bad[0])),
+                line=_data_line(start, int(bad[0])),
                 column=_display(c),
                 hint="the export is damaged; export the spectrum again",
             )
@@ -265,7 +264,7 @@ def _check_values(values, columns, lines, start, source, delimiter) -> None:
         raise InputFileError(
             f"negative intensity {values['intensity'][negative[0]]:g}",
             file=source,
-            line=_data_line(lines, start, int(negative[0])),
+            line=_data_line(start, int(negative[0])),
             column="Intensity",
             hint="counts cannot be negative; use the raw export, not a processed one",
         )
@@ -280,7 +279,7 @@ def _check_values(values, columns, lines, start, source, delimiter) -> None:
             raise InputFileError(
                 f"{_display(c)} {what} ({values[c][i - 1]:g} then {values[c][i]:g})",
                 file=source,
-                line=_data_line(lines, start, i),
+                line=_data_line(start, i),
                 column=_display(c),
                 hint="a spectrum must be sorted by strictly increasing m/z",
             )
@@ -290,7 +289,7 @@ def _check_values(values, columns, lines, start, source, delimiter) -> None:
         raise InputFileError(
             f"channel {channel[i]:g} is not a whole number",
             file=source,
-            line=_data_line(lines, start, i),
+            line=_data_line(start, i),
             column="Channel",
         )
 
@@ -318,7 +317,3 @@ def write_spectrum(path: str | Path, spectrum: Spectrum, newline: str = "\r\n") 
     from .atomic import atomic_write_bytes
 
     atomic_write_bytes(path, format_spectrum(spectrum, newline).encode("utf-8"))
-
-
-def total_counts(spectrum: Spectrum) -> float:
-    return float(math.fsum(spectrum.intensity.tolist()))

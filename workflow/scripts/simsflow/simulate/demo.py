@@ -44,10 +44,6 @@ def write_study(study: str, out: str | Path, seed: int = 1) -> None:
         write_sample(study, name, seed, out / "raw" / name, out / "truth" / f"{name}.parquet")
 
 
-def read_truth(paths) -> pd.DataFrame:
-    return pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
-
-
 def write_image_sample(study, sample, seed, raw_dir, truth) -> None:
     """SurfaceLab image exports ``raw_dir/<region>/<region> (<n>) - <ion>.txt`` per region, and
     per region and ion the true pixel-wise ratio (mean over pixels of expected / expected total)

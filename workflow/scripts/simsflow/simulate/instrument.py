@@ -116,12 +116,6 @@ def peak_fwhm_ns(inst: Instrument, params: SpectrumParameters, mz: np.ndarray) -
     return np.hypot(flight / (2.0 * params.resolution), inst.pulse_width_ns)
 
 
-def effective_resolution(inst: Instrument, params: SpectrumParameters, mz) -> np.ndarray:
-    """m/dm at a given m/z, including the pulse-width limit."""
-    flight = params.k_ns * np.sqrt(np.asarray(mz, dtype=float))
-    return flight / (2.0 * peak_fwhm_ns(inst, params, mz))
-
-
 def _shape_cdf(x: np.ndarray, sigma: float, j: float, lam: float) -> np.ndarray:
     """Normalized cumulative area of a Gaussian core with an exponential high-side tail.
 

@@ -18,7 +18,6 @@ import yaml
 from ..chemistry import ion_mz, parse_ion
 from ..errors import SimsflowError
 from .instrument import (
-    FWHM_PER_SIGMA,
     Instrument,
     SimulatedSpectrum,
     SpectrumParameters,
@@ -174,7 +173,6 @@ def mass_list(study: str, inst: Instrument | None = None) -> pd.DataFrame:
             "group": [group_of.get(i, "contamination") for i in ions],
         }
     )
-    # the split point is rounded once, so neighbours still share it exactly
     return frame
 
 
@@ -340,16 +338,3 @@ def truth_tables(study: str, sample: str, simulated: list) -> tuple[pd.DataFrame
                 }
             )
     return spots, pd.DataFrame(rows)
-
-
-__all__ = [
-    "FWHM_PER_SIGMA",
-    "STUDIES",
-    "design",
-    "instrument",
-    "mass_list",
-    "rate_test",
-    "sample_sheet",
-    "simulate_sample",
-    "truth_tables",
-]
