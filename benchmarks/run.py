@@ -83,9 +83,8 @@ def bench_spectra(samples, mass_list) -> dict:
     start = time.perf_counter()
     for s, group in enumerate(samples):
         table, meta = import_sample("bench", f"S{s:03d}", [p.stem for p in group], group)
-        spectra = table.to_pandas()
-        calibration = calibrate_sample(spectra, settings)
-        integrate_sample(spectra, calibration, mass_list, meta, integration)
+        calibration = calibrate_sample(table, settings)
+        integrate_sample(table, calibration, mass_list, meta, integration)
     pipeline = time.perf_counter() - start
     return {
         "spectra": len(files),

@@ -7,9 +7,10 @@ with logged(snakemake.log[0]) as log:
 
     from simsflow.integrate import IntegrationSettings, integrate_sample
     from simsflow.io.tables import read_parquet_metadata, write_parquet, write_tsv
+    from simsflow.spots import read_spectra
     from simsflow.summed import sample_summed
 
-    spectra = pd.read_parquet(snakemake.input.spectra)
+    spectra = read_spectra(snakemake.input.spectra)
     calibration = pd.read_parquet(snakemake.input.calibration)
     mass_list = pd.DataFrame.from_records(snakemake.params.mass_list)
     settings = IntegrationSettings(**snakemake.params.settings)

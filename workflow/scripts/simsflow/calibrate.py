@@ -16,14 +16,16 @@ Green, Gilmore & Seah, Appl. Surf. Sci. 2006 on ToF-SIMS mass calibration).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import least_squares
+import pyarrow as pa
 
 from .chemistry import ion_mz
 from .errors import SimsflowError
+from .spots import iter_spots
 
 DEFAULT_REFERENCE_IONS = {
     "negative": ("H-", "C-", "CH-", "O-", "OH-", "C2-", "C2H-"),
@@ -68,67 +70,162 @@ def reference_ions_for(
     return tuple(sorted(names, key=ion_mz))
 
 
-def peak_apex(x: np.ndarray, counts: np.ndarray, i: int) -> float:
-    """Sub-bin apex position of the peak whose highest bin is ``i``.
+def peak_apexes(x: np.ndarray, counts: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Sub-bin apex positions of the peaks whose highest bins are ``index``.
 
     A Gaussian is a parabola in log space, so three bins give its centre exactly; with an empty
-    neighbour the intensity-weighted centre of the three bins is used instead.
+    neighbour the intensity-weighted centre of the three bins is used instead. A peak in the
+    first or last bin keeps that bin's position.
     """
-    if i <= 0 or i >= counts.size - 1:
-        return float(x[i])
-    y = counts[i - 1 : i + 2].astype(float)
-    if np.all(y > 0):
-        ly = np.log(y)
-        denom = ly[0] - 2.0 * ly[1] + ly[2]
-        if denom < 0:
-            offset = 0.5 * (ly[0] - ly[2]) / denom
-            step = x[i + 1] - x[i] if offset > 0 else x[i] - x[i - 1]
-            return float(x[i] + np.clip(offset, -0.5, 0.5) * step)
-    return float(np.dot(x[i - 1 : i + 2], y) / y.sum())
+    index = np.asarray(index, dtype=np.int64)
+    edge = (index <= 0) | (index >= counts.size - 1)
+    i = np.clip(index, 1, max(counts.size - 2, 1))
+    y0, y1, y2 = (counts[i - 1].astype(float), counts[i].astype(float), counts[i + 1])
+    y2 = y2.astype(float)
+    positive = (y0 > 0) & (y1 > 0) & (y2 > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        l0, l1, l2 = np.log(y0), np.log(y1), np.log(y2)
+        denom = l0 - 2.0 * l1 + l2
+        parabola = positive & (denom < 0)
+        offset = np.clip(np.where(parabola, 0.5 * (l0 - l2) / denom, 0.0), -0.5, 0.5)
+        step = np.where(offset > 0, x[i + 1] - x[i], x[i] - x[i - 1])
+        centroid = (x[i - 1] * y0 + x[i] * y1 + x[i + 1] * y2) / (y0 + y1 + y2)
+    apex = np.where(parabola, x[i] + offset * step, centroid)
+    return np.where(edge, x[np.clip(index, 0, counts.size - 1)], apex)
 
 
-def _locate(x, mz_stored, counts, centre_mz, ppm, min_counts):
-    """Apex (on the x axis) of the strongest peak within +-ppm of centre_mz, and its limit.
+def peak_apex(x: np.ndarray, counts: np.ndarray, i: int) -> float:
+    """Sub-bin apex position of the peak whose highest bin is ``i`` (see ``peak_apexes``)."""
+    return float(peak_apexes(x, counts, np.array([i]))[0])
 
-    Returns (apex, half_bin_ppm): half_bin_ppm is half the local bin width in ppm when the peak
-    is under-sampled (a single bin above half maximum), where no apex estimate can be better
-    than that; 0 otherwise. (nan, 0) when there is no peak.
+
+def _locate_all(x, mz_stored, counts, targets, ppm, min_counts):
+    """Apex (on the x axis) of the strongest peak within +-ppm of each target m/z, and its limit.
+
+    Returns (apex, half_bin_ppm) arrays: half_bin_ppm is half the local bin width in ppm when
+    the peak is under-sampled (a single bin above half maximum), where no apex estimate can be
+    better than that; 0 otherwise. apex is NaN where there is no peak (too few counts, or only
+    the flank of one at the window's edge).
     """
-    centre = int(np.searchsorted(mz_stored, centre_mz))
+    n = mz_stored.size
+    centre = np.searchsorted(mz_stored, targets)
     # at least three bins either side, however narrow the window in ppm
-    lo = min(int(np.searchsorted(mz_stored, centre_mz * (1 - ppm * 1e-6))), centre - 3)
-    hi = max(int(np.searchsorted(mz_stored, centre_mz * (1 + ppm * 1e-6))), centre + 3)
-    lo, hi = max(lo, 1), min(hi, mz_stored.size - 1)
-    if hi - lo < 3:
-        return np.nan, 0.0
-    i = lo + int(np.argmax(counts[lo:hi]))
-    if counts[i] < min_counts or i in (lo, hi - 1):  # no peak, or only a flank of one
-        return np.nan, 0.0
-    single = counts[i - 1] < 0.5 * counts[i] and counts[i + 1] < 0.5 * counts[i]
-    half_bin = 0.5 * (mz_stored[i + 1] - mz_stored[i - 1]) / 2 / mz_stored[i] * 1e6
-    return peak_apex(x, counts, i), (half_bin if single else 0.0)
+    lo = np.minimum(np.searchsorted(mz_stored, targets * (1 - ppm * 1e-6)), centre - 3)
+    hi = np.maximum(np.searchsorted(mz_stored, targets * (1 + ppm * 1e-6)), centre + 3)
+    lo, hi = np.maximum(lo, 1), np.minimum(hi, n - 1)
+    width = hi - lo
+    offsets = np.arange(max(int(width.max()), 1))
+    inside = offsets[None, :] < width[:, None]
+    window = np.where(inside, counts[np.minimum(lo[:, None] + offsets[None, :], n - 1)], -np.inf)
+    i = lo + np.argmax(window, axis=1)
+    found = (width >= 3) & (counts[i] >= min_counts) & (i != lo) & (i != hi - 1)
+    if not found.any():
+        return np.full(targets.size, np.nan), np.zeros(targets.size)
+    j = np.clip(i, 1, n - 2)
+    single = (counts[j - 1] < 0.5 * counts[j]) & (counts[j + 1] < 0.5 * counts[j])
+    half_bin = 0.5 * (mz_stored[j + 1] - mz_stored[j - 1]) / 2 / mz_stored[j] * 1e6
+    apex = np.where(found, peak_apexes(x, counts, j), np.nan)
+    return apex, np.where(found & single, half_bin, 0.0)
 
 
-def fit_tof(x: np.ndarray, mz: np.ndarray) -> tuple[float, float]:
-    """Robust fit of sqrt(mz) = a*x + b (Huber loss; residuals scaled to about 1 ppm)."""
-    s = np.sqrt(mz)
-    a0, b0 = np.polyfit(x, s, 1)
-    scale = 5e-7 * s  # half a ppm of sqrt(m/z) is one ppm of m/z
+def _clip(value: float, f: float) -> float:
+    return f if value > f else (-f if value < -f else value)
 
-    def residual(p):
-        return (p[0] * x + p[1] - s) / scale
 
-    result = least_squares(residual, [a0, b0], loss="huber", f_scale=10.0, x_scale="jac")
-    return float(result.x[0]), float(result.x[1])
+def _line_minimum(residual: list[float], direction: list[float], f: float) -> float:
+    """Exact minimiser t >= 0 of the Huber loss along ``residual + t * direction``.
+
+    Its derivative, sum(direction * clip(residual + t * direction, -f, f)), is non-decreasing
+    and piecewise linear with breaks where a residual crosses +-f: walk the breaks until it
+    changes sign and solve that linear piece.
+    """
+    pairs = list(zip(residual, direction, strict=True))
+    breaks = sorted({(edge - r) / d for r, d in pairs if d for edge in (f, -f)} - {0.0})
+    t0, s0 = 0.0, sum(d * _clip(r, f) for r, d in pairs)
+    if s0 >= 0:
+        return 0.0
+    for t1 in breaks:
+        if t1 <= 0:
+            continue
+        s1 = sum(d * _clip(r + t1 * d, f) for r, d in pairs)
+        if s1 >= 0:
+            return t0 - s0 * (t1 - t0) / (s1 - s0)
+        t0, s0 = t1, s1
+    return t0  # the slope stays negative only for a loss without minimum; stay at the last break
+
+
+def fit_tof(
+    x: np.ndarray, mz: np.ndarray, f_scale: float = 10.0, start: tuple[float, float] | None = None
+) -> tuple[float, float]:
+    """Robust fit of sqrt(mz) = a*x + b with the Huber loss.
+
+    Residuals are measured in units of about one ppm of m/z (half a ppm of sqrt(m/z)); an ion
+    further than ``f_scale`` from the line weighs in linearly, not quadratically. The loss is
+    convex, smooth and piecewise quadratic: Newton directions from the inliers' curvature (a
+    tiny ridge keeps it invertible when fewer than two ions are inliers) with an exact line
+    search reach its minimum in a few steps; the minimum is the one scipy's
+    ``least_squares(loss="huber")`` approaches iteratively. ``start`` (a, b), e.g. the fit
+    before one ion was dropped, replaces the least-squares start. A handful of ions: plain
+    floats.
+    """
+    s = np.sqrt(np.asarray(mz, dtype=float))
+    inv = 1.0 / (5e-7 * s)
+    x = np.asarray(x, dtype=float)
+    centre = float(np.mean(x))
+    spread = float(np.ptp(x)) or 1.0
+    u = ((x - centre) / spread * inv).tolist()  # design: residual = c0*u + c1*v - t
+    v = inv.tolist()
+    t = (s * inv).tolist()
+    rows = list(zip(u, v, t, strict=True))
+    f = f_scale
+
+    def solve(suu, suv, svv, bu, bv):
+        det = suu * svv - suv * suv
+        return (svv * bu - suv * bv) / det, (suu * bv - suv * bu) / det
+
+    full = (sum(a * a for a in u), sum(a * b for a, b in zip(u, v, strict=True)))
+    full = (*full, sum(b * b for b in v))
+    c0, c1 = solve(
+        *full,
+        sum(a * c for a, c in zip(u, t, strict=True)),
+        sum(b * c for b, c in zip(v, t, strict=True)),
+    )
+    if start is not None:
+        c0, c1 = start[0] * spread, start[1] + start[0] * centre
+    ridge = [1e-9 * q for q in full]
+    for _ in range(50):
+        residual = [c0 * a + c1 * b - c for a, b, c in rows]
+        psi = [_clip(r, f) for r in residual]
+        g0 = sum(a * p for a, p in zip(u, psi, strict=True))
+        g1 = sum(b * p for b, p in zip(v, psi, strict=True))
+        inner = [(a, b) for (a, b, _), r in zip(rows, residual, strict=True) if -f <= r <= f]
+        s0, s1 = solve(
+            sum(a * a for a, _ in inner) + ridge[0],
+            sum(a * b for a, b in inner) + ridge[1],
+            sum(b * b for _, b in inner) + ridge[2],
+            -g0,
+            -g1,
+        )
+        step = _line_minimum(residual, [s0 * a + s1 * b for a, b, _ in rows], f)
+        if step == 0.0 or (
+            abs(step * s0) <= 1e-13 * max(abs(c0), 1.0)
+            and abs(step * s1) <= 1e-13 * max(abs(c1), 1.0)
+        ):
+            break
+        c0, c1 = c0 + step * s0, c1 + step * s1
+    a = c0 / spread
+    return float(a), float(c1 - a * centre)
 
 
 def ppm_error(x, a, b, mz):
     return ((a * x + b) ** 2 / mz - 1.0) * 1e6
 
 
-def _locate_all(x, mz_stored, counts, targets, ppm, min_counts):
-    found = [_locate(x, mz_stored, counts, m, ppm, min_counts) for m in targets]
-    return np.array([f[0] for f in found]), np.array([f[1] for f in found])
+@functools.lru_cache(maxsize=64)
+def _exact_masses(names: tuple[str, ...]) -> np.ndarray:
+    masses = np.array([ion_mz(n) for n in names])
+    masses.flags.writeable = False
+    return masses
 
 
 def calibrate_spectrum(
@@ -141,7 +238,7 @@ def calibrate_spectrum(
     limit used is reported).
     """
     names = np.array(settings.reference_ions)
-    exact = np.array([ion_mz(n) for n in names])
+    exact = _exact_masses(settings.reference_ions)
     inside = (exact > mz_stored[0]) & (exact < mz_stored[-1])
     names, exact = names[inside], exact[inside]
     apex, _ = _locate_all(x, mz_stored, counts, exact, settings.search_ppm, settings.min_counts)
@@ -171,7 +268,7 @@ def calibrate_spectrum(
     limit = np.maximum(settings.max_residual_ppm, half_bin)
     use = np.isfinite(apex)
     while use.sum() >= settings.min_ions:
-        a, b = fit_tof(apex[use], exact[use])
+        a, b = fit_tof(apex[use], exact[use], start=(a, b))
         excess = np.abs(ppm_error(apex, a, b, exact)) - limit
         worst = int(np.nanargmax(np.where(use, excess, -np.inf)))
         if excess[worst] <= 0 or use.sum() == settings.min_ions:
@@ -206,33 +303,31 @@ def calibrate_spectrum(
     return {**result, "status": "ok", "reason": ""}
 
 
-def calibration_axis(spectra: pd.DataFrame) -> tuple[str, np.ndarray]:
-    """The axis the fit is made on: channels when the export has them, else sqrt(stored m/z)."""
-    channel = spectra["channel"]
-    if channel.notna().all():
-        return "channel", channel.to_numpy(dtype=float)
-    return "mz", np.sqrt(spectra["mz"].to_numpy(dtype=float))
-
-
-def calibrate_sample(spectra: pd.DataFrame, settings: CalibrationSettings) -> pd.DataFrame:
+def calibrate_sample(
+    spectra: pa.Table | pd.DataFrame, settings: CalibrationSettings
+) -> pd.DataFrame:
     """Calibrate every spot of one sample's spectra table (columns as the import writes them).
 
-    A failed spectrum raises SimsflowError naming it, unless ``on_failure`` is ``exclude``:
-    then it is kept in the table with status ``excluded`` and its reason.
+    The fit is made on channels when the export has them, else on sqrt(stored m/z). A failed
+    spectrum raises SimsflowError naming it, unless ``on_failure`` is ``exclude``: then it is
+    kept in the table with status ``excluded`` and its reason.
     """
     rows = []
-    for (study, sample, spot), one in spectra.groupby(["study", "sample", "spot"], sort=False):
-        model, x = calibration_axis(one)
-        result = calibrate_spectrum(x, one["mz"].to_numpy(), one["intensity"].to_numpy(), settings)
+    for one in iter_spots(spectra):
+        model, x = ("channel", one.channel) if one.channel is not None else ("mz", np.sqrt(one.mz))
+        result = calibrate_spectrum(x, one.mz, one.intensity, settings)
         if result["status"] == "failed":
             if settings.on_failure != "exclude":
                 raise SimsflowError(
-                    f"calibration of sample '{sample}' spot '{spot}' failed: {result['reason']}",
+                    f"calibration of sample '{one.sample}' spot '{one.spot}' failed: "
+                    f"{result['reason']}",
                     hint="check the reference ions in the config, or set "
                     "calibration.on_failure: exclude to list such spectra in QC instead",
                 )
             result["status"] = "excluded"
-        rows.append({"study": study, "sample": sample, "spot": spot, "model": model, **result})
+        rows.append(
+            {"study": one.study, "sample": one.sample, "spot": one.spot, "model": model, **result}
+        )
     return pd.DataFrame(rows, columns=CALIBRATION_COLUMNS)
 
 
@@ -240,15 +335,17 @@ def calibrated_mz(x: np.ndarray, a: float, b: float) -> np.ndarray:
     return (a * x + b) ** 2
 
 
-def calibrated_spots(spectra: pd.DataFrame, calibration: pd.DataFrame):
+def calibrated_spots(spectra: pa.Table | pd.DataFrame, calibration: pd.DataFrame):
     """Yield (spot key, calibrated m/z, intensity) for every spot whose calibration is ok."""
-    cal = calibration.set_index("spot")
-    for (study, sample, spot), one in spectra.groupby(["study", "sample", "spot"], sort=False):
-        c = cal.loc[spot]
-        if c["status"] != "ok":
+    cal = {
+        spot: (status, model, a, b)
+        for spot, status, model, a, b in calibration[
+            ["spot", "status", "model", "a", "b"]
+        ].itertuples(index=False, name=None)
+    }
+    for one in iter_spots(spectra):
+        status, model, a, b = cal[one.spot]
+        if status != "ok":
             continue
-        if c["model"] == "channel":
-            x = one["channel"].to_numpy(dtype=float)
-        else:
-            x = np.sqrt(one["mz"].to_numpy(dtype=float))
-        yield (study, sample, spot), calibrated_mz(x, c["a"], c["b"]), one["intensity"].to_numpy()
+        x = one.channel if model == "channel" else np.sqrt(one.mz)
+        yield one.key, calibrated_mz(x, a, b), one.intensity

@@ -11,16 +11,22 @@ import pyarrow as pa
 from ..errors import InputFileError
 from .spectra import read_spectrum
 
+LABEL = pa.dictionary(pa.int32(), pa.string())
 SPECTRA_SCHEMA = pa.schema(
     [
-        ("study", pa.string()),
-        ("sample", pa.string()),
-        ("spot", pa.string()),
+        ("study", LABEL),
+        ("sample", LABEL),
+        ("spot", LABEL),
         ("channel", pa.int64()),
         ("mz", pa.float64()),
         ("intensity", pa.float64()),
     ]
 )
+
+
+def _constant(label: str, n: int) -> pa.DictionaryArray:
+    """A label repeated n times, dictionary-encoded (no n copies of the string)."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([label]))
 
 
 def import_sample(
@@ -31,6 +37,9 @@ def import_sample(
     on_error: str = "stop",
 ) -> tuple[pa.Table, dict]:
     """Read every spot's file; return the sample table and its provenance metadata.
+
+    The label columns (study, sample, spot) are dictionary-encoded in memory; ``write_parquet``
+    stores them as plain strings.
 
     With ``on_error='skip'`` a file that cannot be read is left out and listed under
     ``skipped`` in the metadata with its reason; otherwise its error stops the import.
@@ -61,12 +70,12 @@ def import_sample(
         parts.append(
             pa.table(
                 [
-                    pa.array(np.full(n, study, dtype=object), pa.string()),
-                    pa.array(np.full(n, sample, dtype=object), pa.string()),
-                    pa.array(np.full(n, spot, dtype=object), pa.string()),
+                    _constant(study, n),
+                    _constant(sample, n),
+                    _constant(spot, n),
                     channel,
                     pa.array(spectrum.mz, pa.float64()),
-                    pa.array(spectrum.intensity.astype(np.float64), pa.float64()),
+                    pa.array(spectrum.intensity, pa.float64()),
                 ],
                 schema=SPECTRA_SCHEMA,
             )

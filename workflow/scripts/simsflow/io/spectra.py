@@ -11,7 +11,6 @@ a line-by-line pass finds the exact line and column and says what to do.
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,10 +96,56 @@ def read_spectrum(path: str | Path) -> Spectrum:
         raw = Path(path).read_bytes()
     except OSError as err:
         raise InputFileError(f"cannot read: {err.strerror}", file=path_str) from None
-    text = _decode(raw, path_str)
-    spectrum = parse_spectrum_text(text, path_str)
+    spectrum = _parse_fast(raw, path_str)
+    if spectrum is None:
+        spectrum = parse_spectrum_text(_decode(raw, path_str), path_str)
     spectrum.sha256 = hashlib.sha256(raw).hexdigest()
     return spectrum
+
+
+def _parse_fast(raw: bytes, source: str) -> Spectrum | None:
+    """The common case without decoding the body to text: ``#`` header lines, a column line and
+    a clean delimited table handed to pyarrow as bytes. None when anything is unusual (the text
+    path then parses it, or says exactly what is wrong)."""
+    if b"\x00" in raw[:65536]:
+        return None
+    pos = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+    header: list[bytes] = []
+    while raw.startswith(b"#", pos):
+        end = raw.find(b"\n", pos)
+        if end < 0:
+            return None
+        header.append(raw[pos:end].rstrip(b"\r"))
+        pos = end + 1
+    end = raw.find(b"\n", pos)
+    if end < 0:
+        return None
+    try:
+        first = raw[pos:end].rstrip(b"\r").decode("ascii")
+        header_text = [h.decode("utf-8") for h in header]
+    except UnicodeDecodeError:
+        return None
+    delimiter = _delimiter(first)
+    if delimiter is None:
+        return None
+    columns = [_COLUMN_NAMES.get(name.lower()) for name in _split(first, delimiter)]
+    if None in columns or len(set(columns)) != len(columns):
+        return None
+    if not {"mz", "intensity"} <= set(columns):
+        return None
+    values = _fast_parse(pa.py_buffer(raw).slice(end + 1), columns, delimiter)
+    if values is None:
+        return None
+    data_start = len(header) + 1
+    _check_values(values, columns, data_start, source)
+    channel = values.get("channel")
+    return Spectrum(
+        mz=values["mz"],
+        intensity=values["intensity"],
+        channel=None if channel is None else channel.astype(np.int64),
+        header=header_text,
+        source=source,
+    )
 
 
 def parse_spectrum_text(text: str, source: str = "<text>") -> Spectrum:
@@ -168,13 +213,17 @@ def parse_spectrum_text(text: str, source: str = "<text>") -> Spectrum:
     )
 
 
-def _fast_parse(body: str, columns: list[str], delimiter: str | None) -> dict | None:
+def _fast_parse(body: str | pa.Buffer, columns: list[str], delimiter: str | None) -> dict | None:
     """pyarrow CSV parse; None when the body is not a clean table (the careful pass explains)."""
-    if delimiter is None or not body.strip():
+    if isinstance(body, str):
+        if delimiter is None or not body.strip():
+            return None
+        body = pa.py_buffer(body.encode("utf-8"))
+    if body.size == 0:
         return None
     try:
         table = pacsv.read_csv(
-            io.BytesIO(body.encode("utf-8")),
+            pa.BufferReader(body),
             read_options=pacsv.ReadOptions(column_names=columns, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(

@@ -19,14 +19,32 @@ METADATA_KEY = b"simsflow"
 
 
 def write_parquet(table: pa.Table | pd.DataFrame, path: str | Path, metadata=None) -> None:
+    """Write a table; dictionary-encoded columns are stored as their plain values, and only
+    string columns get Parquet dictionary pages (float data do not compress that way)."""
     if isinstance(table, pd.DataFrame):
         table = pa.Table.from_pandas(table, preserve_index=False)
         table = table.replace_schema_metadata(None)
+    if any(pa.types.is_dictionary(f.type) for f in table.schema):
+        table = table.cast(
+            pa.schema(
+                [
+                    pa.field(f.name, f.type.value_type) if pa.types.is_dictionary(f.type) else f
+                    for f in table.schema
+                ],
+                metadata=table.schema.metadata,
+            )
+        )
     if metadata is not None:
         blob = json.dumps(metadata, sort_keys=True, separators=(",", ":")).encode("utf-8")
         table = table.replace_schema_metadata({METADATA_KEY: blob})
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd", row_group_size=1 << 20)
+        pq.write_table(
+            table,
+            tmp,
+            compression="zstd",
+            row_group_size=1 << 20,
+            use_dictionary=[f.name for f in table.schema if pa.types.is_string(f.type)],
+        )
 
 
 def read_parquet_metadata(path: str | Path) -> dict:
