@@ -25,6 +25,24 @@ def test_interval_areas_hand_computed():
     np.testing.assert_array_equal(areas, [110.0, 10000.0, 0.0])
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_interval_areas_equal_a_point_by_point_sum(seed):
+    # both paths: sorted disjoint intervals (reduceat) and overlapping or unsorted ones
+    # (gather), with empty intervals, intervals past either end and an empty spectrum part
+    rng = np.random.default_rng(seed)
+    for _ in range(100):
+        mz = np.unique(rng.uniform(0, 100, rng.integers(0, 60)))
+        counts = rng.poisson(5, mz.size).astype(float)
+        edges = np.sort(rng.uniform(-5, 105, 2 * rng.integers(0, 8)))
+        disjoint = edges.reshape(-1, 2)
+        overlapping = np.sort(rng.uniform(-5, 105, (rng.integers(0, 8), 2)), axis=1)
+        for lower, upper in (disjoint.T, overlapping.T):
+            expected = [
+                counts[(mz >= lo) & (mz < hi)].sum() for lo, hi in zip(lower, upper, strict=True)
+            ]
+            np.testing.assert_array_equal(interval_areas(mz, counts, lower, upper), expected)
+
+
 def test_flank_baseline_hand_computed():
     mz = np.arange(10.0)
     counts = np.array([2, 2, 2, 2, 50, 60, 4, 4, 4, 4], dtype=float)

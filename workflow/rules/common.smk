@@ -3,6 +3,7 @@
 import re
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
@@ -76,7 +77,40 @@ if set(SPECTRUM_SAMPLES) & set(IMAGE_SAMPLES):
         f"{', '.join(sorted(set(SPECTRUM_SAMPLES) & set(IMAGE_SAMPLES)))} are spectra in one "
         "study and images in another; give them distinct names"
     )
-SPECTRUM_RE = "|".join(re.escape(s) for s in SPECTRUM_SAMPLES) or NEVER
+
+
+def _batched_samples():
+    """Spectrum samples with a batch in the sheet: one job per batch runs their spectrum stages.
+
+    A sample's rows must share one batch, and a sample name is batched in every study or none
+    (the per-sample rules' wildcard constraint is by name).
+    """
+    batched, single = set(), set()
+    for study in STUDIES:
+        sheet = SHEETS[study]
+        rows = sheet[sheet["kind"] == "spectrum"]
+        for sample, group in rows.groupby("sample", sort=False):
+            values = group["batch"].unique()
+            if len(values) > 1:
+                line = int(group.loc[group["batch"] != values[0], "sheet_line"].iloc[0])
+                sys.exit(
+                    f"simsflow: configuration error: {CONFIG['studies'][study]['sample_sheet']}, "
+                    f"line {line}, column 'batch': sample '{sample}' is in batches "
+                    f"{', '.join(repr(v) for v in values)} (all rows of a sample need one batch)"
+                )
+            (batched if values[0] else single).add(sample)
+    if batched & single:
+        sys.exit(
+            "simsflow: configuration error: sample name(s) "
+            f"{', '.join(sorted(batched & single))} are batched in one study and not in another; "
+            "give them distinct names or a batch in both"
+        )
+    return batched
+
+
+BATCHED_SAMPLES = _batched_samples()
+# samples whose spectra go through the per-sample rules (import_spectra, calibrate, integrate)
+SPECTRUM_RE = "|".join(re.escape(s) for s in SPECTRUM_SAMPLES if s not in BATCHED_SAMPLES) or NEVER
 IMAGE_RE = "|".join(re.escape(s) for s in IMAGE_SAMPLES) or NEVER
 
 
@@ -94,6 +128,23 @@ def samples(study):
 def _sample_rows(wildcards):
     sheet = SHEETS[wildcards.study]
     return sheet[sheet["sample"] == wildcards.sample]
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def spectrum_batches():
+    """(study, batch, samples in sheet order) of every batch of spectrum samples."""
+    for study in STUDIES:
+        sheet = SHEETS[study]
+        rows = sheet[(sheet["kind"] == "spectrum") & (sheet["batch"] != "")]
+        for batch, group in rows.groupby("batch", sort=False):
+            yield study, batch, list(dict.fromkeys(group["sample"]))
+
+
+def batch_rule_name(study, batch):
+    return re.sub(r"\W", "_", f"spectra_batch_{study}_{batch}")
 
 
 def raw_inputs(wildcards):

@@ -5,6 +5,7 @@ from simsflow.runlog import logged
 with logged(snakemake.log[0]) as log:
     import pandas as pd
 
+    from simsflow.batch import NOTE_COLUMNS
     from simsflow.integrate import IntegrationSettings, integrate_sample
     from simsflow.io.tables import read_parquet_metadata, write_parquet, write_tsv
     from simsflow.spots import read_spectra
@@ -17,9 +18,6 @@ with logged(snakemake.log[0]) as log:
     provenance = read_parquet_metadata(snakemake.input.spectra)
     peaks, notes = integrate_sample(spectra, calibration, mass_list, provenance, settings)
     write_parquet(peaks, snakemake.output.peaks)
-    write_tsv(
-        pd.DataFrame(notes, columns=["study", "sample", "spot", "ion", "issue"]),
-        snakemake.output.qc,
-    )
+    write_tsv(pd.DataFrame(notes, columns=NOTE_COLUMNS), snakemake.output.qc)
     write_parquet(sample_summed(spectra, calibration), snakemake.output.summed)
     log.info("integrated %d spots over %d ions", len(peaks), len(mass_list))
