@@ -48,8 +48,8 @@ def main(size: int = 256, n_ions: int = 300, seed: int = 1) -> dict:
         "rss_before_scaling_mb": round(before, 1),
         "peak_rss_mb": round(peak, 1),
         "extra_copies": round((peak - before) / stack_mb, 2),
-        "pixelwise_seconds": round(seconds, 3),
-        "numpy_sum_seconds": round(floor, 3),
+        "pixelwise_seconds": round(seconds, 6),
+        "numpy_sum_seconds": round(floor, 6),
         "ratio_to_floor": round(seconds / floor, 2),
     }
 

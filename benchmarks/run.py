@@ -12,25 +12,32 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
+import re
 import resource
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.csv as pacsv
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "workflow" / "scripts"))
 
-from simsflow.calibrate import CalibrationSettings, calibrate_sample, reference_ions_for  # noqa: E402
-from simsflow.integrate import IntegrationSettings, integrate_sample, interval_areas  # noqa: E402
-from simsflow.io.importer import import_sample  # noqa: E402
-from simsflow.io.spectra import Spectrum, write_spectrum  # noqa: E402
+from simsflow.batch import process_sample  # noqa: E402
+from simsflow.calibrate import CalibrationSettings, reference_ions_for  # noqa: E402
+from simsflow.integrate import IntegrationSettings, interval_areas  # noqa: E402
+from simsflow.io.spectra import Spectrum, read_spectrum, write_spectrum  # noqa: E402
+from simsflow.io.tables import write_parquet, write_tsv  # noqa: E402
 from simsflow.simulate.instrument import Instrument, simulate_spectrum  # noqa: E402
 from simsflow.simulate.study import design, instrument, spot_ion_counts, spot_rng  # noqa: E402
 from simsflow.simulate.study import mass_list as demo_mass_list  # noqa: E402
@@ -66,7 +73,31 @@ def generate_spectra(folder: Path, n_spectra: int, seed: int = 7) -> list[list[P
     return samples
 
 
-def bench_spectra(samples, mass_list) -> dict:
+CALIBRATION = CalibrationSettings(reference_ions_for("negative", ["CO3-"]))
+INTEGRATION = IntegrationSettings(deadtime_shots=1.5e6)  # as the lithium demo study
+
+
+def _process(job):
+    """The spectrum stages of one sample (what a per-sample or batch job computes)."""
+    s, group, mass_list = job
+    return process_sample(
+        "bench", f"S{s:03d}", [p.stem for p in group], group, CALIBRATION, INTEGRATION, mass_list
+    )
+
+
+def _write(result, folder: Path, sample: str) -> None:
+    write_parquet(result.spectra, folder / f"{sample}.spectra.parquet", metadata=result.provenance)
+    write_parquet(result.calibration, folder / f"{sample}.calibration.parquet")
+    write_parquet(result.peaks, folder / f"{sample}.peaks.parquet")
+    write_tsv(result.notes, folder / f"{sample}.qc.tsv")
+    write_parquet(result.summed, folder / f"{sample}.summed.parquet")
+
+
+def _count_peaks(job) -> int:
+    return len(_process(job).peaks)
+
+
+def bench_spectra(samples, mass_list, workers: int = 2) -> dict:
     files = [f for s in samples for f in s]
     megabytes = sum(f.stat().st_size for f in files) / 2**20
     # floor: parse every file with pyarrow.csv in one process
@@ -78,24 +109,39 @@ def bench_spectra(samples, mass_list) -> dict:
             parse_options=pacsv.ParseOptions(delimiter="\t"),
         )
     floor = time.perf_counter() - start
-    settings = CalibrationSettings(reference_ions_for("negative", ["CO3-"]))
-    integration = IntegrationSettings(deadtime_shots=1.5e6)
+    # one process: import + calibration + integration (+ summed spectrum) of every sample,
+    # then, timed apart, writing their Parquet/TSV outputs as the jobs do
+    compute = write = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        for s, group in enumerate(samples):
+            t0 = time.perf_counter()
+            result = _process((s, group, mass_list))
+            t1 = time.perf_counter()
+            _write(result, Path(tmp), f"S{s:03d}")
+            compute += t1 - t0
+            write += time.perf_counter() - t1
+    # the same work on `workers` processes, samples shared out as `snakemake --cores 2` does
     start = time.perf_counter()
-    for s, group in enumerate(samples):
-        table, meta = import_sample("bench", f"S{s:03d}", [p.stem for p in group], group)
-        calibration = calibrate_sample(table, settings)
-        integrate_sample(table, calibration, mass_list, meta, integration)
-    pipeline = time.perf_counter() - start
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        spots = sum(pool.map(_count_peaks, [(s, g, mass_list) for s, g in enumerate(samples)]))
+    parallel = time.perf_counter() - start
+    assert spots == len(files)
     return {
         "spectra": len(files),
         "megabytes": round(megabytes, 1),
         "kb_per_spectrum": round(megabytes * 1024 / len(files), 1),
-        "parse_floor_s": round(floor, 2),
-        "import_calibrate_integrate_s": round(pipeline, 2),
-        "throughput_mb_s": round(megabytes / pipeline, 1),
-        "throughput_spectra_s": round(len(files) / pipeline, 1),
+        "parse_floor_s": round(floor, 3),
         "floor_mb_s": round(megabytes / floor, 1),
-        "ratio_to_parse_floor": round(pipeline / floor, 2),
+        "import_calibrate_integrate_s": round(compute, 3),
+        "throughput_mb_s": round(megabytes / compute, 1),
+        "throughput_spectra_s": round(len(files) / compute, 1),
+        "ratio_to_parse_floor": round(compute / floor, 2),
+        "write_outputs_s": round(write, 3),
+        "ratio_with_writes": round((compute + write) / floor, 2),
+        "workers": workers,
+        "parallel_s": round(parallel, 3),
+        "parallel_spectra_s": round(len(files) / parallel, 1),
+        "ratio_parallel_to_parse_floor": round(parallel / floor, 2),
     }
 
 
@@ -114,22 +160,100 @@ def naive_integration(mz, counts, lower, upper):
 def bench_naive(samples, mass_list, n: int = 3) -> dict:
     lower = mass_list["lower"].to_numpy()
     upper = mass_list["upper"].to_numpy()
-    files = [f for s in samples for f in s][:n]
-    spectra = [import_sample("b", "x", ["1"], [f])[0].to_pandas() for f in files]
+    spectra = [read_spectrum(f) for f in [f for s in samples for f in s][:n]]
     start = time.perf_counter()
-    for s in spectra:
-        naive_integration(s["mz"].tolist(), s["intensity"].tolist(), lower, upper)
-    naive = (time.perf_counter() - start) / n
+    naive = [naive_integration(s.mz.tolist(), s.intensity.tolist(), lower, upper) for s in spectra]
+    naive_s = (time.perf_counter() - start) / len(spectra)
+    repeats = 500
     start = time.perf_counter()
-    repeats = 200
     for _ in range(repeats):
-        for s in spectra:
-            interval_areas(s["mz"].to_numpy(), s["intensity"].to_numpy(), lower, upper)
-    fast = (time.perf_counter() - start) / (repeats * n)
+        fast = [interval_areas(s.mz, s.intensity, lower, upper) for s in spectra]
+    fast_s = (time.perf_counter() - start) / (repeats * len(spectra))
+    assert all(np.array_equal(a, b) for a, b in zip(naive, fast, strict=True))
     return {
-        "naive_s_per_spectrum": round(naive, 4),
-        "vectorized_s_per_spectrum": round(fast, 6),
-        "speed_up": round(naive / fast),
+        "points_per_spectrum": int(np.mean([s.mz.size for s in spectra])),
+        "ions": len(lower),
+        "naive_s_per_spectrum": round(naive_s, 5),
+        "vectorized_s_per_spectrum": round(fast_s, 7),
+        "speed_up": round(naive_s / fast_s),
+    }
+
+
+WORKFLOW_FILES = ("Snakefile", "workflow", "envs", "profiles")
+TIMING = re.compile(r"timing: imports ([\d.]+) s, work ([\d.]+) s")
+
+
+def make_project(folder: Path, samples, batch_size: int) -> Path:
+    """A project running the workflow on the generated spectra (one study, sheet batches of
+    ``batch_size`` samples; 0: no batches, per-sample jobs)."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    for name in WORKFLOW_FILES:
+        src = HERE.parent / name
+        if src.is_dir():
+            shutil.copytree(src, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, folder / name)
+    data_dir = samples[0][0].parents[1]
+    (folder / "config" / "bench").mkdir(parents=True)
+    shutil.copy2(HERE.parent / "config" / "lithium" / "mass_list.tsv", folder / "config" / "bench")
+    rows = ["sample\tspot\tfile\tbatch\n"]
+    for s, group in enumerate(samples):
+        batch = f"b{s // batch_size:03d}" if batch_size else ""
+        rows += [f"S{s:03d}\t{f.stem}\t{f.parent.name}/{f.name}\t{batch}\n" for f in group]
+    (folder / "config" / "bench" / "samples.tsv").write_text("".join(rows))
+    (folder / "config" / "config.yaml").write_text(
+        f"""studies:
+  bench:
+    sample_sheet: config/bench/samples.tsv
+    mass_list: config/bench/mass_list.tsv
+    data_dir: {data_dir}
+    polarity: negative
+    calibration: {{reference_ions: [CO3-]}}
+    integration: {{deadtime_shots: 1500000}}
+    scaling:
+      methods:
+        total_ion: [{{method: total_ion}}]
+"""
+    )
+    return folder
+
+
+def run_workflow(folder: Path, cores: int = 2) -> dict:
+    """`snakemake --cores N` end to end: wall time, jobs, and the time the jobs spent working."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", str(cores), "--directory", str(folder)],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"snakemake failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    stats = (result.stdout + result.stderr).split("Job stats:")[1]
+    jobs = int(re.search(r"^total\s+(\d+)", stats, re.M).group(1))
+    imports = work = 0.0
+    timed = 0
+    for log in (folder / "logs").rglob("*.log"):
+        match = TIMING.search(log.read_text(errors="replace"))
+        if match:
+            imports += float(match.group(1))
+            work += float(match.group(2))
+            timed += 1
+    return {
+        "cores": cores,
+        "wall_s": round(wall, 1),
+        "jobs": jobs - 1,  # without the target rule `all`
+        "timed_jobs": timed,
+        "job_imports_s": round(imports, 1),
+        "job_work_s": round(work, 1),
+        "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1),
+        "outside_library_share": round(1 - work / (cores * wall), 3),
+        "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
     }
 
 
@@ -138,18 +262,17 @@ def bench_images(regions: int, size: int, n_ions: int) -> dict:
     from bench_imaging import main as one_region
 
     results = [one_region(size, n_ions, seed) for seed in range(regions)]
+    pixelwise = sum(r["pixelwise_seconds"] for r in results)
+    floor = sum(r["numpy_sum_seconds"] for r in results)
     return {
         "regions": regions,
         "pixels": size * size,
         "ions": n_ions,
         "stack_mb": results[0]["stack_mb"],
-        "pixelwise_s_total": round(sum(r["pixelwise_seconds"] for r in results), 3),
-        "numpy_floor_s_total": round(sum(r["numpy_sum_seconds"] for r in results), 3),
-        "ratio_to_numpy_floor": round(
-            sum(r["pixelwise_seconds"] for r in results)
-            / sum(r["numpy_sum_seconds"] for r in results),
-            2,
-        ),
+        "pixelwise_s_total": round(pixelwise, 4),
+        "numpy_floor_s_total": round(floor, 4),
+        "ratio_to_numpy_floor": round(pixelwise / floor, 2),
+        "extra_copies_of_the_stack": max(r["extra_copies"] for r in results),
     }
 
 
@@ -160,6 +283,12 @@ def main(argv=None) -> dict:
     parser.add_argument("--regions", type=int, default=14)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--ions", type=int, default=300)
+    parser.add_argument("--batch", type=int, default=20, help="samples per batch job in d")
+    parser.add_argument(
+        "--per-sample-run",
+        action="store_true",
+        help="also run d without batches (one job per sample and stage; slow)",
+    )
     parser.add_argument("--out", type=Path, default=HERE)
     args = parser.parse_args(argv)
     work = HERE / "work"
@@ -167,13 +296,14 @@ def main(argv=None) -> dict:
     t0 = time.perf_counter()
     samples = generate_spectra(work / "spectra", args.spectra)
     generated = time.perf_counter() - t0
-    small = [s for s in samples[: int(np.ceil(args.small / SPOTS_PER_SAMPLE))]]
+    small = samples[: int(np.ceil(args.small / SPOTS_PER_SAMPLE))]
     results = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
         "python": platform.python_version(),
         "numpy": np.__version__,
         "pandas": pd.__version__,
+        "pyarrow": pa.__version__,
         "generation_s": round(generated, 1),
         "spectra_small": bench_spectra(small, mass_list),
         "spectra": bench_spectra(samples, mass_list),
@@ -186,6 +316,11 @@ def main(argv=None) -> dict:
         / results["spectra_small"]["import_calibrate_integrate_s"],
         2,
     )
+    runs = {"batched": args.batch, **({"per_sample": 0} if args.per_sample_run else {})}
+    results["workflow"] = {}
+    for name, batch in runs.items():
+        project = make_project(work / f"project_{name}", samples, batch)
+        results["workflow"][name] = {"batch_samples": batch, **run_workflow(project)}
     (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     (args.out / "results.md").write_text(markdown(results))
     print(json.dumps(results))
@@ -194,21 +329,62 @@ def main(argv=None) -> dict:
 
 def markdown(r: dict) -> str:
     s, small, n, im = r["spectra"], r["spectra_small"], r["naive"], r["images"]
+    rows = [
+        f"| a. import + calibration + integration, one process, {s['spectra']} spectra "
+        f"({s['megabytes']} MB, {s['kb_per_spectrum']} kB each) | {s['import_calibrate_integrate_s']} s "
+        f"({s['throughput_mb_s']} MB/s, {s['throughput_spectra_s']} spectra/s) | pyarrow.csv parse "
+        f"only, one process: {s['parse_floor_s']} s ({s['floor_mb_s']} MB/s) | "
+        f"{s['ratio_to_parse_floor']} |",
+        f"| a. the same on {s['workers']} worker processes (as `--cores {s['workers']}` runs jobs) "
+        f"| {s['parallel_s']} s ({s['parallel_spectra_s']} spectra/s) | the same floor | "
+        f"{s['ratio_parallel_to_parse_floor']} |",
+        f"| a. one process, plus writing the jobs' Parquet/TSV outputs | "
+        f"{s['import_calibrate_integrate_s']} s + {s['write_outputs_s']} s | the same floor | "
+        f"{s['ratio_with_writes']} |",
+        f"| b. pixel-wise scaling, {im['regions']} regions of {im['pixels']} px x {im['ions']} ions "
+        f"({im['stack_mb']} MB each; extra copies of a stack: {im['extra_copies_of_the_stack']}) | "
+        f"{im['pixelwise_s_total']} s | numpy sum over the same stacks: "
+        f"{im['numpy_floor_s_total']} s | {im['ratio_to_numpy_floor']} |",
+        f"| c. integration of one spectrum ({n['points_per_spectrum']} points, {n['ions']} ions), "
+        f"vectorized vs a Python loop over points and ions | {n['vectorized_s_per_spectrum']} s | "
+        f"naive loop: {n['naive_s_per_spectrum']} s | speed-up {n['speed_up']}x |",
+    ]
+    for w in r.get("workflow", {}).values():
+        how = (
+            f"batches of {w['batch_samples']} samples" if w["batch_samples"] else "per-sample jobs"
+        )
+        rows.append(
+            f"| d. `snakemake --cores {w['cores']}` end to end, {s['spectra']} spectra, {how} | "
+            f"{w['wall_s']} s wall, {w['jobs']} jobs | work inside the jobs: {w['job_work_s']} s "
+            f"(+ {w['job_imports_s']} s numpy/pandas/pyarrow imports) | outside the library: "
+            f"{100 * w['outside_library_share']:.0f} % |"
+        )
+    rows.append(
+        f"| e. growth: {small['spectra']} -> {s['spectra']} spectra (one process) | "
+        f"{small['import_calibrate_integrate_s']} s -> {s['import_calibrate_integrate_s']} s | "
+        f"linear: {s['spectra'] / small['spectra']:.1f}x | {r['growth_large_over_small']} |"
+    )
+    rows.append(f"| e. peak RSS of the benchmark process (a-c) | {r['peak_rss_mb']} MB | | |")
+    for name, w in r.get("workflow", {}).items():
+        rows.append(
+            f"| e. peak RSS of the largest process of the {name} run (Snakemake included) | "
+            f"{w['peak_rss_mb']} MB | | |"
+        )
+    table = "\n".join(rows)
     return f"""# simsflow benchmark results
 
-Date {r["date"]}; {r["machine"]}; Python {r["python"]}, numpy {r["numpy"]}, pandas {r["pandas"]}.
-Generated by `make bench` (benchmarks/run.py); data generation took {r["generation_s"]} s.
+Date {r["date"]}; {r["machine"]}; Python {r["python"]}, numpy {r["numpy"]}, pandas {r["pandas"]},
+pyarrow {r["pyarrow"]}. Generated by `make bench` (benchmarks/run.py); data generation took
+{r["generation_s"]} s. Timings on a shared virtual machine vary by about 20 % from run to run.
 
 | measure | value | floor / reference | ratio |
 |---|---|---|---|
-| a. import + calibration + integration, {s["spectra"]} spectra ({s["megabytes"]} MB, {s["kb_per_spectrum"]} kB each) | {s["import_calibrate_integrate_s"]} s ({s["throughput_mb_s"]} MB/s, {s["throughput_spectra_s"]} spectra/s) | pyarrow.csv parse only: {s["parse_floor_s"]} s ({s["floor_mb_s"]} MB/s) | {s["ratio_to_parse_floor"]} |
-| b. pixel-wise scaling, {im["regions"]} regions of {im["pixels"]} px x {im["ions"]} ions ({im["stack_mb"]} MB each) | {im["pixelwise_s_total"]} s | numpy sum over the same stacks: {im["numpy_floor_s_total"]} s | {im["ratio_to_numpy_floor"]} |
-| c. integration per spectrum, vectorized vs Python loop over points and ions | {n["vectorized_s_per_spectrum"]} s | naive loop: {n["naive_s_per_spectrum"]} s | speed-up {n["speed_up"]}x |
-| e. growth: {small["spectra"]} -> {s["spectra"]} spectra | {small["import_calibrate_integrate_s"]} s -> {s["import_calibrate_integrate_s"]} s | linear: {s["spectra"] / small["spectra"]:.1f}x | {r["growth_large_over_small"]} |
-| e. peak RSS of the benchmark process | {r["peak_rss_mb"]} MB | | |
+{table}
 
-Not measured here: d. the end-to-end `snakemake --cores 2` run of the large study (wall time,
-job count, share outside the library) - see the issue note.
+How d is split: every rule script logs its own time (`timing: imports ..., work ...`, see
+`simsflow.runlog`); "outside the library" is 1 - (sum of the jobs' work) / (cores x wall time),
+so it holds scheduling, interpreter start-up and the numpy/pandas/pyarrow imports of every job,
+and idle cores. Imports of matplotlib and scikit-learn inside figure jobs count as work.
 """
 
 
