@@ -7,6 +7,7 @@ from simsflow.calibrate import (
     CalibrationSettings,
     calibrate_sample,
     calibrated_mz,
+    fit_tof,
     peak_apex,
     reference_ions_for,
 )
@@ -114,3 +115,49 @@ def test_real_exports_calibrate_with_the_default_reference_ions(name, polarity):
     # binned by 200 channels, a peak fills one bin: residuals are reported, limited to half a bin
     assert 0 < result["ppm_after"] < result["residual_limit_ppm"]
     assert np.isfinite(result["ppm_before"])
+
+
+def _huber_loss(x, mz, a, b, f_scale=10.0):
+    r = np.abs((a * x + b - np.sqrt(mz)) / (5e-7 * np.sqrt(mz)))
+    return np.sum(np.where(r <= f_scale, 0.5 * r**2, f_scale * r - 0.5 * f_scale**2))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_huber_fit_reaches_the_minimum_scipy_approaches(seed):
+    # heavy-tailed errors of 1-300 ppm, 3-15 ions: the exact fit is never worse than scipy's
+    # iterative least_squares(loss="huber"), and the warm start changes nothing
+    from scipy.optimize import least_squares
+
+    rng = np.random.default_rng(seed)
+    for _ in range(100):
+        n = int(rng.integers(3, 16))
+        x = np.sort(rng.uniform(1e4, 5e5, n))
+        mz = (1.5e-5 * x + 0.01) ** 2 * (1 + rng.standard_t(2, n) * rng.uniform(1, 300) * 1e-6)
+        a, b = fit_tof(x, mz)
+        s = np.sqrt(mz)
+        a0, b0 = np.polyfit(x, s, 1)
+        ref = least_squares(
+            lambda p, x=x, s=s: (p[0] * x + p[1] - s) / (5e-7 * s),
+            [a0, b0],
+            loss="huber",
+            f_scale=10.0,
+            x_scale="jac",
+        ).x
+        ours, theirs = _huber_loss(x, mz, a, b), _huber_loss(x, mz, *ref)
+        assert ours <= theirs * (1 + 1e-8) + 1e-9
+        warm = fit_tof(x, mz, start=(ref[0] * 1.000001, ref[1]))
+        assert _huber_loss(x, mz, *warm) == pytest.approx(ours, rel=1e-8, abs=1e-9)
+
+
+def test_huber_fit_is_exact_on_a_perfect_line_and_bounds_a_gross_outlier():
+    x = np.linspace(1e4, 4e5, 8)
+    mz = (1.5e-5 * x + 0.01) ** 2
+    assert fit_tof(x, mz) == pytest.approx((1.5e-5, 0.01), rel=1e-12)
+    mz[3] *= 1 + 500e-6  # one peak 500 ppm off pulls the line by a bounded amount only
+    others = np.delete(np.arange(8), 3)
+
+    def worst_ppm(a, b):
+        return np.max(np.abs(((a * x[others] + b) ** 2 / mz[others] - 1) * 1e6))
+
+    assert worst_ppm(*fit_tof(x, mz)) < 3
+    assert worst_ppm(*np.polyfit(x, np.sqrt(mz), 1)) > 20  # least squares is dragged along

@@ -3,12 +3,12 @@
 from simsflow.runlog import logged
 
 with logged(snakemake.log[0]) as log:
-    from simsflow.calibrate import CalibrationSettings, calibrate_sample
+    from simsflow.calibrate import calibrate_sample, calibration_settings
     from simsflow.io.tables import write_parquet
     from simsflow.spots import read_spectra
 
-    settings = dict(snakemake.params.settings)
-    settings["reference_ions"] = tuple(settings["reference_ions"])
-    table = calibrate_sample(read_spectra(snakemake.input.spectra), CalibrationSettings(**settings))
+    table = calibrate_sample(
+        read_spectra(snakemake.input.spectra), calibration_settings(snakemake.params.settings)
+    )
     write_parquet(table, snakemake.output.calibration)
     log.info("calibrated %d spots:\n%s", len(table), table.to_string())

@@ -5,8 +5,8 @@ from simsflow.runlog import logged
 with logged(snakemake.log[0]) as log:
     import pandas as pd
 
-    from simsflow.batch import process_sample
-    from simsflow.calibrate import CalibrationSettings
+    from simsflow.batch import SampleJob, process_samples
+    from simsflow.calibrate import calibration_settings
     from simsflow.integrate import IntegrationSettings
     from simsflow.io.tables import write_parquet, write_tsv
 
@@ -14,21 +14,18 @@ with logged(snakemake.log[0]) as log:
     mass_list = pd.DataFrame.from_records(params.mass_list)
     integration = IntegrationSettings(**params.integration)
     out = snakemake.output
-    for k, sample in enumerate(params.samples):
-        one = params.per_sample[sample]
-        calibration = dict(
-            one["calibration"], reference_ions=tuple(one["calibration"]["reference_ions"])
-        )
-        result = process_sample(
+    jobs = [
+        SampleJob(
             params.study,
             sample,
-            one["spots"],
-            one["files"],
-            CalibrationSettings(**calibration),
-            integration,
-            mass_list,
+            params.per_sample[sample]["spots"],
+            params.per_sample[sample]["files"],
+            calibration_settings(params.per_sample[sample]["calibration"]),
             params.on_error,
         )
+        for sample in params.samples
+    ]
+    for k, result in enumerate(process_samples(jobs, integration, mass_list)):
         write_parquet(result.spectra, out.spectra[k], metadata=result.provenance)
         write_parquet(result.calibration, out.calibration[k])
         write_parquet(result.peaks, out.peaks[k])

@@ -5,6 +5,8 @@ scheduling) that dominates when a sample's spectra take milliseconds."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pandas as pd
@@ -28,6 +30,53 @@ class SampleResult:
     summed: pd.DataFrame
 
 
+@dataclass(frozen=True)
+class SampleJob:
+    study: str
+    sample: str
+    spots: list[str]
+    files: list[str]
+    calibration: CalibrationSettings
+    on_error: str = "stop"
+
+
+def process_samples(
+    jobs: list[SampleJob], integration: IntegrationSettings, mass_list: pd.DataFrame
+) -> Iterator[SampleResult]:
+    """``process_sample`` for every job, in order, reading the next sample's files in a second
+    thread while this one is calibrated and integrated.
+
+    Parsing (pyarrow) and hashing release the GIL, so on two cores the reading of files and the
+    Python-side fitting overlap; results are the same as one sample at a time.
+    """
+    if not jobs:
+        return
+
+    def read(job: SampleJob):
+        return import_sample(job.study, job.sample, job.spots, job.files, job.on_error)
+
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        pending = reader.submit(read, jobs[0])
+        for k, job in enumerate(jobs):
+            table, provenance = pending.result()
+            if k + 1 < len(jobs):
+                pending = reader.submit(read, jobs[k + 1])
+            yield _finish(table, provenance, job.calibration, integration, mass_list)
+
+
+def _finish(table, provenance, calibration, integration, mass_list) -> SampleResult:
+    cal = calibrate_sample(table, calibration)
+    peaks, notes = integrate_sample(table, cal, mass_list, provenance, integration)
+    return SampleResult(
+        table,
+        provenance,
+        cal,
+        peaks,
+        pd.DataFrame(notes, columns=NOTE_COLUMNS),
+        sample_summed(table, cal),
+    )
+
+
 def process_sample(
     study: str,
     sample: str,
@@ -40,13 +89,4 @@ def process_sample(
 ) -> SampleResult:
     """Import, calibrate and integrate one sample's spectra (the three per-sample rules)."""
     table, provenance = import_sample(study, sample, spots, files, on_error)
-    cal = calibrate_sample(table, calibration)
-    peaks, notes = integrate_sample(table, cal, mass_list, provenance, integration)
-    return SampleResult(
-        table,
-        provenance,
-        cal,
-        peaks,
-        pd.DataFrame(notes, columns=NOTE_COLUMNS),
-        sample_summed(table, cal),
-    )
+    return _finish(table, provenance, calibration, integration, mass_list)

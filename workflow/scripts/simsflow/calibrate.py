@@ -61,6 +61,11 @@ class CalibrationSettings:
     on_failure: str = "stop"  # or "exclude"
 
 
+def calibration_settings(params: dict) -> CalibrationSettings:
+    """Settings from a rule's params (lists, as YAML and Snakemake give them)."""
+    return CalibrationSettings(**{**params, "reference_ions": tuple(params["reference_ions"])})
+
+
 def reference_ions_for(
     polarity: str, extra: list[str] | tuple[str, ...] = (), replace_defaults: bool = False
 ) -> tuple[str, ...]:

@@ -33,7 +33,7 @@ def calibration_errors(calibration: pd.DataFrame):
     """Median |ppm| error of the reference ions per spectrum, before and after calibration."""
     plt = _pyplot()
     cal = calibration.reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.12 * len(cal) + 2), 3.6))
+    fig, ax = plt.subplots(figsize=(_width(0.12, len(cal), 6.0, 2.0), 3.6))
     x = np.arange(len(cal))
     ax.scatter(x, cal["ppm_before"], s=14, color="#c44e52", label="stored calibration")
     ax.scatter(x, cal["ppm_after"], s=14, color="#4c72b0", label="after recalibration")
@@ -48,8 +48,8 @@ def calibration_errors(calibration: pd.DataFrame):
         )
     ax.set_yscale("log")
     ax.set_ylabel("median |mass error| of reference ions (ppm)")
-    starts = cal.groupby("sample", sort=False).head(1).index
-    ax.set_xticks(starts, cal.loc[starts, "sample"], rotation=60, ha="right")
+    starts = cal.groupby("sample", sort=False).head(1).index.to_numpy()
+    _sample_ticks(ax, starts, cal.loc[starts, "sample"].tolist())
     ax.set_xlabel("spectrum (ticks: first spot of each sample)")
     ax.grid(axis="y", which="both", alpha=0.3)
     ax.legend(loc="upper right", fontsize=8)
@@ -98,16 +98,37 @@ def _jitter(n: int) -> np.ndarray:
     return ((np.arange(n) * 0.6180339887) % 1.0 - 0.5) * 0.35
 
 
+MAX_WIDTH = 24.0  # inches: a study of hundreds of samples still gives a figure one can open
+MAX_LABELS = 60  # sample names on an axis; with more samples every k-th is named
+
+
+def _width(per_item: float, items: int, minimum: float, margin: float = 1.5) -> float:
+    return min(MAX_WIDTH, max(minimum, per_item * items + margin))
+
+
+def _sample_ticks(ax, positions: np.ndarray, samples: list[str]) -> None:
+    step = int(np.ceil(len(samples) / MAX_LABELS)) or 1
+    ax.set_xticks(
+        positions[::step], samples[::step], rotation=60, ha="right", fontsize=7 if step == 1 else 6
+    )
+
+
 def _boxes(ax, scaled: pd.DataFrame, ion: str, samples: list[str], reference: str | None):
-    data = [scaled.loc[scaled["sample"] == s, ion].to_numpy(dtype=float) for s in samples]
+    values = scaled[ion].to_numpy(dtype=float)
+    order = {s: k for k, s in enumerate(samples)}
+    position = scaled["sample"].map(order).to_numpy()
+    data = [values[position == k] for k in range(len(samples))]
     positions = np.arange(len(samples))
     ax.boxplot(
         data, positions=positions, widths=0.6, showfliers=False, medianprops={"color": "#c44e52"}
     )
-    for pos, values, sample in zip(positions, data, samples, strict=True):
-        colour = "#dd8452" if sample == reference else "#4c72b0"
-        ax.scatter(pos + _jitter(values.size), values, s=9, color=colour, alpha=0.8, zorder=3)
-    ax.set_xticks(positions, samples, rotation=60, ha="right", fontsize=7)
+    # one scatter call for every spot: the jitter restarts within each sample
+    spot = scaled.groupby("sample", sort=False).cumcount().to_numpy()
+    colours = np.where(scaled["sample"].to_numpy() == reference, "#dd8452", "#4c72b0")
+    ax.scatter(
+        position + _jitter(spot.max() + 1)[spot], values, s=9, c=colours, alpha=0.8, zorder=3
+    )
+    _sample_ticks(ax, positions, samples)
     ax.set_title(ion, fontsize=9)
 
 
@@ -115,7 +136,7 @@ def ion_boxplot(scaled: pd.DataFrame, ion: str, method: str, reference: str | No
     """One ion: a box per sample with every spot as a point (reference sample in orange)."""
     plt = _pyplot()
     samples = list(dict.fromkeys(scaled["sample"]))
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.55 * len(samples) + 1.5), 3.6))
+    fig, ax = plt.subplots(figsize=(_width(0.55, len(samples), 4.0), 3.6))
     _boxes(ax, scaled, ion, samples, reference)
     ax.set_ylabel(f"{ion} ({method})")
     ax.grid(axis="y", alpha=0.3)
@@ -131,7 +152,10 @@ def group_boxplots(
     cols = min(4, len(ions))
     rows = int(np.ceil(len(ions) / cols))
     fig, axes = plt.subplots(
-        rows, cols, figsize=(cols * max(3.0, 0.4 * len(samples) + 1), rows * 3.2), squeeze=False
+        rows,
+        cols,
+        figsize=(min(MAX_WIDTH, cols * max(3.0, 0.4 * len(samples) + 1)), rows * 3.2),
+        squeeze=False,
     )
     for ax, ion in zip(axes.ravel(), ions, strict=False):
         _boxes(ax, scaled, ion, samples, reference)

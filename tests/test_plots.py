@@ -1,0 +1,50 @@
+"""Figures stay usable for large studies: bounded size, every spot drawn, readable labels."""
+
+import numpy as np
+import pandas as pd
+from matplotlib.colors import to_rgba
+
+from simsflow import plots
+
+
+def _scaled(n_samples: int, spots: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    samples = np.repeat([f"S{k:03d}" for k in range(n_samples)], spots)
+    return pd.DataFrame({"sample": samples, "A-": rng.random(samples.size)})
+
+
+def test_box_plot_of_hundreds_of_samples_is_bounded_and_shows_every_spot():
+    scaled = _scaled(300)
+    fig = plots.ion_boxplot(scaled, "A-", "total_ion", reference="S007")
+    ax = fig.axes[0]
+    assert fig.get_size_inches()[0] <= plots.MAX_WIDTH
+    points = ax.collections[-1]
+    assert len(points.get_offsets()) == len(scaled)
+    np.testing.assert_allclose(np.sort(points.get_offsets()[:, 1]), np.sort(scaled["A-"]))
+    colours = points.get_facecolors()
+    reference = (scaled["sample"] == "S007").to_numpy()
+    assert np.allclose(colours[reference], to_rgba("#dd8452", 0.8))
+    assert np.allclose(colours[~reference], to_rgba("#4c72b0", 0.8))
+    assert len(ax.get_xticklabels()) <= plots.MAX_LABELS
+
+
+def test_group_overview_and_calibration_figure_are_bounded():
+    scaled = _scaled(200).assign(**{"B-": 1.0, "C-": 2.0})
+    fig = plots.group_boxplots(scaled, ["A-", "B-", "C-"], "g", "total_ion")
+    assert fig.get_size_inches()[0] <= plots.MAX_WIDTH
+    cal = pd.DataFrame(
+        {
+            "sample": np.repeat([f"S{k:03d}" for k in range(200)], 10),
+            "ppm_before": 100.0,
+            "ppm_after": 2.0,
+            "status": "ok",
+        }
+    )
+    fig = plots.calibration_errors(cal)
+    assert fig.get_size_inches()[0] <= plots.MAX_WIDTH
+    assert len(fig.axes[0].get_xticklabels()) <= plots.MAX_LABELS
+
+
+def test_small_studies_keep_one_label_per_sample():
+    fig = plots.ion_boxplot(_scaled(5), "A-", "total_ion")
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [f"S{k:03d}" for k in range(5)]

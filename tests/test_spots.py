@@ -1,0 +1,111 @@
+"""The fast spectrum path: bytes-level parsing, spot views, batches of samples in one process."""
+
+import io
+import logging
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from simsflow.batch import SampleJob, process_sample, process_samples
+from simsflow.calibrate import CalibrationSettings, reference_ions_for
+from simsflow.errors import SimsflowError
+from simsflow.integrate import IntegrationSettings
+from simsflow.io.importer import import_sample
+from simsflow.io.spectra import _parse_fast, parse_spectrum_text
+from simsflow.io.tables import write_parquet
+from simsflow.runlog import logged
+from simsflow.spots import iter_spots, read_spectra
+
+from .badinputs import MASS_LIST
+from .conftest import FIXTURES
+
+REAL = sorted((FIXTURES / "iontof-ascii").glob("*.txt"))
+
+
+@pytest.mark.parametrize("path", REAL, ids=lambda p: p.name)
+def test_clean_exports_take_the_bytes_path_and_agree_with_the_text_path(path):
+    raw = path.read_bytes()
+    fast = _parse_fast(raw, str(path))
+    assert fast is not None  # a clean export never needs the slow, line-by-line pass
+    text = parse_spectrum_text(raw.decode("utf-8"), str(path))
+    for name in ("mz", "intensity", "channel"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(text, name))
+    assert fast.header == text.header
+
+
+def test_a_byte_order_mark_is_skipped_on_the_bytes_path():
+    raw = b"\xef\xbb\xbf# Binning: 1\r\nm/z\tIntensity\r\n1.5\t3\r\n"
+    fast = _parse_fast(raw, "x")
+    assert fast.header == ["# Binning: 1"] and fast.mz.tolist() == [1.5]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"# Sample: caf\xe9\r\nm/z\tIntensity\r\n1.5\t3\r\n",  # Latin-1 header
+        b"# a\n\nm/z\tIntensity\n1.5\t3\n",  # blank line before the columns
+        b"1.5\t3\n2.5\t4\n",  # no header at all
+        b"m/z\tIntensity\n1,5\t3\n",  # decimal comma: the text path names line and column
+    ],
+)
+def test_unusual_files_leave_the_bytes_path_to_the_text_path(raw):
+    assert _parse_fast(raw, "x") is None
+
+
+def _sample_table():
+    table, _ = import_sample("st", "A", ["1", "2"], REAL)
+    return table
+
+
+def test_spots_are_the_same_from_memory_parquet_and_pandas(tmp_path):
+    table = _sample_table()
+    write_parquet(table, tmp_path / "A.parquet")
+    from_file = read_spectra(tmp_path / "A.parquet")
+    assert pa.types.is_dictionary(from_file.schema.field("spot").type)
+    plain = pa.parquet.read_table(tmp_path / "A.parquet")
+    assert plain.schema.field("spot").type == pa.string()  # files hold plain strings
+    views = [list(iter_spots(t)) for t in (table, from_file, plain, plain.to_pandas())]
+    for spots in views:
+        assert [s.key for s in spots] == [("st", "A", "1"), ("st", "A", "2")]
+        for spot, path in zip(spots, REAL, strict=True):
+            assert spot.mz.size == sum(
+                1 for ln in path.read_bytes().splitlines() if ln[:1].isdigit()
+            )
+            np.testing.assert_array_equal(spot.mz, views[0][REAL.index(path)].mz)
+
+
+def test_rows_of_a_spot_out_of_order_are_refused():
+    frame = _sample_table().to_pandas()
+    shuffled = pd.concat([frame.iloc[:10], frame.iloc[-10:], frame.iloc[10:-10]])
+    with pytest.raises(SimsflowError, match="rows of sample 'A' spot '1' are not contiguous"):
+        list(iter_spots(shuffled))
+
+
+def test_reading_ahead_gives_the_same_results_as_one_sample_at_a_time():
+    settings = CalibrationSettings(reference_ions_for("negative"))
+    integration = IntegrationSettings()
+    mass_list = pd.read_csv(io.StringIO(MASS_LIST), sep="\t")
+    jobs = [SampleJob("st", s, ["1", "2"], REAL, settings) for s in ("A", "B", "C")]
+    ahead = list(process_samples(jobs, integration, mass_list))
+    assert [r.peaks["sample"].iloc[0] for r in ahead] == ["A", "B", "C"]
+    for job, result in zip(jobs, ahead, strict=True):
+        one = process_sample(
+            job.study, job.sample, job.spots, job.files, settings, integration, mass_list
+        )
+        assert result.spectra.equals(one.spectra)
+        pd.testing.assert_frame_equal(result.calibration, one.calibration)
+        pd.testing.assert_frame_equal(result.peaks, one.peaks)
+        pd.testing.assert_frame_equal(result.summed, one.summed)
+    assert list(process_samples([], integration, mass_list)) == []
+
+
+def test_a_job_log_ends_with_its_timing(tmp_path):
+    with logged(tmp_path / "job.log") as log:
+        log.info("working")
+    lines = (tmp_path / "job.log").read_text().splitlines()
+    assert lines[0] == "INFO simsflow: working"
+    assert lines[-1].startswith("INFO simsflow.runlog: timing: imports ")
+    assert lines[-1].endswith(" s") and ", work " in lines[-1]
+    logging.getLogger().handlers.clear()
