@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 from matplotlib.colors import to_rgba
 
 from simsflow import plots
@@ -48,3 +49,23 @@ def test_group_overview_and_calibration_figure_are_bounded():
 def test_small_studies_keep_one_label_per_sample():
     fig = plots.ion_boxplot(_scaled(5), "A-", "total_ion")
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [f"S{k:03d}" for k in range(5)]
+
+
+def test_box_statistics_match_matplotlib():
+    from matplotlib.cbook import boxplot_stats
+
+    rng = np.random.default_rng(1)
+    groups = np.repeat(np.arange(40), rng.integers(1, 12, 40))
+    values = rng.standard_t(2, groups.size)
+    values[::17] = np.nan  # left out, as a missing area
+    stats = plots.box_statistics(values, groups, 41)  # group 40 has no values
+    for g in range(40):
+        data = values[groups == g]
+        ref = boxplot_stats(data[np.isfinite(data)])[0]
+        row = stats.loc[g]
+        assert row["q1"] == pytest.approx(ref["q1"])
+        assert row["median"] == pytest.approx(ref["med"])
+        assert row["q3"] == pytest.approx(ref["q3"])
+        assert row["whisker_low"] == pytest.approx(ref["whislo"])
+        assert row["whisker_high"] == pytest.approx(ref["whishi"])
+    assert stats.loc[40].isna().all()

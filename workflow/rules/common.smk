@@ -122,12 +122,22 @@ wildcard_constraints:
 
 def samples(study):
     """Sample names of a study, in sheet order."""
-    return list(dict.fromkeys(SHEETS[study]["sample"]))
+    return list(_rows_by_sample(study))
+
+
+def _rows_by_sample(study):
+    """Each sample's sheet rows, computed once per study (input functions run per job)."""
+    if study not in _ROWS:
+        _ROWS[study] = dict(tuple(SHEETS[study].groupby("sample", sort=False)))
+    return _ROWS[study]
+
+
+_ROWS = {}
 
 
 def _sample_rows(wildcards):
-    sheet = SHEETS[wildcards.study]
-    return sheet[sheet["sample"] == wildcards.sample]
+    rows = _rows_by_sample(wildcards.study)
+    return rows.get(wildcards.sample, SHEETS[wildcards.study].iloc[:0])
 
 
 def as_list(value):
@@ -189,7 +199,8 @@ def per_sample(pattern, kind=None):
         sheet = SHEETS[wildcards.study]
         names = samples(wildcards.study)
         if kind is not None:
-            names = [s for s in names if s in set(sheet.loc[sheet["kind"] == kind, "sample"])]
+            of_kind = set(sheet.loc[sheet["kind"] == kind, "sample"])
+            names = [s for s in names if s in of_kind]
         return [pattern.format(study=wildcards.study, sample=s) for s in names]
 
     return inputs

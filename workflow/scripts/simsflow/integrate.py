@@ -45,6 +45,44 @@ def _window_sums(counts: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarr
     return sums
 
 
+@dataclass(frozen=True)
+class Intervals:
+    """A mass list's intervals, prepared once for integrating many spectra: the bounds
+    interleaved (lower, upper, lower, ...) and whether they are sorted and disjoint."""
+
+    lower: np.ndarray
+    upper: np.ndarray
+    bounds: np.ndarray
+    disjoint: bool
+
+    @classmethod
+    def of(cls, lower, upper) -> Intervals:
+        lower = np.asarray(lower, dtype=float)
+        upper = np.asarray(upper, dtype=float)
+        bounds = np.empty(2 * lower.size)
+        bounds[0::2], bounds[1::2] = lower, upper
+        return cls(lower, upper, bounds, bool(np.all(bounds[1:] >= bounds[:-1])))
+
+
+def sum_intervals(mz: np.ndarray, counts: np.ndarray, intervals: Intervals) -> np.ndarray:
+    """Sum of counts with lower <= mz < upper for each interval (mz sorted ascending).
+
+    One ``searchsorted`` call finds every interval's points; sorted, disjoint intervals (the
+    usual mass list) are summed by one ``np.add.reduceat`` over the spectrum, others by
+    gathering only the points inside them.
+    """
+    index = np.searchsorted(mz, intervals.bounds, side="left")
+    if not intervals.disjoint:
+        return _window_sums(counts, index[0::2], index[1::2])
+    if index.size and index[-1] == counts.size:  # an interval ends after the last point
+        counts = np.append(counts, 0.0)
+    elif not index.size:
+        return np.zeros(0)
+    areas = np.add.reduceat(counts, index)[0::2].astype(float, copy=False)
+    areas[index[0::2] == index[1::2]] = 0.0  # reduceat gives the point itself when empty
+    return areas
+
+
 def interval_areas(
     mz: np.ndarray,
     counts: np.ndarray,
@@ -52,24 +90,17 @@ def interval_areas(
     upper: np.ndarray,
     baseline: str = "none",
     baseline_bins: int = 5,
+    intervals: Intervals | None = None,
 ) -> np.ndarray:
-    """Sum of counts with lower <= mz < upper for each interval (mz sorted ascending).
+    """Peak areas of one spectrum (``sum_intervals``), optionally minus a flank baseline.
 
-    One ``searchsorted`` call finds every interval's points; sorted, disjoint intervals are
-    summed by one ``np.add.reduceat``, others by gathering only the points inside them.
+    ``intervals`` (``Intervals.of(lower, upper)``) saves preparing the bounds per spectrum.
     """
-    bounds = np.empty(2 * lower.size)
-    bounds[0::2], bounds[1::2] = lower, upper
-    index = np.searchsorted(mz, bounds, side="left")
-    lo, hi = index[0::2], index[1::2]
-    if np.all(index[1:] >= index[:-1]):
-        # sorted, disjoint intervals (the usual mass list): one reduceat over the spectrum
-        # (the padding zero lets an interval end after the last point)
-        areas = np.add.reduceat(np.append(counts.astype(float, copy=False), 0.0), index)[0::2]
-        areas[lo == hi] = 0.0  # reduceat returns the point itself for an empty interval
-    else:
-        areas = _window_sums(counts, lo, hi)
+    intervals = intervals or Intervals.of(lower, upper)
+    areas = sum_intervals(mz, counts, intervals)
     if baseline == "flank":
+        lo = np.searchsorted(mz, intervals.lower, side="left")
+        hi = np.searchsorted(mz, intervals.upper, side="left")
         k = baseline_bins
         left_start = np.maximum(lo - k, 0)
         right_end = np.minimum(hi + k, counts.size)
@@ -104,6 +135,7 @@ def integrate_sample(
     ions = mass_list["ion"].tolist()
     lower = mass_list["lower"].to_numpy(dtype=float)
     upper = mass_list["upper"].to_numpy(dtype=float)
+    intervals = Intervals.of(lower, upper)
     spot_meta = {s["spot"]: s for s in provenance.get("spots", [])}
     rows, notes = [], []
     for (study, sample, spot), mz, intensity in calibrated_spots(spectra, calibration):
@@ -148,7 +180,9 @@ def integrate_sample(
                 }
                 for n in names
             )
-        areas = interval_areas(mz, counts, lower, upper, settings.baseline, settings.baseline_bins)
+        areas = interval_areas(
+            mz, counts, lower, upper, settings.baseline, settings.baseline_bins, intervals
+        )
         areas[outside] = np.nan
         rows.append(
             {

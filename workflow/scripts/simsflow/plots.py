@@ -113,14 +113,77 @@ def _sample_ticks(ax, positions: np.ndarray, samples: list[str]) -> None:
     )
 
 
+def box_statistics(values: np.ndarray, groups: np.ndarray, n_groups: int) -> pd.DataFrame:
+    """Quartiles and whisker ends per group (Tukey: the most extreme value within 1.5 IQR of
+    the box, never inside it), as matplotlib's boxplot computes them, for all groups at once;
+    NaN values are left out, a group without values gets NaN."""
+    series = pd.Series(values, dtype=float)
+    by = series.groupby(groups)
+    q = by.quantile([0.25, 0.5, 0.75]).unstack()  # noqa: PD010 (one level to columns)
+    stats = pd.DataFrame(index=pd.RangeIndex(n_groups))
+    stats["q1"], stats["median"], stats["q3"] = q[0.25], q[0.5], q[0.75]
+    iqr = stats["q3"] - stats["q1"]
+    low_limit = (stats["q1"] - 1.5 * iqr).to_numpy()[groups]
+    high_limit = (stats["q3"] + 1.5 * iqr).to_numpy()[groups]
+    low = series.where(series >= low_limit).groupby(groups).min()
+    high = series.where(series <= high_limit).groupby(groups).max()
+    # a whisker never ends inside the box
+    stats["whisker_low"] = np.fmin(low.reindex(stats.index), stats["q1"])
+    stats["whisker_high"] = np.fmax(high.reindex(stats.index), stats["q3"])
+    return stats
+
+
 def _boxes(ax, scaled: pd.DataFrame, ion: str, samples: list[str], reference: str | None):
+    """A box per sample (drawn as four collections, not hundreds of lines) and every spot."""
+    from matplotlib.collections import LineCollection, PolyCollection
+
     values = scaled[ion].to_numpy(dtype=float)
     order = {s: k for k, s in enumerate(samples)}
     position = scaled["sample"].map(order).to_numpy()
-    data = [values[position == k] for k in range(len(samples))]
-    positions = np.arange(len(samples))
-    ax.boxplot(
-        data, positions=positions, widths=0.6, showfliers=False, medianprops={"color": "#c44e52"}
+    stats = box_statistics(values, position, len(samples))
+    drawn = stats.dropna()
+    p = drawn.index.to_numpy(dtype=float)
+    q1, median, q3 = (drawn[c].to_numpy() for c in ("q1", "median", "q3"))
+    low, high = drawn["whisker_low"].to_numpy(), drawn["whisker_high"].to_numpy()
+    half, cap = 0.3, 0.15
+    ax.add_collection(
+        PolyCollection(
+            np.stack(
+                [
+                    np.column_stack([p - half, q1]),
+                    np.column_stack([p + half, q1]),
+                    np.column_stack([p + half, q3]),
+                    np.column_stack([p - half, q3]),
+                ],
+                axis=1,
+            ),
+            facecolors="none",
+            edgecolors="k",
+            linewidths=1.0,
+        )
+    )
+
+    def segments(x0, y0, x1, y1):
+        return np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1)
+
+    ax.add_collection(
+        LineCollection(
+            np.concatenate(
+                [
+                    segments(p, q1, p, low),
+                    segments(p, q3, p, high),
+                    segments(p - cap, low, p + cap, low),
+                    segments(p - cap, high, p + cap, high),
+                ]
+            ),
+            colors="k",
+            linewidths=1.0,
+        )
+    )
+    ax.add_collection(
+        LineCollection(
+            segments(p - half, median, p + half, median), colors="#c44e52", linewidths=1.5
+        )
     )
     # one scatter call for every spot: the jitter restarts within each sample
     spot = scaled.groupby("sample", sort=False).cumcount().to_numpy()
@@ -128,7 +191,9 @@ def _boxes(ax, scaled: pd.DataFrame, ion: str, samples: list[str], reference: st
     ax.scatter(
         position + _jitter(spot.max() + 1)[spot], values, s=9, c=colours, alpha=0.8, zorder=3
     )
-    _sample_ticks(ax, positions, samples)
+    ax.set_xlim(-0.6, len(samples) - 0.4)
+    ax.autoscale_view(scalex=False)
+    _sample_ticks(ax, np.arange(len(samples)), samples)
     ax.set_title(ion, fontsize=9)
 
 

@@ -26,7 +26,8 @@ def _module_file(root: Path, dotted: str) -> Path | None:
     return None
 
 
-def _imports(path: Path, root: Path) -> set[str]:
+@cache
+def _imports(path: Path, root: Path) -> frozenset[str]:
     """simsflow modules imported by a file (absolute or relative imports)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     package = list(path.relative_to(root).parts[:-1])  # the package a relative import starts in
@@ -48,7 +49,7 @@ def _imports(path: Path, root: Path) -> set[str]:
                 # every parent package's __init__ runs on import
                 pieces = name.split(".")
                 found.update(".".join(pieces[:i]) for i in range(1, len(pieces) + 1))
-    return found
+    return frozenset(found)
 
 
 @cache
@@ -73,7 +74,12 @@ def reached_files(script: str) -> tuple[Path, ...]:
 
 def code_hash(script: str | Path) -> str:
     """SHA-256 over the paths (relative) and contents of the files a script reaches."""
-    script_path = Path(script).resolve()
+    return _code_hash(str(Path(script).resolve()))
+
+
+@cache
+def _code_hash(script: str) -> str:
+    script_path = Path(script)
     root = script_path.parent
     digest = hashlib.sha256()
     for file in reached_files(str(script_path)):
