@@ -15,6 +15,7 @@ import pyarrow as pa
 from .calibrate import CalibrationSettings, calibrate_sample
 from .integrate import IntegrationSettings, integrate_sample
 from .io.importer import import_sample
+from .spots import iter_spots
 from .summed import sample_summed
 
 NOTE_COLUMNS = ["study", "sample", "spot", "ion", "issue"]
@@ -65,15 +66,16 @@ def process_samples(
 
 
 def _finish(table, provenance, calibration, integration, mass_list) -> SampleResult:
-    cal = calibrate_sample(table, calibration)
-    peaks, notes = integrate_sample(table, cal, mass_list, provenance, integration)
+    spots = list(iter_spots(table))  # split once for the three stages
+    cal = calibrate_sample(spots, calibration)
+    peaks, notes = integrate_sample(spots, cal, mass_list, provenance, integration)
     return SampleResult(
         table,
         provenance,
         cal,
         peaks,
         pd.DataFrame(notes, columns=NOTE_COLUMNS),
-        sample_summed(table, cal),
+        sample_summed(spots, cal),
     )
 
 

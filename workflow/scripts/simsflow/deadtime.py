@@ -14,8 +14,10 @@ import numpy as np
 def preceding_sum(values: np.ndarray, window: int) -> np.ndarray:
     """Sum of the ``window`` values before each position (excluding itself)."""
     csum = np.concatenate([[0.0], np.cumsum(values, dtype=float)])
-    idx = np.arange(values.size)
-    return csum[idx] - csum[np.maximum(idx - window, 0)]
+    out = csum[:-1].copy()  # everything before each position ...
+    if window < values.size:
+        out[window:] -= csum[: values.size - window]  # ... less what lies further back
+    return out
 
 
 def window_bins(dead_time_ns: float, channel_width_ns: float, binning: int) -> int:

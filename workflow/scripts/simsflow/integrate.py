@@ -184,17 +184,17 @@ def integrate_sample(
             mz, counts, lower, upper, settings.baseline, settings.baseline_bins, intervals
         )
         areas[outside] = np.nan
-        rows.append(
-            {
-                "study": study,
-                "sample": sample,
-                "spot": spot,
-                **dict(zip(ions, areas, strict=True)),
-                "total_counts": float(counts.sum()),
-            }
-        )
-    columns = ["study", "sample", "spot", *ions, "total_counts"]
-    return pd.DataFrame(rows, columns=columns), notes
+        rows.append(((study, sample, spot), areas, float(counts.sum())))
+    # built column by column: much faster than from a list of row dicts
+    matrix = np.array([r[1] for r in rows], dtype=float).reshape(len(rows), len(ions))
+    table = {
+        "study": [r[0][0] for r in rows],
+        "sample": [r[0][1] for r in rows],
+        "spot": [r[0][2] for r in rows],
+    }
+    table.update({ion: matrix[:, k] for k, ion in enumerate(ions)})
+    table["total_counts"] = np.array([r[2] for r in rows], dtype=float)
+    return pd.DataFrame(table), notes
 
 
 def study_peak_table(sheet: pd.DataFrame, peaks: list[pd.DataFrame]) -> pd.DataFrame:

@@ -58,12 +58,16 @@ def _changes(column: pa.ChunkedArray) -> np.ndarray:
     return np.flatnonzero(differs.to_numpy(zero_copy_only=False)) + 1
 
 
-def iter_spots(spectra: pa.Table | pd.DataFrame) -> Iterator[Spot]:
+def iter_spots(spectra: pa.Table | pd.DataFrame | list[Spot]) -> Iterator[Spot]:
     """Every spot in table order; raises SimsflowError when a spot's rows are not contiguous.
 
     String label columns are compared row to row; dictionary-encoded ones (as
-    ``read_spectra`` returns them) by their codes, which is much faster.
+    ``read_spectra`` returns them) by their codes, which is much faster. A list of spots (split
+    once, used by several stages) is passed through.
     """
+    if isinstance(spectra, list):
+        yield from spectra
+        return
     table = as_table(spectra).unify_dictionaries()
     n = table.num_rows
     if n == 0:

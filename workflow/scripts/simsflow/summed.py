@@ -17,15 +17,16 @@ def sum_on_grid(
     """
     top = max(float(np.sqrt(mz[-1])) for mz, _ in spectra)
     n = int(np.ceil(top / step)) + 2
-    total = np.zeros(n)
-    for mz, counts in spectra:
-        # each point's counts are shared between the two nearest bin centres (linear weights),
-        # so spectra sampled on other axes add up without a comb of empty and doubled bins
-        pos = np.sqrt(np.maximum(mz, 0.0)) / step - 0.5
-        left = np.clip(np.floor(pos).astype(np.int64), 0, n - 2)
-        frac = np.clip(pos - left, 0.0, 1.0)
-        total += np.bincount(left, weights=counts * (1.0 - frac), minlength=n)
-        total += np.bincount(left + 1, weights=counts * frac, minlength=n)
+    mz = np.concatenate([m for m, _ in spectra])
+    counts = np.concatenate([c for _, c in spectra]).astype(float, copy=False)
+    # each point's counts are shared between the two nearest bin centres (linear weights),
+    # so spectra sampled on other axes add up without a comb of empty and doubled bins
+    pos = np.sqrt(np.maximum(mz, 0.0)) / step - 0.5
+    left = np.clip(np.floor(pos).astype(np.int64), 0, n - 2)
+    frac = np.clip(pos - left, 0.0, 1.0)
+    right_share = counts * frac
+    total = np.bincount(left, weights=counts - right_share, minlength=n)
+    total += np.bincount(left + 1, weights=right_share, minlength=n)
     centres = ((np.arange(n) + 0.5) * step) ** 2
     return centres, total
 
