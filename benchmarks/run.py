@@ -97,7 +97,7 @@ def _count_peaks(job) -> int:
     return len(_process(job).peaks)
 
 
-def bench_spectra(samples, mass_list, workers: int = 2, repeats: int = 2) -> dict:
+def bench_spectra(samples, mass_list, workers: int = 2, repeats: int = 3) -> dict:
     files = [f for s in samples for f in s]
     megabytes = sum(f.stat().st_size for f in files) / 2**20
 

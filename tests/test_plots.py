@@ -69,3 +69,14 @@ def test_box_statistics_match_matplotlib():
         assert row["whisker_low"] == pytest.approx(ref["whislo"])
         assert row["whisker_high"] == pytest.approx(ref["whishi"])
     assert stats.loc[40].isna().all()
+
+
+def test_box_plots_drawn_in_parallel_are_the_same_files(tmp_path):
+    scaled = _scaled(12).assign(**{"B-": 1.0, "C-": np.linspace(0, 1, 36)})
+    args = (scaled, ["A-", "B-"], ["C-"], {"A-": "g", "B-": "g"}, "total_ion", "S003")
+    plots.save_boxplots(tmp_path / "one", *args, workers=1)
+    plots.save_boxplots(tmp_path / "two", *args, workers=2)
+    names = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*.png"))
+    assert [str(n) for n in names] == ["A-.png", "B-.png", "extra/C-.png", "group_g.png"]
+    for name in names:
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()

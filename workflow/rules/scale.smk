@@ -59,6 +59,7 @@ rule boxplots:
         "logs/{study}/boxplots/{method}.log",
     conda:
         "../../envs/plot.yaml"
+    threads: 2  # figures drawn in parallel processes
     params:
         code=script_code("boxplots"),
         important=important_and_extra,

@@ -15,4 +15,5 @@ with logged(snakemake.log[0]):
         snakemake.params.groups,
         snakemake.wildcards.method,
         snakemake.params.reference,
+        workers=snakemake.threads,
     )

@@ -231,6 +231,15 @@ def group_boxplots(
     return fig
 
 
+def _draw_box_figure(task) -> None:
+    kind, scaled, ions, title, method, reference, path = task
+    if kind == "ion":
+        fig = ion_boxplot(scaled, ions[0], method, reference)
+    else:
+        fig = group_boxplots(scaled, ions, title, method, reference)
+    save(fig, path)
+
+
 def save_boxplots(
     out_dir,
     scaled: pd.DataFrame,
@@ -239,22 +248,34 @@ def save_boxplots(
     groups: dict[str, str],
     method: str,
     reference: str | None = None,
+    workers: int = 1,
 ) -> None:
     """Box plots of one scaling: ``<ion>.png`` for important ions, ``group_<group>.png``
-    overviews of their groups, and ``extra/<ion>.png`` for the other ions."""
+    overviews of their groups, and ``extra/<ion>.png`` for the other ions.
+
+    With ``workers`` > 1 the figures are drawn in that many processes (each figure is
+    independent, so the files are the same whatever the number)."""
     from pathlib import Path
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for ion in important:
-        save(ion_boxplot(scaled, ion, method, reference), out / f"{ion}.png")
     by_group: dict[str, list[str]] = {}
     for ion in important:
         by_group.setdefault(groups.get(ion) or "ungrouped", []).append(ion)
-    for group, ions in by_group.items():
-        save(group_boxplots(scaled, ions, group, method, reference), out / f"group_{group}.png")
-    for ion in extra:
-        save(ion_boxplot(scaled, ion, method, reference), out / "extra" / f"{ion}.png")
+    tasks = [("ion", scaled, [i], i, method, reference, out / f"{i}.png") for i in important]
+    tasks += [
+        ("group", scaled, ions, group, method, reference, out / f"group_{group}.png")
+        for group, ions in by_group.items()
+    ]
+    tasks += [("ion", scaled, [i], i, method, reference, out / "extra" / f"{i}.png") for i in extra]
+    if workers > 1 and len(tasks) > 1:
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
+            pool.map(_draw_box_figure, tasks, chunksize=1)
+    else:
+        for task in tasks:
+            _draw_box_figure(task)
 
 
 PALETTE = [
