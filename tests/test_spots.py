@@ -2,6 +2,7 @@
 
 import io
 import logging
+import re
 
 import numpy as np
 import pandas as pd
@@ -107,5 +108,8 @@ def test_a_job_log_ends_with_its_timing(tmp_path):
     lines = (tmp_path / "job.log").read_text().splitlines()
     assert lines[0] == "INFO simsflow: working"
     assert lines[-1].startswith("INFO simsflow.runlog: timing: imports ")
-    assert lines[-1].endswith(" s") and ", work " in lines[-1]
+    assert re.fullmatch(
+        r"INFO simsflow.runlog: timing: imports [\d.]+ s, work [\d.]+ s, peak memory \d+ MB",
+        lines[-1],
+    )
     logging.getLogger().handlers.clear()

@@ -16,13 +16,26 @@ STARTUP_MODULES = ("numpy", "pandas", "pyarrow", "pyarrow.parquet")
 TIMING = "timing"
 
 
+def peak_memory_mb() -> float:
+    """This process's peak resident memory since it started its program (VmHWM; unlike
+    ru_maxrss it does not inherit the size of the process that forked it). NaN where
+    /proc is not available."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 @contextlib.contextmanager
 def logged(log_path: str | Path) -> Iterator[logging.Logger]:
     """Send stderr and logging to ``log_path``; turn a SimsflowError into a one-line exit.
 
     The one line goes to the log and to the terminal, where Snakemake's user is looking. The
-    log's last line times the job: the imports every rule needs (numpy, pandas, pyarrow) and
-    the work after them (the benchmark sums these to split a run's wall time).
+    log's last line times the job: the imports every rule needs (numpy, pandas, pyarrow), the
+    work after them and the peak memory (the benchmark sums and compares these).
     """
     started = time.perf_counter()
     for module in STARTUP_MODULES:  # what every rule needs: timed as start-up, not as work
@@ -40,10 +53,11 @@ def logged(log_path: str | Path) -> Iterator[logging.Logger]:
         try:
             yield logging.getLogger("simsflow")
             logging.getLogger("simsflow.runlog").info(
-                "%s: imports %.3f s, work %.3f s",
+                "%s: imports %.3f s, work %.3f s, peak memory %.0f MB",
                 TIMING,
                 imported - started,
                 time.perf_counter() - imported,
+                peak_memory_mb(),
             )
         except SimsflowError as err:
             line = f"simsflow: error: {err}"

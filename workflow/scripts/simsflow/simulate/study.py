@@ -115,8 +115,14 @@ def sample_sheet(study: str) -> pd.DataFrame:
     return frame[columns].fillna("").astype(str)
 
 
-def _study_ions(study: str) -> list[str]:
-    d = design(study)
+def _design(study: str, polarity: str | None = None) -> dict:
+    """A demo design, optionally measured in the other polarity (same samples and chemistry,
+    that polarity's ion yields)."""
+    return design(study) if polarity is None else {**design(study), "polarity": polarity}
+
+
+def _study_ions(study: str, polarity: str | None = None) -> list[str]:
+    d = _design(study, polarity)
     if d.get("kind") == "image":
         return sorted(d["ions"], key=ion_mz)
     if study == "lithium":
@@ -129,17 +135,19 @@ def _study_ions(study: str) -> list[str]:
     return sorted(ions, key=ion_mz)
 
 
-def mass_list(study: str, inst: Instrument | None = None) -> pd.DataFrame:
+def mass_list(
+    study: str, inst: Instrument | None = None, polarity: str | None = None
+) -> pd.DataFrame:
     """Mass-interval list of a demo study.
 
     Bounds span 1.2 nominal FWHM below and 2 above each ion (peaks tail to high mass); where two
     neighbours' intervals would overlap, both stop at the point between them that splits the gap
-    in proportion to their widths.
+    in proportion to their widths. ``polarity`` other than the design's: that polarity's ions.
     """
-    d = design(study)
+    d = _design(study, polarity)
     group_of = {ion: g for g, ions in d["groups"].items() for ion in ions}
     if d.get("kind") == "image":  # imaging mode resolves about unit mass: +-0.2 u
-        ions = _study_ions(study)
+        ions = _study_ions(study, polarity)
         mz = np.array([ion_mz(i) for i in ions])
         return pd.DataFrame(
             {
@@ -153,7 +161,7 @@ def mass_list(study: str, inst: Instrument | None = None) -> pd.DataFrame:
         )
     inst = inst or instrument(study)
     nominal = SpectrumParameters(inst.resolution, 0.0, inst.k_ns, 0.0, 0.0)
-    ions = _study_ions(study)
+    ions = _study_ions(study, polarity)
     mz = np.array([ion_mz(i) for i in ions])
     flight = inst.k_ns * np.sqrt(mz)
     fwhm = mz * 2.0 * peak_fwhm_ns(inst, nominal, mz) / flight
@@ -254,10 +262,11 @@ def _cathode_ions(d: dict, entry: dict, rng: np.random.Generator) -> tuple[dict,
 
 
 def spot_ion_counts(
-    study: str, entry: dict, rng: np.random.Generator
+    study: str, entry: dict, rng: np.random.Generator, polarity: str | None = None
 ) -> tuple[dict[str, float], dict]:
-    """Expected counts of every ion at one spot, and what is true about that spot."""
-    d = design(study)
+    """Expected counts of every ion at one spot, and what is true about that spot (in the
+    design's polarity unless ``polarity`` is given)."""
+    d = _design(study, polarity)
     spot_factor = rng.lognormal(0.0, 0.3)  # topography and primary current
     if study == "lithium":
         fractions = _lithium_fractions(d, entry, rng)
