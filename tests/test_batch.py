@@ -99,3 +99,15 @@ def test_a_sample_split_over_two_batches_is_named_with_its_line(tmp_path):
         "config/mini/samples.tsv, line 3, column 'batch': sample 'A' is in batches 'b1', 'b9'"
         in result.stderr + result.stdout
     )
+
+
+def test_batch_names_of_any_text_give_distinct_rules(tmp_path):
+    # "run 1/a" and "run-1.a" both read as run_1_a: the second rule gets a number
+    workdir = _project(tmp_path, {"A": "run 1/a", "B": "run 1/a", "C": "run-1.a", "D": "x"})
+    plan = _planned(workdir)
+    batches = {k: v for k, v in plan.items() if k.startswith("spectra_batch")}
+    assert batches == {
+        "spectra_batch_mini_run_1_a": 1,
+        "spectra_batch_mini_run_1_a_2": 1,
+        "spectra_batch_mini_x": 1,
+    }

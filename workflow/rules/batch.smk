@@ -19,11 +19,11 @@ def _batch_outputs(study, batch_samples, pattern):
     return [pattern.format(study=study, sample=s) for s in batch_samples]
 
 
-for _study, _batch, _samples in spectrum_batches():
+for _study, _name, _samples in spectrum_batches():
 
     rule:
         name:
-            batch_rule_name(_study, _batch)
+            _name
         input:
             raw=[
                 r
@@ -40,7 +40,7 @@ for _study, _batch, _samples in spectrum_batches():
             summed=_batch_outputs(_study, _samples, "results/{study}/summed/{sample}.parquet"),
             qc=_batch_outputs(_study, _samples, "results/{study}/qc/integration/{sample}.tsv"),
         log:
-            f"logs/{_study}/batch/{_batch}.log",
+            f"logs/{_study}/batch/{_name}.log",
         conda:
             "../../envs/io.yaml"
         params:

@@ -145,16 +145,23 @@ def as_list(value):
 
 
 def spectrum_batches():
-    """(study, batch, samples in sheet order) of every batch of spectrum samples."""
+    """(study, rule name, samples in sheet order) of every batch of spectrum samples.
+
+    A batch is free text; its rule name (also its log's name) keeps letters, digits and '_',
+    made unique with a number where two batches would otherwise share one.
+    """
+    names = set()
     for study in STUDIES:
         sheet = SHEETS[study]
         rows = sheet[(sheet["kind"] == "spectrum") & (sheet["batch"] != "")]
         for batch, group in rows.groupby("batch", sort=False):
-            yield study, batch, list(dict.fromkeys(group["sample"]))
-
-
-def batch_rule_name(study, batch):
-    return re.sub(r"\W", "_", f"spectra_batch_{study}_{batch}")
+            name = re.sub(r"\W", "_", f"spectra_batch_{study}_{batch}")
+            unique, k = name, 1
+            while unique in names:
+                k += 1
+                unique = f"{name}_{k}"
+            names.add(unique)
+            yield study, unique, list(dict.fromkeys(group["sample"]))
 
 
 def raw_inputs(wildcards):
