@@ -35,7 +35,7 @@ sys.path.insert(0, str(HERE.parent / "workflow" / "scripts"))
 
 from simsflow.batch import SampleJob, process_sample, process_samples  # noqa: E402
 from simsflow.calibrate import CalibrationSettings, reference_ions_for  # noqa: E402
-from simsflow.integrate import IntegrationSettings, Intervals, sum_intervals  # noqa: E402
+from simsflow.integrate import IntegrationSettings, Intervals  # noqa: E402
 from simsflow.io.spectra import Spectrum, read_spectrum, write_spectrum  # noqa: E402
 from simsflow.io.tables import write_parquet, write_tsv  # noqa: E402
 from simsflow.runlog import peak_memory_mb  # noqa: E402
@@ -44,10 +44,6 @@ from simsflow.simulate.study import design, instrument, spot_ion_counts, spot_rn
 from simsflow.simulate.study import mass_list as demo_mass_list  # noqa: E402
 
 SPOTS_PER_SAMPLE = 10
-
-
-def peak_rss_mb() -> float:
-    return peak_memory_mb()
 
 
 @dataclass(frozen=True)
@@ -225,7 +221,7 @@ def bench_naive(samples, mass_list, n: int = 3) -> dict:
     files = [f for s in samples if s.polarity == "negative" for f in s.files][:n]
     spectra = [read_spectrum(f) for f in files]
     naive = [naive_integration(s.mz.tolist(), s.intensity.tolist(), lower, upper) for s in spectra]
-    fast = [sum_intervals(s.mz, s.intensity, intervals) for s in spectra]
+    fast = [intervals.sums(s.mz, s.intensity) for s in spectra]
     assert all(np.array_equal(a, b) for a, b in zip(naive, fast, strict=True))
     naive_s = _best(
         lambda: [
@@ -234,9 +230,9 @@ def bench_naive(samples, mass_list, n: int = 3) -> dict:
         3,
         1,
     ) / len(spectra)
-    fast_s = _best(
-        lambda: [sum_intervals(s.mz, s.intensity, intervals) for s in spectra], 5, 300
-    ) / len(spectra)
+    fast_s = _best(lambda: [intervals.sums(s.mz, s.intensity) for s in spectra], 5, 300) / len(
+        spectra
+    )
     return {
         "points_per_spectrum": int(np.mean([s.mz.size for s in spectra])),
         "ions": len(lower),
@@ -399,7 +395,7 @@ def main(argv=None) -> dict:
         "spectra": bench_spectra(samples, lists),
         "naive": bench_naive(samples, lists["negative"]),
         "images": bench_images(args.regions, args.size, args.ions),
-        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "peak_rss_mb": round(peak_memory_mb(), 1),
     }
     results["growth_large_over_small"] = round(
         results["spectra"]["import_calibrate_integrate_s"]

@@ -151,3 +151,29 @@ def test_excluded_spots_are_left_out_and_the_study_table_joins_the_sheet():
         "total_counts",
     ]
     assert study["spot"].tolist() == ["1"]
+
+
+@pytest.mark.parametrize("window", [1, 3, 7, 50])
+def test_dead_window_sums_equal_a_direct_sum(window):
+    from simsflow import deadtime
+
+    values = np.random.default_rng(window).poisson(3.0, 40).astype(float)
+    expected = [values[max(i - window, 0) : i].sum() for i in range(values.size)]
+    np.testing.assert_array_equal(deadtime.preceding_sum(values, window), expected)
+
+
+def test_summed_spectrum_keeps_every_count_and_adds_spectra_in_one_pass():
+    from simsflow.summed import sum_on_grid
+
+    rng = np.random.default_rng(4)
+    spectra = [
+        (np.sort(rng.uniform(1, 100, 500)), rng.poisson(20, 500).astype(float)) for _ in range(3)
+    ]
+    mz, total = sum_on_grid(spectra, 0.01)
+    assert total.sum() == pytest.approx(sum(c.sum() for _, c in spectra), rel=1e-12)
+    # summing all spectra at once equals adding each one's own grid
+    grids = [sum_on_grid([one], 0.01)[1] for one in spectra]
+    each = sum(np.pad(g, (0, total.size - g.size)) for g in grids)
+    np.testing.assert_allclose(total, each, rtol=1e-12, atol=1e-9)
+    centre = np.sqrt(mz)
+    assert np.allclose(np.diff(centre), 0.01)  # uniform in sqrt(m/z)

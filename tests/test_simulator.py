@@ -147,3 +147,17 @@ def test_truth_table_is_separate_and_complete(tmp_path):
     assert (truth["polysulfide"] == 0.40).all()
     assert (truth["oxygenated"] == 0.84).all()
     assert {"expected_counts", "stored_error_ppm", "resolution", "t0_ns"} <= set(truth.columns)
+
+
+def test_a_design_measured_in_the_other_polarity_uses_that_polarity_s_ions():
+    from simsflow.simulate.study import design, mass_list, spot_ion_counts, spot_rng
+
+    entry = design("lithium")["samples"][0]
+    positive, _ = spot_ion_counts("lithium", entry, spot_rng(1, "t", "s", "1"), polarity="positive")
+    negative, _ = spot_ion_counts("lithium", entry, spot_rng(1, "t", "s", "1"))
+    assert positive and all(ion.endswith("+") for ion in positive)
+    assert negative and all(ion.endswith("-") for ion in negative)
+    assert max(positive, key=positive.get) == "Li+"  # the strongest positive ion of Li compounds
+    ions = mass_list("lithium", polarity="positive")["ion"]
+    assert set(positive) <= set(ions) and all(ion.endswith("+") for ion in ions)
+    assert mass_list("lithium")["ion"].str.endswith("-").all()  # the design's own polarity

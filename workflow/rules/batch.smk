@@ -3,16 +3,9 @@
 # sheet; a new batch runs one new job and leaves the others untouched.
 
 
-def _batch_params(study, batch_samples):
-    per_sample = {}
-    for sample in batch_samples:
-        wc = SimpleNamespace(study=study, sample=sample)
-        per_sample[sample] = {
-            "spots": sample_spots(wc),
-            "files": sample_files(wc),
-            "calibration": calibration_settings(wc),
-        }
-    return per_sample
+def _per_sample(study, batch_samples, function):
+    """An input function of the per-sample rules, applied to every sample of a batch."""
+    return {s: function(SimpleNamespace(study=study, sample=s)) for s in batch_samples}
 
 
 def _batch_outputs(study, batch_samples, pattern):
@@ -20,6 +13,7 @@ def _batch_outputs(study, batch_samples, pattern):
 
 
 for _study, _name, _samples in spectrum_batches():
+    _wc = SimpleNamespace(study=_study)
 
     rule:
         name:
@@ -27,10 +21,10 @@ for _study, _name, _samples in spectrum_batches():
         input:
             raw=[
                 r
-                for s in _samples
-                for r in as_list(raw_inputs(SimpleNamespace(study=_study, sample=s)))
+                for raw in _per_sample(_study, _samples, raw_inputs).values()
+                for r in as_list(raw)
             ],
-            mass_list=CONFIG["studies"][_study]["mass_list"],
+            mass_list=mass_list_file(_wc),
         output:
             spectra=_batch_outputs(_study, _samples, "results/{study}/spectra/{sample}.parquet"),
             calibration=_batch_outputs(
@@ -47,9 +41,11 @@ for _study, _name, _samples in spectrum_batches():
             code=script_code("spectra_batch"),
             study=_study,
             samples=_samples,
-            per_sample=_batch_params(_study, _samples),
-            on_error=CONFIG["studies"][_study]["on_error"],
-            integration=CONFIG["studies"][_study]["integration"],
-            mass_list=MASS_LISTS[_study].drop(columns=["line"]).to_dict(orient="records"),
+            spots=_per_sample(_study, _samples, sample_spots),
+            files=_per_sample(_study, _samples, sample_files),
+            calibration=_per_sample(_study, _samples, calibration_settings),
+            on_error=on_error(_wc),
+            integration=integration_settings(_wc),
+            mass_list=mass_list_records(_wc),
         script:
             "../scripts/spectra_batch.py"

@@ -62,6 +62,8 @@ except SimsflowError as err:
 
 STUDIES = sorted(CONFIG["studies"])
 SIMULATED = sorted(s for s in STUDIES if "simulate" in CONFIG["studies"][s])
+# each sample's sheet rows, in sheet order: grouped once, not filtered per job
+ROWS_BY_SAMPLE = {s: dict(tuple(SHEETS[s].groupby("sample", sort=False))) for s in STUDIES}
 
 
 def _samples_of_kind(kind):
@@ -85,11 +87,11 @@ def _batched_samples():
     A sample's rows must share one batch, and a sample name is batched in every study or none
     (the per-sample rules' wildcard constraint is by name).
     """
-    batched, single = set(), set()
+    batched, single, spectra = set(), set(), set(SPECTRUM_SAMPLES)
     for study in STUDIES:
-        sheet = SHEETS[study]
-        rows = sheet[sheet["kind"] == "spectrum"]
-        for sample, group in rows.groupby("sample", sort=False):
+        for sample, group in ROWS_BY_SAMPLE[study].items():
+            if sample not in spectra:
+                continue
             values = group["batch"].unique()
             if len(values) > 1:
                 line = int(group.loc[group["batch"] != values[0], "sheet_line"].iloc[0])
@@ -122,21 +124,11 @@ wildcard_constraints:
 
 def samples(study):
     """Sample names of a study, in sheet order."""
-    return list(_rows_by_sample(study))
-
-
-def _rows_by_sample(study):
-    """Each sample's sheet rows, computed once per study (input functions run per job)."""
-    if study not in _ROWS:
-        _ROWS[study] = dict(tuple(SHEETS[study].groupby("sample", sort=False)))
-    return _ROWS[study]
-
-
-_ROWS = {}
+    return list(ROWS_BY_SAMPLE[study])
 
 
 def _sample_rows(wildcards):
-    rows = _rows_by_sample(wildcards.study)
+    rows = ROWS_BY_SAMPLE[wildcards.study]
     return rows.get(wildcards.sample, SHEETS[wildcards.study].iloc[:0])
 
 

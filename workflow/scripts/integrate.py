@@ -5,8 +5,7 @@ from simsflow.runlog import logged
 with logged(snakemake.log[0]) as log:
     import pandas as pd
 
-    from simsflow.batch import NOTE_COLUMNS
-    from simsflow.integrate import IntegrationSettings, integrate_sample
+    from simsflow.integrate import NOTE_COLUMNS, IntegrationSettings, integrate_sample
     from simsflow.io.tables import read_parquet_metadata, write_parquet, write_tsv
     from simsflow.spots import read_spectra
     from simsflow.summed import sample_summed

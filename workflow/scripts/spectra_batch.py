@@ -18,9 +18,9 @@ with logged(snakemake.log[0]) as log:
         SampleJob(
             params.study,
             sample,
-            params.per_sample[sample]["spots"],
-            params.per_sample[sample]["files"],
-            calibration_settings(params.per_sample[sample]["calibration"]),
+            params.spots[sample],
+            params.files[sample],
+            calibration_settings(params.calibration[sample]),
             params.on_error,
         )
         for sample in params.samples

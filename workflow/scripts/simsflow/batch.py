@@ -13,12 +13,10 @@ import pandas as pd
 import pyarrow as pa
 
 from .calibrate import CalibrationSettings, calibrate_sample
-from .integrate import IntegrationSettings, integrate_sample
+from .integrate import NOTE_COLUMNS, IntegrationSettings, integrate_sample
 from .io.importer import import_sample
 from .spots import iter_spots
 from .summed import sample_summed
-
-NOTE_COLUMNS = ["study", "sample", "spot", "ion", "issue"]
 
 
 @dataclass

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from .chemistry import ion_mz
 from .errors import SimsflowError
-from .spots import iter_spots
+from .spots import Spot, iter_spots
 
 DEFAULT_REFERENCE_IONS = {
     "negative": ("H-", "C-", "CH-", "O-", "OH-", "C2-", "C2H-"),
@@ -76,37 +76,13 @@ def reference_ions_for(
     return tuple(sorted(names, key=ion_mz))
 
 
-def peak_apexes(x: np.ndarray, counts: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """Sub-bin apex positions of the peaks whose highest bins are ``index``.
+def _apex3(x: list[float], y: list[float]) -> float:
+    """Apex position of a peak from its highest bin and the two beside it.
 
     A Gaussian is a parabola in log space, so three bins give its centre exactly; with an empty
-    neighbour the intensity-weighted centre of the three bins is used instead. A peak in the
-    first or last bin keeps that bin's position.
+    neighbour the intensity-weighted centre of the three bins is used instead. Plain floats:
+    calibration locates a handful of peaks per spectrum.
     """
-    index = np.asarray(index, dtype=np.int64)
-    edge = (index <= 0) | (index >= counts.size - 1)
-    i = np.clip(index, 1, max(counts.size - 2, 1))
-    y0, y1, y2 = (counts[i - 1].astype(float), counts[i].astype(float), counts[i + 1])
-    y2 = y2.astype(float)
-    positive = (y0 > 0) & (y1 > 0) & (y2 > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        l0, l1, l2 = np.log(y0), np.log(y1), np.log(y2)
-        denom = l0 - 2.0 * l1 + l2
-        parabola = positive & (denom < 0)
-        offset = np.clip(np.where(parabola, 0.5 * (l0 - l2) / denom, 0.0), -0.5, 0.5)
-        step = np.where(offset > 0, x[i + 1] - x[i], x[i] - x[i - 1])
-        centroid = (x[i - 1] * y0 + x[i] * y1 + x[i + 1] * y2) / (y0 + y1 + y2)
-    apex = np.where(parabola, x[i] + offset * step, centroid)
-    return np.where(edge, x[np.clip(index, 0, counts.size - 1)], apex)
-
-
-def peak_apex(x: np.ndarray, counts: np.ndarray, i: int) -> float:
-    """Sub-bin apex position of the peak whose highest bin is ``i`` (see ``peak_apexes``)."""
-    return float(peak_apexes(x, counts, np.array([i]))[0])
-
-
-def _apex3(x: list[float], y: list[float]) -> float:
-    """``peak_apexes`` for one peak given its three bins (plain floats: a handful of peaks)."""
     if y[0] > 0 and y[1] > 0 and y[2] > 0:
         l0, l1, l2 = math.log(y[0]), math.log(y[1]), math.log(y[2])
         denom = l0 - 2.0 * l1 + l2
@@ -115,6 +91,14 @@ def _apex3(x: list[float], y: list[float]) -> float:
             step = x[2] - x[1] if offset > 0 else x[1] - x[0]
             return x[1] + min(max(offset, -0.5), 0.5) * step
     return (x[0] * y[0] + x[1] * y[1] + x[2] * y[2]) / (y[0] + y[1] + y[2])
+
+
+def peak_apex(x: np.ndarray, counts: np.ndarray, i: int) -> float:
+    """Sub-bin apex position of the peak whose highest bin is ``i`` (see ``_apex3``); a peak in
+    the first or last bin keeps that bin's position."""
+    if i <= 0 or i >= counts.size - 1:
+        return float(x[i])
+    return _apex3(x[i - 1 : i + 2].tolist(), counts[i - 1 : i + 2].astype(float).tolist())
 
 
 def _locate_all(x, mz_stored, counts, targets, ppm, min_counts):
@@ -202,8 +186,11 @@ def fit_tof(
         det = suu * svv - suv * suv
         return (svv * bu - suv * bv) / det, (suu * bv - suv * bu) / det
 
-    full = (sum(a * a for a in u), sum(a * b for a, b in zip(u, v, strict=True)))
-    full = (*full, sum(b * b for b in v))
+    full = (
+        sum(a * a for a in u),
+        sum(a * b for a, b in zip(u, v, strict=True)),
+        sum(b * b for b in v),
+    )
     c0, c1 = solve(
         *full,
         sum(a * c for a, c in zip(u, t, strict=True)),
@@ -323,7 +310,7 @@ def calibrate_spectrum(
 
 
 def calibrate_sample(
-    spectra: pa.Table | pd.DataFrame, settings: CalibrationSettings
+    spectra: pa.Table | pd.DataFrame | list[Spot], settings: CalibrationSettings
 ) -> pd.DataFrame:
     """Calibrate every spot of one sample's spectra table (columns as the import writes them).
 
@@ -355,7 +342,7 @@ def calibrated_mz(x: np.ndarray, a: float, b: float) -> np.ndarray:
     return (a * x + b) ** 2
 
 
-def calibrated_spots(spectra: pa.Table | pd.DataFrame | list, calibration: pd.DataFrame):
+def calibrated_spots(spectra: pa.Table | pd.DataFrame | list[Spot], calibration: pd.DataFrame):
     """Yield (spot key, calibrated m/z, intensity) for every spot whose calibration is ok."""
     columns = (calibration[c].tolist() for c in ("spot", "status", "model", "a", "b"))
     cal = {spot: rest for spot, *rest in zip(*columns, strict=True)}

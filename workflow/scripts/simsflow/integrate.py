@@ -19,6 +19,8 @@ from . import deadtime
 from .calibrate import calibrated_spots
 from .errors import SimsflowError
 
+NOTE_COLUMNS = ["study", "sample", "spot", "ion", "issue"]  # integration QC notes
+
 
 @dataclass(frozen=True)
 class IntegrationSettings:
@@ -50,37 +52,49 @@ class Intervals:
     """A mass list's intervals, prepared once for integrating many spectra: the bounds
     interleaved (lower, upper, lower, ...) and whether they are sorted and disjoint."""
 
-    lower: np.ndarray
-    upper: np.ndarray
     bounds: np.ndarray
     disjoint: bool
 
     @classmethod
     def of(cls, lower, upper) -> Intervals:
-        lower = np.asarray(lower, dtype=float)
-        upper = np.asarray(upper, dtype=float)
-        bounds = np.empty(2 * lower.size)
-        bounds[0::2], bounds[1::2] = lower, upper
-        return cls(lower, upper, bounds, bool(np.all(bounds[1:] >= bounds[:-1])))
+        bounds = np.empty(2 * len(lower))
+        bounds[0::2] = np.asarray(lower, dtype=float)
+        bounds[1::2] = np.asarray(upper, dtype=float)
+        return cls(bounds, bool(np.all(bounds[1:] >= bounds[:-1])))
 
+    def sums(self, mz: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Sum of counts with lower <= mz < upper for each interval (mz sorted ascending)."""
+        return self._sums(np.searchsorted(mz, self.bounds, side="left"), counts)
 
-def sum_intervals(mz: np.ndarray, counts: np.ndarray, intervals: Intervals) -> np.ndarray:
-    """Sum of counts with lower <= mz < upper for each interval (mz sorted ascending).
+    def _sums(self, index: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        # sorted, disjoint intervals (the usual mass list): one reduceat over the spectrum;
+        # others: gather only the points inside them
+        if not self.disjoint:
+            return _window_sums(counts, index[0::2], index[1::2])
+        if not index.size:
+            return np.zeros(0)
+        if index[-1] == counts.size:  # an interval ends after the last point
+            counts = np.append(counts, 0.0)
+        areas = np.add.reduceat(counts, index)[0::2].astype(float, copy=False)
+        areas[index[0::2] == index[1::2]] = 0.0  # reduceat gives the point itself when empty
+        return areas
 
-    One ``searchsorted`` call finds every interval's points; sorted, disjoint intervals (the
-    usual mass list) are summed by one ``np.add.reduceat`` over the spectrum, others by
-    gathering only the points inside them.
-    """
-    index = np.searchsorted(mz, intervals.bounds, side="left")
-    if not intervals.disjoint:
-        return _window_sums(counts, index[0::2], index[1::2])
-    if index.size and index[-1] == counts.size:  # an interval ends after the last point
-        counts = np.append(counts, 0.0)
-    elif not index.size:
-        return np.zeros(0)
-    areas = np.add.reduceat(counts, index)[0::2].astype(float, copy=False)
-    areas[index[0::2] == index[1::2]] = 0.0  # reduceat gives the point itself when empty
-    return areas
+    def areas(
+        self, mz: np.ndarray, counts: np.ndarray, baseline: str = "none", baseline_bins: int = 5
+    ) -> np.ndarray:
+        """Peak areas of one spectrum, optionally minus a flank baseline."""
+        index = np.searchsorted(mz, self.bounds, side="left")
+        areas = self._sums(index, counts)
+        if baseline == "flank":
+            lo, hi, k = index[0::2], index[1::2], baseline_bins
+            left_start = np.maximum(lo - k, 0)
+            right_end = np.minimum(hi + k, counts.size)
+            left = _window_sums(counts, left_start, lo) / np.maximum(lo - left_start, 1)
+            right = _window_sums(counts, hi, right_end) / np.maximum(right_end - hi, 1)
+            areas = areas - np.minimum(left, right) * (hi - lo)
+        elif baseline != "none":
+            raise SimsflowError(f"unknown baseline method '{baseline}'", hint="use none or flank")
+        return areas
 
 
 def interval_areas(
@@ -90,26 +104,10 @@ def interval_areas(
     upper: np.ndarray,
     baseline: str = "none",
     baseline_bins: int = 5,
-    intervals: Intervals | None = None,
 ) -> np.ndarray:
-    """Peak areas of one spectrum (``sum_intervals``), optionally minus a flank baseline.
-
-    ``intervals`` (``Intervals.of(lower, upper)``) saves preparing the bounds per spectrum.
-    """
-    intervals = intervals or Intervals.of(lower, upper)
-    areas = sum_intervals(mz, counts, intervals)
-    if baseline == "flank":
-        lo = np.searchsorted(mz, intervals.lower, side="left")
-        hi = np.searchsorted(mz, intervals.upper, side="left")
-        k = baseline_bins
-        left_start = np.maximum(lo - k, 0)
-        right_end = np.minimum(hi + k, counts.size)
-        left = _window_sums(counts, left_start, lo) / np.maximum(lo - left_start, 1)
-        right = _window_sums(counts, hi, right_end) / np.maximum(right_end - hi, 1)
-        areas = areas - np.minimum(left, right) * (hi - lo)
-    elif baseline != "none":
-        raise SimsflowError(f"unknown baseline method '{baseline}'", hint="use none or flank")
-    return areas
+    """Peak areas of one spectrum over intervals [lower, upper); for many spectra, prepare
+    ``Intervals.of(lower, upper)`` once and call its ``areas``."""
+    return Intervals.of(lower, upper).areas(mz, counts, baseline, baseline_bins)
 
 
 def _binning(header: list[str]) -> int | None:
@@ -180,9 +178,7 @@ def integrate_sample(
                 }
                 for n in names
             )
-        areas = interval_areas(
-            mz, counts, lower, upper, settings.baseline, settings.baseline_bins, intervals
-        )
+        areas = intervals.areas(mz, counts, settings.baseline, settings.baseline_bins)
         areas[outside] = np.nan
         rows.append(((study, sample, spot), areas, float(counts.sum())))
     # built column by column: much faster than from a list of row dicts

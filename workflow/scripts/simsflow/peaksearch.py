@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal import find_peaks, peak_widths
 
-from .calibrate import peak_apexes
+from .calibrate import peak_apex
 from .chemistry import ELECTRON_MASS, isotope_table
 
 # Conventional order for writing SIMS fragment formulas (LiCO3-, LiPS6-, NH2-, SO4-, C2H-).
@@ -90,7 +90,7 @@ def propose_mass_list(
     if peaks.size > max_peaks:
         peaks = np.sort(peaks[np.argsort(heights)[::-1][:max_peaks]])
     x = np.arange(counts.size, dtype=float)
-    apex_idx = peak_apexes(x, counts, peaks)
+    apex_idx = np.array([peak_apex(x, counts, int(i)) for i in peaks])
     apex = np.interp(apex_idx, x, mz)
     _, _, left, right = peak_widths(counts, peaks, rel_height=0.5)
     fwhm = np.interp(right, x, mz) - np.interp(left, x, mz)

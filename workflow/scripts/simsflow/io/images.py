@@ -147,15 +147,14 @@ def read_imzml_region(path: str | Path, mass_list: pd.DataFrame) -> pd.DataFrame
     """An imzML image (continuous or processed) integrated over the mass list per pixel."""
     from pyimzml.ImzMLParser import ImzMLParser
 
-    from ..integrate import interval_areas
+    from ..integrate import Intervals
 
     source = str(path)
     try:
         parser = ImzMLParser(source)
     except Exception as err:  # pyimzml raises bare exceptions on damaged files
         raise InputFileError(f"not a readable imzML file: {err}", file=source) from None
-    lower = mass_list["lower"].to_numpy(dtype=float)
-    upper = mass_list["upper"].to_numpy(dtype=float)
+    intervals = Intervals.of(mass_list["lower"], mass_list["upper"])
     ions = mass_list["ion"].tolist()
     rows = np.zeros((len(parser.coordinates), len(ions)), dtype=np.float32)
     totals = np.zeros(len(parser.coordinates), dtype=np.float32)
@@ -163,7 +162,7 @@ def read_imzml_region(path: str | Path, mass_list: pd.DataFrame) -> pd.DataFrame
         mz, intensity = parser.getspectrum(i)
         order = np.argsort(mz, kind="stable")
         mz, intensity = np.asarray(mz)[order], np.asarray(intensity, dtype=float)[order]
-        rows[i] = interval_areas(mz, intensity, lower, upper)
+        rows[i] = intervals.sums(mz, intensity)
         totals[i] = intensity.sum()
     coords = np.asarray(parser.coordinates)
     stack = pd.DataFrame({"x": coords[:, 0].astype(np.int32), "y": coords[:, 1].astype(np.int32)})

@@ -136,16 +136,7 @@ def _parse_fast(raw: bytes, source: str) -> Spectrum | None:
     values = _fast_parse(pa.py_buffer(raw).slice(end + 1), columns, delimiter)
     if values is None:
         return None
-    data_start = len(header) + 1
-    _check_values(values, columns, data_start, source)
-    channel = values.get("channel")
-    return Spectrum(
-        mz=values["mz"],
-        intensity=values["intensity"],
-        channel=None if channel is None else channel.astype(np.int64),
-        header=header_text,
-        source=source,
-    )
+    return _checked_spectrum(values, columns, len(header) + 1, header_text, source)
 
 
 def parse_spectrum_text(text: str, source: str = "<text>") -> Spectrum:
@@ -202,6 +193,13 @@ def parse_spectrum_text(text: str, source: str = "<text>") -> Spectrum:
     values = _fast_parse(body, columns, delimiter)
     if values is None:
         values = _careful_parse(lines, data_start, columns, delimiter, source)
+    return _checked_spectrum(values, columns, data_start, header, source)
+
+
+def _checked_spectrum(
+    values: dict, columns: list[str], data_start: int, header: list[str], source: str
+) -> Spectrum:
+    """The parsed columns as a Spectrum, after the value checks (both parsing paths)."""
     _check_values(values, columns, data_start, source)
     channel = values.get("channel")
     return Spectrum(
