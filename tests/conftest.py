@@ -18,6 +18,13 @@ SCHEMAS = ROOT / "workflow" / "schemas"
 WORKFLOW_FILES = ("Snakefile", "config", "workflow", "envs", "profiles", "bin")
 
 
+def pytest_collection_modifyitems(config, items):
+    """The SLURM test last: it leaves the SLURM client tools installed and stops the controller,
+    and from then on every Snakemake start waits about 9 s for it (the SLURM executor plugin
+    runs ``scontrol show config`` when Snakemake loads its plugins)."""
+    items.sort(key=lambda item: item.get_closest_marker("slurm") is not None)
+
+
 @pytest.fixture(scope="session")
 def config_schema():
     return load_schema(SCHEMAS / "config.schema.yaml")

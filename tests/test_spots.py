@@ -2,7 +2,9 @@
 
 import io
 import logging
+import multiprocessing
 import re
+import time
 
 import numpy as np
 import pandas as pd
@@ -13,7 +15,7 @@ from simsflow.batch import SampleJob, process_sample, process_samples
 from simsflow.calibrate import CalibrationSettings, reference_ions_for
 from simsflow.errors import SimsflowError
 from simsflow.integrate import IntegrationSettings
-from simsflow.io.importer import import_sample
+from simsflow.io.importer import import_sample, read_sample, spectra_table
 from simsflow.io.spectra import _parse_fast, parse_spectrum_text
 from simsflow.io.tables import write_parquet
 from simsflow.runlog import logged
@@ -77,6 +79,33 @@ def test_spots_are_the_same_from_memory_parquet_and_pandas(tmp_path):
             np.testing.assert_array_equal(spot.mz, views[0][REAL.index(path)].mz)
 
 
+def test_spots_as_read_are_the_spots_of_the_written_table(tmp_path):
+    """A batch job hands the spots it read straight to calibration: they must be what the
+    per-sample jobs get from the written table, also for an export without channels."""
+    plain = tmp_path / "plain.txt"
+    plain.write_text("m/z\tIntensity\n1.5\t3\n2.5\t4\n")
+    files = [REAL[0], plain, REAL[1]]
+    spots, _ = read_sample("st", "A", ["1", "2", "3"], files)
+    table = spectra_table(spots)
+    write_parquet(table, tmp_path / "A.parquet")
+    from_file = list(iter_spots(read_spectra(tmp_path / "A.parquet")))
+    assert [s.key for s in from_file] == [s.key for s in spots]
+    for read, written in zip(spots, from_file, strict=True):
+        for name in ("mz", "intensity", "channel"):
+            a, b = getattr(read, name), getattr(written, name)
+            assert (a is None) == (b is None)
+            if a is not None:
+                assert a.dtype == b.dtype == np.float64
+                np.testing.assert_array_equal(a, b)
+    channel = table.column("channel")
+    assert channel.null_count == 2  # the plain file's two rows
+    assert (
+        table.column("spot").to_pylist()
+        == ["1"] * spots[0].mz.size + ["2", "2"] + ["3"] * spots[2].mz.size
+    )
+    assert spectra_table([]).num_rows == 0
+
+
 def test_rows_of_a_spot_out_of_order_are_refused():
     frame = _sample_table().to_pandas()
     shuffled = pd.concat([frame.iloc[:10], frame.iloc[-10:], frame.iloc[10:-10]])
@@ -102,14 +131,25 @@ def test_reading_ahead_gives_the_same_results_as_one_sample_at_a_time():
     assert list(process_samples([], integration, mass_list)) == []
 
 
+def _burn(seconds: float) -> None:
+    """Use ``seconds`` of CPU time."""
+    start = time.process_time()
+    while time.process_time() - start < seconds:
+        pass
+
+
 def test_a_job_log_ends_with_its_timing(tmp_path):
     with logged(tmp_path / "job.log") as log:
         log.info("working")
+        # work done in worker processes counts as CPU time of the job
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            pool.map(_burn, [0.3, 0.3])
     lines = (tmp_path / "job.log").read_text().splitlines()
     assert lines[0] == "INFO simsflow: working"
-    assert lines[-1].startswith("INFO simsflow.runlog: timing: imports ")
-    assert re.fullmatch(
-        r"INFO simsflow.runlog: timing: imports [\d.]+ s, work [\d.]+ s, peak memory \d+ MB",
+    match = re.fullmatch(
+        r"INFO simsflow.runlog: timing: imports [\d.]+ s, work [\d.]+ s \(CPU ([\d.]+) s\), "
+        r"peak memory \d+ MB",
         lines[-1],
     )
+    assert match and float(match.group(1)) >= 0.6
     logging.getLogger().handlers.clear()

@@ -5,6 +5,7 @@ scheduling) that dominates when a sample's spectra take milliseconds."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -14,19 +15,24 @@ import pyarrow as pa
 
 from .calibrate import CalibrationSettings, calibrate_sample
 from .integrate import NOTE_COLUMNS, IntegrationSettings, integrate_sample
-from .io.importer import import_sample
-from .spots import iter_spots
+from .io.importer import read_sample, spectra_table
+from .spots import Spot
 from .summed import sample_summed
 
 
 @dataclass
 class SampleResult:
+    spots: list[Spot]
     spectra: pa.Table
     provenance: dict
     calibration: pd.DataFrame
     peaks: pd.DataFrame
     notes: pd.DataFrame
-    summed: pd.DataFrame
+
+    @functools.cached_property
+    def summed(self) -> pd.DataFrame:
+        """The sample's summed calibrated spectrum (made when first asked for)."""
+        return sample_summed(self.spots, self.calibration)
 
 
 @dataclass(frozen=True)
@@ -52,28 +58,29 @@ def process_samples(
         return
 
     def read(job: SampleJob):
-        return import_sample(job.study, job.sample, job.spots, job.files, job.on_error)
+        return _read(job.study, job.sample, job.spots, job.files, job.on_error)
 
     with ThreadPoolExecutor(max_workers=1) as reader:
         pending = reader.submit(read, jobs[0])
         for k, job in enumerate(jobs):
-            table, provenance = pending.result()
+            spots, table, provenance = pending.result()
             if k + 1 < len(jobs):
                 pending = reader.submit(read, jobs[k + 1])
-            yield _finish(table, provenance, job.calibration, integration, mass_list)
+            yield _finish(spots, table, provenance, job.calibration, integration, mass_list)
 
 
-def _finish(table, provenance, calibration, integration, mass_list) -> SampleResult:
-    spots = list(iter_spots(table))  # split once for the three stages
+def _read(study, sample, spots, files, on_error) -> tuple[list[Spot], pa.Table, dict]:
+    """The import of one sample: its spots as read (used by the later stages, no split of the
+    table needed) and the table the import writes."""
+    read, provenance = read_sample(study, sample, spots, files, on_error)
+    return read, spectra_table(read), provenance
+
+
+def _finish(spots, table, provenance, calibration, integration, mass_list) -> SampleResult:
     cal = calibrate_sample(spots, calibration)
     peaks, notes = integrate_sample(spots, cal, mass_list, provenance, integration)
     return SampleResult(
-        table,
-        provenance,
-        cal,
-        peaks,
-        pd.DataFrame(notes, columns=NOTE_COLUMNS),
-        sample_summed(spots, cal),
+        spots, table, provenance, cal, peaks, pd.DataFrame(notes, columns=NOTE_COLUMNS)
     )
 
 
@@ -88,5 +95,6 @@ def process_sample(
     on_error: str = "stop",
 ) -> SampleResult:
     """Import, calibrate and integrate one sample's spectra (the three per-sample rules)."""
-    table, provenance = import_sample(study, sample, spots, files, on_error)
-    return _finish(table, provenance, calibration, integration, mass_list)
+    return _finish(
+        *_read(study, sample, spots, files, on_error), calibration, integration, mass_list
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -29,18 +30,27 @@ def peak_memory_mb() -> float:
     return float("nan")
 
 
+def _cpu_seconds() -> float:
+    """User and system CPU time of this process and its finished child processes."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 @contextlib.contextmanager
 def logged(log_path: str | Path) -> Iterator[logging.Logger]:
     """Send stderr and logging to ``log_path``; turn a SimsflowError into a one-line exit.
 
     The one line goes to the log and to the terminal, where Snakemake's user is looking. The
     log's last line times the job: the imports every rule needs (numpy, pandas, pyarrow), the
-    work after them and the peak memory (the benchmark sums and compares these).
+    work after them (wall time, and CPU time of this process and of the worker processes it
+    waited for: a job drawing figures in two processes does two cores' work) and the peak
+    memory (the benchmark sums and compares these).
     """
     started = time.perf_counter()
     for module in STARTUP_MODULES:  # what every rule needs: timed as start-up, not as work
         importlib.import_module(module)
     imported = time.perf_counter()
+    cpu_imported = _cpu_seconds()
     terminal = sys.stderr
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w", encoding="utf-8") as log:
@@ -53,10 +63,11 @@ def logged(log_path: str | Path) -> Iterator[logging.Logger]:
         try:
             yield logging.getLogger("simsflow")
             logging.getLogger("simsflow.runlog").info(
-                "%s: imports %.3f s, work %.3f s, peak memory %.0f MB",
+                "%s: imports %.3f s, work %.3f s (CPU %.3f s), peak memory %.0f MB",
                 TIMING,
                 imported - started,
                 time.perf_counter() - imported,
+                _cpu_seconds() - cpu_imported,
                 peak_memory_mb(),
             )
         except SimsflowError as err:

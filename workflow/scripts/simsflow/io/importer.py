@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import InputFileError
+from ..spots import Spot
 from .spectra import read_spectrum
 
 LABEL = pa.dictionary(pa.int32(), pa.string())
@@ -24,27 +25,20 @@ SPECTRA_SCHEMA = pa.schema(
 )
 
 
-def _constant(label: str, n: int) -> pa.DictionaryArray:
-    """A label repeated n times, dictionary-encoded (no n copies of the string)."""
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([label]))
-
-
-def import_sample(
+def read_sample(
     study: str,
     sample: str,
     spots: Sequence[str],
     files: Sequence[str | Path],
     on_error: str = "stop",
-) -> tuple[pa.Table, dict]:
-    """Read every spot's file; return the sample table and its provenance metadata.
-
-    The label columns (study, sample, spot) are dictionary-encoded in memory; ``write_parquet``
-    stores them as plain strings.
+) -> tuple[list[Spot], dict]:
+    """Read every spot's file; return the spots (as ``iter_spots`` gives them from the sample
+    table) and the provenance metadata.
 
     With ``on_error='skip'`` a file that cannot be read is left out and listed under
     ``skipped`` in the metadata with its reason; otherwise its error stops the import.
     """
-    parts, provenance, skipped = [], [], []
+    read, provenance, skipped = [], [], []
     for spot, file in zip(spots, files, strict=True):
         try:
             spectrum = read_spectrum(file)
@@ -61,34 +55,67 @@ def import_sample(
                 }
             )
             continue
-        n = spectrum.mz.size
-        channel = (
-            pa.nulls(n, pa.int64())
-            if spectrum.channel is None
-            else pa.array(spectrum.channel, pa.int64())
-        )
-        parts.append(
-            pa.table(
-                [
-                    _constant(study, n),
-                    _constant(sample, n),
-                    _constant(spot, n),
-                    channel,
-                    pa.array(spectrum.mz, pa.float64()),
-                    pa.array(spectrum.intensity, pa.float64()),
-                ],
-                schema=SPECTRA_SCHEMA,
-            )
-        )
+        channel = None if spectrum.channel is None else spectrum.channel.astype(float)
+        read.append(Spot(study, sample, spot, channel, spectrum.mz, spectrum.intensity))
         provenance.append(
             {
                 "spot": spot,
                 "file": str(file),
                 "sha256": spectrum.sha256,
                 "header": spectrum.header,
-                "n_points": n,
+                "n_points": spectrum.mz.size,
                 "deadtime_corrected": spectrum.deadtime_corrected,
             }
         )
-    table = pa.concat_tables(parts) if parts else SPECTRA_SCHEMA.empty_table()
-    return table, {"study": study, "sample": sample, "spots": provenance, "skipped": skipped}
+    return read, {"study": study, "sample": sample, "spots": provenance, "skipped": skipped}
+
+
+def spectra_table(spots: Sequence[Spot]) -> pa.Table:
+    """The sample table of spots (one row per data point, a spot's rows contiguous), built in
+    one piece: label columns dictionary-encoded, channel null for spots without channels."""
+    if not spots:
+        return SPECTRA_SCHEMA.empty_table()
+    sizes = [s.mz.size for s in spots]
+    n = sum(sizes)
+    names = list(dict.fromkeys(s.spot for s in spots))
+    codes = np.repeat(
+        np.array([names.index(s.spot) for s in spots], dtype=np.int32), np.array(sizes)
+    )
+    zeros = pa.array(np.zeros(n, np.int32))
+
+    def labels(values: list[str], indices) -> pa.DictionaryArray:
+        return pa.DictionaryArray.from_arrays(indices, pa.array(values, pa.string()))
+
+    has_channel = [s.channel is not None for s in spots]
+    channel = np.concatenate(
+        [s.channel if s.channel is not None else np.zeros(s.mz.size) for s in spots]
+    ).astype(np.int64)
+    mask = None if all(has_channel) else np.repeat(~np.array(has_channel), np.array(sizes))
+    return pa.table(
+        [
+            labels([spots[0].study], zeros),
+            labels([spots[0].sample], zeros),
+            labels(names, pa.array(codes)),
+            pa.array(channel, pa.int64(), mask=mask),
+            pa.array(np.concatenate([s.mz for s in spots]), pa.float64()),
+            pa.array(np.concatenate([s.intensity for s in spots]), pa.float64()),
+        ],
+        schema=SPECTRA_SCHEMA,
+    )
+
+
+def import_sample(
+    study: str,
+    sample: str,
+    spots: Sequence[str],
+    files: Sequence[str | Path],
+    on_error: str = "stop",
+) -> tuple[pa.Table, dict]:
+    """Read every spot's file; return the sample table and its provenance metadata
+    (``read_sample``, then ``spectra_table``).
+
+    The label columns (study, sample, spot) are dictionary-encoded in memory; ``write_parquet``
+    stores them as plain strings.
+    """
+    read, provenance = read_sample(study, sample, spots, files, on_error)
+    return spectra_table(read), provenance

@@ -295,7 +295,26 @@ def _data_line(start: int, index: int) -> int:
     return start + index + 1
 
 
+def _values_ok(values: dict) -> bool:
+    """All rules hold (a few whole-array operations; the common case): m/z and channel
+    strictly increasing and finite, intensity finite and >= 0, channels whole numbers. NaN
+    fails every comparison, so it fails here too."""
+    intensity = values["intensity"]
+    if not ((intensity >= 0).all() and np.isfinite(intensity.sum())):
+        return False
+    for c in ("channel", "mz"):
+        x = values.get(c)
+        if x is not None and not (
+            x.size and np.isfinite(x[0]) and np.isfinite(x[-1]) and (x[1:] > x[:-1]).all()
+        ):
+            return False
+    channel = values.get("channel")
+    return channel is None or bool((channel == np.round(channel)).all())
+
+
 def _check_values(values, columns, start, source) -> None:
+    if _values_ok(values):
+        return
     for c in columns:
         bad = np.flatnonzero(~np.isfinite(values[c]))
         if bad.size:
