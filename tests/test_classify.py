@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simsflow.checks import check_classes
 from simsflow.classify import (
     ClassifierSettings,
-    check_classes,
     mixture_distance,
     predict_unknowns,
     train_study,

@@ -7,11 +7,11 @@ import pytest
 from simsflow.degradation import (
     electrochemical_scores,
     radar_values,
-    read_rate_test,
     rescale,
     spot_scores,
 )
 from simsflow.errors import ConfigError, SimsflowError
+from simsflow.io.ratetest import read_rate_test
 
 from .conftest import ROOT
 

@@ -163,8 +163,44 @@ def test_estimators_clone_with_their_parameters():
 def test_unknown_method_and_bad_parameter():
     with pytest.raises(SimsflowError, match="unknown scaling method 'mystery'"):
         make_scaler([{"method": "mystery"}])
-    with pytest.raises(SimsflowError, match="scaling method 'minmax'"):
+    with pytest.raises(SimsflowError, match=r"scaling method 'minmax': unexpected .* colour"):
         make_scaler([{"method": "minmax", "colour": "red"}])
+    with pytest.raises(SimsflowError, match="at least one step"):
+        make_scaler([])
+
+
+def test_the_start_up_check_knows_every_method_and_its_parameters():
+    """The scikit-learn-free check at Snakemake start and the transformers agree."""
+    from simsflow.checks import STEP_PARAMETERS
+    from simsflow.scaling import METHODS
+
+    assert STEP_PARAMETERS.keys() == METHODS.keys()
+    for name, cls in METHODS.items():
+        # scikit-learn's own list of an estimator's parameters (from its __init__)
+        assert sorted(cls._get_param_names()) == sorted(STEP_PARAMETERS[name]), name
+
+
+def test_snakemake_start_does_not_import_scikit_learn():
+    """The library modules common.smk imports (at every start) leave scikit-learn out."""
+    import re
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    text = (ROOT / "workflow" / "rules" / "common.smk").read_text()
+    modules = re.findall(r"^from (simsflow[\w.]*) import", text, re.M)
+    assert "simsflow.checks" in modules
+    code = "; ".join(f"import {m}" for m in modules)
+    code += "; import sys; print(sorted(m for m in sys.modules if m.startswith('sklearn')))"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT / "workflow" / "scripts",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "[]"
 
 
 def test_scale_table_keeps_the_sheet_columns():

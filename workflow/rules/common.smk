@@ -8,13 +8,12 @@ from types import SimpleNamespace
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
 from simsflow.calibrate import reference_ions_for
-from simsflow.classify import check_classes
+from simsflow.checks import check_classes, check_scaling_steps
 from simsflow.config import load_schema, read_sample_sheet, validate_config
-from simsflow.degradation import read_rate_test
 from simsflow.errors import SimsflowError
 from simsflow.io.masslist import read_mass_list
+from simsflow.io.ratetest import read_rate_test
 from simsflow.provenance import code_hash
-from simsflow.scaling import make_scaler
 from simsflow.stats import important_ions
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
@@ -320,7 +319,7 @@ def _check_analysis_settings():
         where = f"studies.{study}.scaling"
         try:
             for name, steps in settings["methods"].items():
-                make_scaler(steps)
+                check_scaling_steps(steps)
                 for step in steps:
                     if step.get("ion") is not None and step["ion"] not in ions:
                         raise SimsflowError(
@@ -434,7 +433,7 @@ def _check_classification_settings():
                     )
                 )
         try:
-            make_scaler(c["scaling"])
+            check_scaling_steps(c["scaling"])
         except SimsflowError as err:
             problems.append((f"{where}.scaling", err.message))
         if not labels:
@@ -522,7 +521,7 @@ def _check_degradation_settings():
                         (f"{where}.score_pairs", f"{pc} beyond {d['components']} components")
                     )
         try:
-            make_scaler(d["scaling"])
+            check_scaling_steps(d["scaling"])
             if d["rate_test"] is not None:
                 rates = read_rate_test(d["rate_test"])
                 if d["uncoated"] not in set(rates["sample"]):

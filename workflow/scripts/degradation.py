@@ -5,7 +5,8 @@ from simsflow.runlog import logged
 with logged(snakemake.log[0]) as log:
     import pandas as pd
 
-    from simsflow.degradation import DegradationSettings, degradation_scores, read_rate_test
+    from simsflow.degradation import DegradationSettings, degradation_scores
+    from simsflow.io.ratetest import read_rate_test
     from simsflow.io.tables import write_parquet, write_tsv
 
     settings = {

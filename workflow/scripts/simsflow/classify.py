@@ -35,6 +35,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
+from .checks import check_classes
 from .errors import SimsflowError
 from .scaling import TOTAL, ion_frame, make_scaler
 
@@ -73,21 +74,6 @@ def training_data(peaks: pd.DataFrame, ions: list[str], scaling) -> tuple[pd.Dat
     if train.empty:
         raise SimsflowError("no rows with role 'train' in the sample sheet", column="role")
     return ion_frame(train, ions, scaling), train["label"].astype(str).to_numpy()
-
-
-def check_classes(labels: np.ndarray, folds: int) -> None:
-    classes, counts = np.unique(labels, return_counts=True)
-    if classes.size < 2:
-        raise SimsflowError(
-            f"training needs at least two classes, found {classes.size}", column="label"
-        )
-    small = [f"'{c}' ({n})" for c, n in zip(classes, counts, strict=True) if n < folds]
-    if small:
-        raise SimsflowError(
-            f"class(es) {', '.join(small)} have fewer spectra than the {folds} CV folds",
-            column="label",
-            hint="measure more spectra of the class or lower classification.folds",
-        )
 
 
 def cv_splits(labels, groups, settings: ClassifierSettings):

@@ -31,6 +31,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
 
+from .checks import check_scaling_steps
 from .errors import SimsflowError
 
 TOTAL = "total_counts"
@@ -267,20 +268,12 @@ METHODS = {
 
 def make_scaler(steps: list[dict]) -> Pipeline:
     """A Pipeline from config steps such as [{method: total_ion}, {method: max_relative}]."""
-    if not steps:
-        raise SimsflowError("a scaling needs at least one step")
+    check_scaling_steps(steps)
     built = []
     for i, step in enumerate(steps):
         params = dict(step)
-        name = params.pop("method", None)
-        if name not in METHODS:
-            raise SimsflowError(
-                f"unknown scaling method {name!r}", hint=f"choose from {', '.join(METHODS)}"
-            )
-        try:
-            built.append((f"{i}_{name}", METHODS[name](**params)))
-        except TypeError as err:
-            raise SimsflowError(f"scaling method '{name}': {err}") from None
+        name = params.pop("method")
+        built.append((f"{i}_{name}", METHODS[name](**params)))
     return Pipeline(built)
 
 
