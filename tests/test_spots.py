@@ -13,10 +13,15 @@ import pytest
 
 from simsflow.batch import SampleJob, process_sample, process_samples
 from simsflow.calibrate import CalibrationSettings, reference_ions_for
-from simsflow.errors import SimsflowError
+from simsflow.errors import InputFileError, SimsflowError
 from simsflow.integrate import IntegrationSettings
-from simsflow.io.importer import import_sample, read_sample, spectra_table
-from simsflow.io.spectra import _parse_fast, parse_spectrum_text
+from simsflow.io.importer import _concatenated, import_sample, read_sample, spectra_table
+from simsflow.io.spectra import (
+    _parse_fast,
+    parse_spectrum_text,
+    read_spectra_together,
+    read_spectrum,
+)
 from simsflow.io.tables import write_parquet
 from simsflow.runlog import logged
 from simsflow.spots import iter_spots, read_spectra
@@ -153,3 +158,79 @@ def test_a_job_log_ends_with_its_timing(tmp_path):
     )
     assert match and float(match.group(1)) >= 0.6
     logging.getLogger().handlers.clear()
+
+
+def _variants(tmp_path):
+    """Exports of one sample as a lab may have them: clean ones, one without the final line
+    end, one with another layout, damaged ones and one that is missing."""
+    raw = REAL[0].read_bytes()
+    files = {
+        "clean_1": raw,
+        "clean_2": REAL[1].read_bytes(),
+        "no_final_newline": raw.rstrip(b"\r\n"),
+        "plain": b"m/z\tIntensity\n1.5\t3\n2.5\t4\n",
+        "negative": raw.replace(b"\t0\r\n", b"\t-7\r\n", 1),
+        "decreasing": raw.replace(b"\r\n", b"\r\n1\t0.0001\t5\r\n", 5)[:-1],
+        "trailing_blank": raw + b"\r\n",
+    }
+    paths = []
+    for name, data in files.items():
+        path = tmp_path / f"{name}.txt"
+        path.write_bytes(data)
+        paths.append(path)
+    return [*paths, tmp_path / "missing.txt"]
+
+
+def _outcome(result):
+    if isinstance(result, Exception):
+        return str(result)
+    return (
+        result.mz.tolist(),
+        result.intensity.tolist(),
+        None if result.channel is None else result.channel.tolist(),
+        result.header,
+        result.sha256,
+        result.source,
+    )
+
+
+def _one_by_one(path):
+    try:
+        return read_spectrum(path)
+    except InputFileError as err:
+        return err
+
+
+def test_a_sample_parsed_in_one_call_gives_what_each_file_gives_alone(tmp_path):
+    paths = _variants(tmp_path)
+    together = read_spectra_together(paths)
+    alone = [_one_by_one(p) for p in paths]
+    assert [_outcome(r) for r in together] == [_outcome(r) for r in alone]
+    kinds = [type(r).__name__ for r in together]
+    assert kinds == ["Spectrum"] * 4 + ["InputFileError"] * 2 + ["Spectrum", "InputFileError"]
+    # a blank line breaks the joined table: then every file was read alone (as checked above);
+    # without it the clean files are parsed together, their arrays pieces of one array, and
+    # the damaged one still gets its own error
+    chosen = [paths[0], paths[1], paths[2], paths[4]]
+    together = read_spectra_together(chosen)
+    assert [_outcome(r) for r in together] == [_outcome(_one_by_one(p)) for p in chosen]
+    owner = together[0].mz.base
+    assert owner is not None and together[1].mz.base is owner and together[2].mz.base is owner
+    assert isinstance(together[3], InputFileError)
+
+
+def test_pieces_of_one_array_are_joined_without_a_copy():
+    whole = np.arange(10.0)
+    pieces = [whole[:3], whole[3:7], whole[7:]]
+    joined = _concatenated(pieces)
+    np.testing.assert_array_equal(joined, whole)
+    assert np.shares_memory(joined, whole) and not joined.flags.writeable
+    for other in (
+        [whole[3:7], whole[:3], whole[7:]],  # out of order
+        [whole[:3], whole[4:]],  # a gap
+        [whole[:3], np.arange(3.0, 10.0)],  # another owner
+        [whole[::2], whole[1::2]],  # not contiguous
+    ):
+        copied = _concatenated(other)
+        np.testing.assert_array_equal(copied, np.concatenate(other))
+        assert not np.shares_memory(copied, whole)

@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from ..errors import InputFileError
 from ..spots import Spot
-from .spectra import read_spectrum
+from .spectra import read_spectra_together
 
 LABEL = pa.dictionary(pa.int32(), pa.string())
 SPECTRA_SCHEMA = pa.schema(
@@ -39,19 +39,18 @@ def read_sample(
     ``skipped`` in the metadata with its reason; otherwise its error stops the import.
     """
     read, provenance, skipped = [], [], []
-    for spot, file in zip(spots, files, strict=True):
-        try:
-            spectrum = read_spectrum(file)
-        except InputFileError as err:
+    spectra = read_spectra_together(files)
+    for spot, file, spectrum in zip(spots, files, spectra, strict=True):
+        if isinstance(spectrum, InputFileError):
             if on_error != "skip":
-                raise
+                raise spectrum
             skipped.append(
                 {
                     "study": study,
                     "sample": sample,
                     "spot": spot,
                     "file": str(file),
-                    "reason": str(err),
+                    "reason": str(spectrum),
                 }
             )
             continue
@@ -68,6 +67,29 @@ def read_sample(
             }
         )
     return read, {"study": study, "sample": sample, "spots": provenance, "skipped": skipped}
+
+
+def _concatenated(arrays: list[np.ndarray]) -> np.ndarray:
+    """``np.concatenate(arrays)``, without a copy when they are consecutive pieces of one
+    array (as ``read_spectra_together`` gives the spots of a sample parsed in one call): same
+    owner, each piece starting where the one before ends."""
+    first = arrays[0]
+    owner = first.base
+    address = first.__array_interface__["data"][0]
+    for a in arrays:
+        if (
+            owner is None
+            or a.base is not owner
+            or a.dtype != first.dtype
+            or not a.flags.c_contiguous
+            or a.__array_interface__["data"][0] != address
+        ):
+            return np.concatenate(arrays)
+        address += a.nbytes
+    total = sum(a.size for a in arrays)
+    return np.lib.stride_tricks.as_strided(
+        first, shape=(total,), strides=(first.itemsize,), writeable=False
+    )
 
 
 def spectra_table(spots: Sequence[Spot]) -> pa.Table:
@@ -97,8 +119,8 @@ def spectra_table(spots: Sequence[Spot]) -> pa.Table:
             labels([spots[0].sample], zeros),
             labels(names, pa.array(codes)),
             pa.array(channel, pa.int64(), mask=mask),
-            pa.array(np.concatenate([s.mz for s in spots]), pa.float64()),
-            pa.array(np.concatenate([s.intensity for s in spots]), pa.float64()),
+            pa.array(_concatenated([s.mz for s in spots]), pa.float64()),
+            pa.array(_concatenated([s.intensity for s in spots]), pa.float64()),
         ],
         schema=SPECTRA_SCHEMA,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,10 +104,20 @@ def read_spectrum(path: str | Path) -> Spectrum:
     return spectrum
 
 
-def _parse_fast(raw: bytes, source: str) -> Spectrum | None:
-    """The common case without decoding the body to text: ``#`` header lines, a column line and
-    a clean delimited table handed to pyarrow as bytes. None when anything is unusual (the text
-    path then parses it, or says exactly what is wrong)."""
+@dataclass(frozen=True)
+class _Layout:
+    """Where a clean export's table starts and what it holds (found from its bytes)."""
+
+    header: list[str]
+    columns: list[str]
+    delimiter: str
+    body_start: int  # byte offset of the first data line
+    data_start: int  # 0-based line number of the first data line
+
+
+def _layout(raw: bytes) -> _Layout | None:
+    """The common case: ``#`` header lines and a column line, found without decoding the body.
+    None when anything is unusual (the text path then parses it, or says what is wrong)."""
     if b"\x00" in raw[:65536]:
         return None
     pos = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
@@ -133,10 +144,81 @@ def _parse_fast(raw: bytes, source: str) -> Spectrum | None:
         return None
     if not {"mz", "intensity"} <= set(columns):
         return None
-    values = _fast_parse(pa.py_buffer(raw).slice(end + 1), columns, delimiter)
+    return _Layout(header_text, columns, delimiter, end + 1, len(header) + 1)
+
+
+def _parse_fast(raw: bytes, source: str) -> Spectrum | None:
+    """A clean export parsed from its bytes by pyarrow; None when it needs the text path."""
+    layout = _layout(raw)
+    if layout is None:
+        return None
+    values = _fast_parse(
+        pa.py_buffer(raw).slice(layout.body_start), layout.columns, layout.delimiter
+    )
     if values is None:
         return None
-    return _checked_spectrum(values, columns, len(header) + 1, header_text, source)
+    return _checked_spectrum(values, layout.columns, layout.data_start, layout.header, source)
+
+
+def read_spectra_together(paths: Sequence[str | Path]) -> list[Spectrum | InputFileError]:
+    """Read several exports (e.g. the spots of one sample): the result of ``read_spectrum``
+    for each path, its InputFileError in its place where it has one.
+
+    Clean exports with the same columns are parsed in one pyarrow call over their joined
+    tables (one call per file costs about 0.14 ms of set-up, a fifth of parsing a 150 kB
+    export); every other file, and all of them if the joined parse fails, go through
+    ``read_spectrum`` alone, which also finds the exact line and column of any error.
+    """
+    raws: list[bytes | None] = []
+    for path in paths:
+        try:
+            raws.append(Path(path).read_bytes())
+        except OSError:
+            raws.append(None)  # read_spectrum says why
+    layouts = [None if raw is None else _layout(raw) for raw in raws]
+    common = [k for k, lay in enumerate(layouts) if lay is not None]
+    if common:
+        kind = (layouts[common[0]].columns, layouts[common[0]].delimiter)
+        common = [k for k in common if (layouts[k].columns, layouts[k].delimiter) == kind]
+    results: list[Spectrum | InputFileError | None] = [None] * len(raws)
+    if len(common) > 1:
+        _parse_joined(raws, layouts, common, [str(p) for p in paths], results)
+    for k, path in enumerate(paths):
+        if results[k] is None:
+            try:
+                results[k] = read_spectrum(path)
+            except InputFileError as err:
+                results[k] = err
+    return results
+
+
+def _parse_joined(raws, layouts, chosen, sources, results) -> None:
+    """Parse the tables of ``chosen`` files in one call; fill ``results`` for the files whose
+    values pass every check (the others stay None: read alone, they get their exact error)."""
+    bodies, rows = [], []
+    for k in chosen:
+        body = raws[k][layouts[k].body_start :]
+        if not body:
+            return
+        if not body.endswith(b"\n"):
+            body += b"\n"
+        bodies.append(body)
+        rows.append(int(np.count_nonzero(np.frombuffer(body, np.uint8) == 10)))  # b"\n"
+    columns, delimiter = layouts[chosen[0]].columns, layouts[chosen[0]].delimiter
+    values = _fast_parse(pa.py_buffer(b"".join(bodies)), columns, delimiter)
+    if values is None or values["mz"].size != sum(rows):
+        return  # a blank line, a damaged row...: every file is read alone
+    stop = 0
+    for k, n in zip(chosen, rows, strict=True):
+        start, stop = stop, stop + n
+        one = {c: v[start:stop] for c, v in values.items()}
+        lay = layouts[k]
+        try:
+            spectrum = _checked_spectrum(one, columns, lay.data_start, lay.header, sources[k])
+        except InputFileError:
+            continue  # read alone, it gets the same error
+        spectrum.sha256 = hashlib.sha256(raws[k]).hexdigest()
+        results[k] = spectrum
 
 
 def parse_spectrum_text(text: str, source: str = "<text>") -> Spectrum:
