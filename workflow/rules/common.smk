@@ -8,11 +8,8 @@ from types import SimpleNamespace
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
 from simsflow.calibrate import reference_ions_for
-from simsflow.checks import check_classes, check_scaling_steps
-from simsflow.config import load_schema, read_sample_sheet, validate_config
+from simsflow.checks import check_studies, demo_dir, load_studies
 from simsflow.errors import SimsflowError
-from simsflow.io.masslist import read_mass_list
-from simsflow.io.ratetest import read_rate_test
 from simsflow.provenance import code_hash
 from simsflow.stats import important_ions
 
@@ -20,96 +17,19 @@ SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
 NEVER = "(?!x)x"  # a wildcard pattern that matches nothing
 
 
-def _demo_dir(study):
-    return f"data/demo/{study}"
-
-
-def _load_studies(config):
-    cfg = validate_config(config, load_schema(SCHEMAS / "config.schema.yaml"), workflow.configfiles)
-    sheet_schema = load_schema(SCHEMAS / "samples.schema.yaml")
-    mass_schema = load_schema(SCHEMAS / "mass_list.schema.yaml")
-    sheets, mass_lists = {}, {}
-    for study, settings in cfg["studies"].items():
-        simulated = "simulate" in settings
-        if simulated and settings["data_dir"] != _demo_dir(study):
-            raise SimsflowError(
-                f"a simulated study's data_dir must be {_demo_dir(study)}",
-                file=workflow.configfiles[-1],
-                column=f"studies.{study}.data_dir",
-            )
-        sheets[study] = read_sample_sheet(
-            settings["sample_sheet"],
-            sheet_schema,
-            data_dir=settings["data_dir"],
-            default_polarity=settings["polarity"],
-            files_may_be_missing=simulated,
-        )
-        window = settings["mass_window"]
-        mass_lists[study] = read_mass_list(
-            settings["mass_list"],
-            mass_schema,
-            window_ppm=window.get("ppm"),
-            window_da=window.get("da"),
-        )
-    return cfg, sheets, mass_lists
-
-
 try:
-    CONFIG, SHEETS, MASS_LISTS = _load_studies(config)
+    CONFIG, SHEETS, MASS_LISTS = load_studies(config, SCHEMAS, workflow.configfiles)
+    _STUDIES = check_studies(CONFIG, SHEETS, MASS_LISTS, workflow.configfiles[-1])
 except SimsflowError as err:
     sys.exit(f"simsflow: configuration error: {err}")
 
 STUDIES = sorted(CONFIG["studies"])
 SIMULATED = sorted(s for s in STUDIES if "simulate" in CONFIG["studies"][s])
 # each sample's sheet rows, in sheet order: grouped once, not filtered per job
-ROWS_BY_SAMPLE = {s: dict(tuple(SHEETS[s].groupby("sample", sort=False))) for s in STUDIES}
-
-
-def _samples_of_kind(kind):
-    names = {s: set(SHEETS[s].loc[SHEETS[s]["kind"] == kind, "sample"]) for s in CONFIG["studies"]}
-    return sorted(set().union(*names.values()))
-
-
-SPECTRUM_SAMPLES = _samples_of_kind("spectrum")
-IMAGE_SAMPLES = _samples_of_kind("image")
-if set(SPECTRUM_SAMPLES) & set(IMAGE_SAMPLES):
-    sys.exit(
-        "simsflow: configuration error: sample name(s) "
-        f"{', '.join(sorted(set(SPECTRUM_SAMPLES) & set(IMAGE_SAMPLES)))} are spectra in one "
-        "study and images in another; give them distinct names"
-    )
-
-
-def _batched_samples():
-    """Spectrum samples with a batch in the sheet: one job per batch runs their spectrum stages.
-
-    A sample's rows must share one batch, and a sample name is batched in every study or none
-    (the per-sample rules' wildcard constraint is by name).
-    """
-    batched, single, spectra = set(), set(), set(SPECTRUM_SAMPLES)
-    for study in STUDIES:
-        for sample, group in ROWS_BY_SAMPLE[study].items():
-            if sample not in spectra:
-                continue
-            values = group["batch"].unique()
-            if len(values) > 1:
-                line = int(group.loc[group["batch"] != values[0], "sheet_line"].iloc[0])
-                sys.exit(
-                    f"simsflow: configuration error: {CONFIG['studies'][study]['sample_sheet']}, "
-                    f"line {line}, column 'batch': sample '{sample}' is in batches "
-                    f"{', '.join(repr(v) for v in values)} (all rows of a sample need one batch)"
-                )
-            (batched if values[0] else single).add(sample)
-    if batched & single:
-        sys.exit(
-            "simsflow: configuration error: sample name(s) "
-            f"{', '.join(sorted(batched & single))} are batched in one study and not in another; "
-            "give them distinct names or a batch in both"
-        )
-    return batched
-
-
-BATCHED_SAMPLES = _batched_samples()
+ROWS_BY_SAMPLE = _STUDIES.rows_by_sample
+SPECTRUM_SAMPLES = _STUDIES.spectrum_samples
+IMAGE_SAMPLES = _STUDIES.image_samples
+BATCHED_SAMPLES = _STUDIES.batched_samples
 # samples whose spectra go through the per-sample rules (import_spectra, calibrate, integrate)
 SPECTRUM_RE = "|".join(re.escape(s) for s in SPECTRUM_SAMPLES if s not in BATCHED_SAMPLES) or NEVER
 IMAGE_RE = "|".join(re.escape(s) for s in IMAGE_SAMPLES) or NEVER
@@ -158,7 +78,7 @@ def spectrum_batches():
 def raw_inputs(wildcards):
     """The raw files of a sample, or the folder the simulator writes them to."""
     if wildcards.study in SIMULATED:
-        return f"{_demo_dir(wildcards.study)}/raw/{wildcards.sample}"
+        return f"{demo_dir(wildcards.study)}/raw/{wildcards.sample}"
     return list(_sample_rows(wildcards)["path"])
 
 
@@ -311,43 +231,6 @@ def important_and_extra(wildcards):
     return {"important": important, "extra": extra}
 
 
-def _check_analysis_settings():
-    """Scaling chains, reference sample and important ions checked before any job runs."""
-    for study in STUDIES:
-        settings = CONFIG["studies"][study]["scaling"]
-        ions = MASS_LISTS[study]["ion"].tolist()
-        where = f"studies.{study}.scaling"
-        try:
-            for name, steps in settings["methods"].items():
-                check_scaling_steps(steps)
-                for step in steps:
-                    if step.get("ion") is not None and step["ion"] not in ions:
-                        raise SimsflowError(
-                            f"reference ion '{step['ion']}' is not in the mass list",
-                            column=f"{where}.methods.{name}",
-                        )
-            reference = settings["reference_sample"]
-            if reference is not None and reference not in samples(study):
-                raise SimsflowError(
-                    f"reference sample '{reference}' is not in the sample sheet",
-                    column=f"{where}.reference_sample",
-                )
-            groups = dict(zip(MASS_LISTS[study]["ion"], MASS_LISTS[study]["group"]))
-            important_ions(ions, groups, settings["important_ions"], settings["important_groups"])
-        except SimsflowError as err:
-            if err.file is None:
-                err = SimsflowError(
-                    err.message,
-                    file=workflow.configfiles[-1],
-                    column=err.column or where,
-                    hint=err.hint,
-                )
-            sys.exit(f"simsflow: configuration error: {err}")
-
-
-_check_analysis_settings()
-
-
 CLASSIFIED = sorted(s for s in STUDIES if CONFIG["studies"][s]["classification"] is not None)
 
 
@@ -403,65 +286,6 @@ def classification_targets():
     return targets
 
 
-def _check_classification_settings():
-    """Compared scalings, classes and samples of the decision boundaries exist."""
-    for study in CLASSIFIED:
-        c = CONFIG["studies"][study]["classification"]
-        where = f"studies.{study}.classification"
-        sheet = SHEETS[study]
-        labels = set(sheet.loc[sheet["role"] == "train", "label"])
-        predicted = set(sheet.loc[sheet["role"] == "predict", "sample"])
-        methods = CONFIG["studies"][study]["scaling"]["methods"]
-        problems = []
-        for name in c["compare"] or []:
-            if name not in methods:
-                problems.append((f"{where}.compare", f"'{name}' is not under scaling.methods"))
-        for i, pair in enumerate(c["decision_boundaries"]):
-            for key in ("class", "versus"):
-                if pair[key] not in labels:
-                    problems.append(
-                        (
-                            f"{where}.decision_boundaries.{i}.{key}",
-                            f"'{pair[key]}' is not a label of a train row",
-                        )
-                    )
-            if pair["mixture"] not in predicted:
-                problems.append(
-                    (
-                        f"{where}.decision_boundaries.{i}.mixture",
-                        f"'{pair['mixture']}' is not a sample with role predict",
-                    )
-                )
-        try:
-            check_scaling_steps(c["scaling"])
-        except SimsflowError as err:
-            problems.append((f"{where}.scaling", err.message))
-        if not labels:
-            problems.insert(
-                0,
-                (
-                    where,
-                    "no rows with role train: the model needs labelled reference spectra "
-                    "(a predict-only study cannot train one)",
-                ),
-            )
-        else:
-            try:
-                check_classes(sheet.loc[sheet["role"] == "train", "label"].to_numpy(), c["folds"])
-            except SimsflowError as err:
-                sys.exit(
-                    "simsflow: configuration error: "
-                    f"{SimsflowError(err.message, file=CONFIG['studies'][study]['sample_sheet'], column=err.column, hint=err.hint)}"
-                )
-        if problems:
-            column, message = problems[0]
-            err = SimsflowError(message, file=workflow.configfiles[-1], column=column)
-            sys.exit(f"simsflow: configuration error: {err}")
-
-
-_check_classification_settings()
-
-
 DEGRADED = sorted(s for s in STUDIES if CONFIG["studies"][s]["degradation"] is not None)
 
 
@@ -502,70 +326,10 @@ def degradation_targets():
     return targets
 
 
-def _check_degradation_settings():
-    for study in DEGRADED:
-        d = CONFIG["studies"][study]["degradation"]
-        where = f"studies.{study}.degradation"
-        groups = set(MASS_LISTS[study]["group"])
-        problems = []
-        for key in ("uncycled", "uncoated"):
-            if d[key] not in samples(study):
-                problems.append((f"{where}.{key}", f"'{d[key]}' is not a sample of the sheet"))
-        for group in [*d["pathways"], *d["exclude_groups"]]:
-            if group not in groups:
-                problems.append((f"{where}.pathways", f"'{group}' is not a mass-list group"))
-        for pair in d["score_pairs"]:
-            for pc in pair:
-                if int(pc[2:]) > d["components"]:
-                    problems.append(
-                        (f"{where}.score_pairs", f"{pc} beyond {d['components']} components")
-                    )
-        try:
-            check_scaling_steps(d["scaling"])
-            if d["rate_test"] is not None:
-                rates = read_rate_test(d["rate_test"])
-                if d["uncoated"] not in set(rates["sample"]):
-                    problems.append(
-                        (f"{where}.rate_test", f"{d['rate_test']} has no row for '{d['uncoated']}'")
-                    )
-        except SimsflowError as err:
-            sys.exit(f"simsflow: configuration error: {err}")
-        if problems:
-            column, message = problems[0]
-            err = SimsflowError(message, file=workflow.configfiles[-1], column=column)
-            sys.exit(f"simsflow: configuration error: {err}")
-
-
-_check_degradation_settings()
-
-
 def imaging_settings(wildcards):
     settings = dict(CONFIG["studies"][wildcards.study]["imaging"])
     settings["maps"] = settings["maps"] or study_ions(wildcards)
     return settings
-
-
-def _check_imaging_settings():
-    for study in STUDIES:
-        if not has_images(study):
-            continue
-        settings = CONFIG["studies"][study]["imaging"]
-        ions = set(MASS_LISTS[study]["ion"])
-        where = f"studies.{study}.imaging"
-        named = [settings["denominator"]] if settings["denominator"] != "total" else []
-        named += settings["maps"] + [i for g in settings["products"] for i in g]
-        named += [i for pair in settings["overlays"] for i in pair]
-        unknown = [i for i in named if i not in ions]
-        if unknown:
-            err = SimsflowError(
-                f"ion(s) {', '.join(unknown)} are not in the mass list",
-                file=workflow.configfiles[-1],
-                column=where,
-            )
-            sys.exit(f"simsflow: configuration error: {err}")
-
-
-_check_imaging_settings()
 
 
 def study_results(wildcards):

@@ -1,13 +1,19 @@
-"""Checks of a study's settings that run at every Snakemake start (``workflow/rules/common.smk``)
-and again in the library calls they guard. Only numpy and pandas here: scikit-learn, which the
-scaling and model code build on, takes about a second to import, and a dry run or a rerun of
-one figure should not pay it."""
+"""Loading and checking the studies at every Snakemake start (``workflow/rules/common.smk``
+calls ``load_studies`` and ``check_studies`` and turns a SimsflowError into one line), and the
+checks the library calls repeat. No scikit-learn here: it takes about a second to import, and a
+dry run or a rerun of one figure should not pay it (a test keeps it out)."""
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
+from .config import load_schema, read_sample_sheet, validate_config
 from .errors import SimsflowError
+from .io.masslist import read_mass_list
 
 # the parameters of each scaling method (config name -> its transformer's parameters in
 # simsflow.scaling; a test keeps the two the same)
@@ -57,4 +63,245 @@ def check_classes(labels: np.ndarray, folds: int) -> None:
             f"class(es) {', '.join(small)} have fewer spectra than the {folds} CV folds",
             column="label",
             hint="measure more spectra of the class or lower classification.folds",
+        )
+
+
+def demo_dir(study: str) -> str:
+    """Where a simulated study's data are written."""
+    return f"data/demo/{study}"
+
+
+def load_studies(config: dict, schemas: Path, configfiles: list[str]):
+    """The validated config (defaults filled in), every study's sample sheet and mass list."""
+    cfg = validate_config(config, load_schema(schemas / "config.schema.yaml"), configfiles)
+    sheet_schema = load_schema(schemas / "samples.schema.yaml")
+    mass_schema = load_schema(schemas / "mass_list.schema.yaml")
+    sheets, mass_lists = {}, {}
+    for study, settings in cfg["studies"].items():
+        simulated = "simulate" in settings
+        if simulated and settings["data_dir"] != demo_dir(study):
+            raise SimsflowError(
+                f"a simulated study's data_dir must be {demo_dir(study)}",
+                file=configfiles[-1],
+                column=f"studies.{study}.data_dir",
+            )
+        sheets[study] = read_sample_sheet(
+            settings["sample_sheet"],
+            sheet_schema,
+            data_dir=settings["data_dir"],
+            default_polarity=settings["polarity"],
+            files_may_be_missing=simulated,
+        )
+        window = settings["mass_window"]
+        mass_lists[study] = read_mass_list(
+            settings["mass_list"],
+            mass_schema,
+            window_ppm=window.get("ppm"),
+            window_da=window.get("da"),
+        )
+    return cfg, sheets, mass_lists
+
+
+@dataclass(frozen=True)
+class Studies:
+    """What the rules need to know of the loaded studies, computed once per Snakemake start."""
+
+    rows_by_sample: dict[str, dict[str, pd.DataFrame]]  # study -> sample -> its sheet rows
+    spectrum_samples: list[str]
+    image_samples: list[str]
+    batched_samples: set[str]
+
+
+def check_studies(
+    config: dict, sheets: dict[str, pd.DataFrame], mass_lists: dict, config_file: str
+) -> Studies:
+    """Every cross-check of config, sheets and mass lists that must hold before any job runs;
+    the first problem raises SimsflowError naming its file, line or column."""
+    rows = {s: dict(tuple(sheets[s].groupby("sample", sort=False))) for s in config["studies"]}
+    kinds = {}
+    for kind in ("spectrum", "image"):
+        names = [set(sheet.loc[sheet["kind"] == kind, "sample"]) for sheet in sheets.values()]
+        kinds[kind] = sorted(set().union(*names))
+    both = set(kinds["spectrum"]) & set(kinds["image"])
+    if both:
+        raise SimsflowError(
+            f"sample name(s) {', '.join(sorted(both))} are spectra in one study and images in "
+            "another; give them distinct names"
+        )
+    studies = Studies(rows, kinds["spectrum"], kinds["image"], set())
+    studies.batched_samples.update(_batched_samples(config, studies))
+    for study, settings in sorted(config["studies"].items()):
+        _check_analysis(study, settings, mass_lists[study], list(rows[study]), config_file)
+    for study, settings in sorted(config["studies"].items()):
+        if settings["classification"] is not None:
+            _check_classification(study, settings, sheets[study], config_file)
+    for study, settings in sorted(config["studies"].items()):
+        if settings["degradation"] is not None:
+            _check_degradation(study, settings, mass_lists[study], list(rows[study]), config_file)
+    for study, settings in sorted(config["studies"].items()):
+        if (sheets[study]["kind"] == "image").any():
+            _check_imaging(study, settings["imaging"], mass_lists[study], config_file)
+    return studies
+
+
+def _batched_samples(config: dict, studies: Studies) -> set[str]:
+    """Spectrum samples with a batch in the sheet: one job per batch runs their spectrum stages.
+
+    A sample's rows must share one batch, and a sample name is batched in every study or none
+    (the per-sample rules' wildcard constraint is by name).
+    """
+    batched, single, spectra = set(), set(), set(studies.spectrum_samples)
+    for study in sorted(config["studies"]):
+        for sample, group in studies.rows_by_sample[study].items():
+            if sample not in spectra:
+                continue
+            values = group["batch"].unique()
+            if len(values) > 1:
+                line = int(group.loc[group["batch"] != values[0], "sheet_line"].iloc[0])
+                raise SimsflowError(
+                    f"sample '{sample}' is in batches {', '.join(repr(v) for v in values)} "
+                    "(all rows of a sample need one batch)",
+                    file=config["studies"][study]["sample_sheet"],
+                    line=line,
+                    column="batch",
+                )
+            (batched if values[0] else single).add(sample)
+    if batched & single:
+        raise SimsflowError(
+            f"sample name(s) {', '.join(sorted(batched & single))} are batched in one study and "
+            "not in another; give them distinct names or a batch in both"
+        )
+    return batched
+
+
+def _first_problem(problems: list[tuple[str, str]], config_file: str) -> None:
+    if problems:
+        column, message = problems[0]
+        raise SimsflowError(message, file=config_file, column=column)
+
+
+def _check_analysis(study, settings, mass_list, samples, config_file) -> None:
+    """Scaling chains, reference sample and important ions."""
+    from .stats import important_ions
+
+    scaling = settings["scaling"]
+    ions = mass_list["ion"].tolist()
+    where = f"studies.{study}.scaling"
+    try:
+        for name, steps in scaling["methods"].items():
+            check_scaling_steps(steps)
+            for step in steps:
+                if step.get("ion") is not None and step["ion"] not in ions:
+                    raise SimsflowError(
+                        f"reference ion '{step['ion']}' is not in the mass list",
+                        column=f"{where}.methods.{name}",
+                    )
+        reference = scaling["reference_sample"]
+        if reference is not None and reference not in samples:
+            raise SimsflowError(
+                f"reference sample '{reference}' is not in the sample sheet",
+                column=f"{where}.reference_sample",
+            )
+        groups = dict(zip(mass_list["ion"], mass_list["group"], strict=True))
+        important_ions(ions, groups, scaling["important_ions"], scaling["important_groups"])
+    except SimsflowError as err:
+        if err.file is not None:
+            raise
+        raise SimsflowError(
+            err.message, file=config_file, column=err.column or where, hint=err.hint
+        ) from None
+
+
+def _check_classification(study, settings, sheet, config_file) -> None:
+    """Compared scalings, classes and samples of the decision boundaries exist."""
+    c = settings["classification"]
+    where = f"studies.{study}.classification"
+    labels = set(sheet.loc[sheet["role"] == "train", "label"])
+    predicted = set(sheet.loc[sheet["role"] == "predict", "sample"])
+    methods = settings["scaling"]["methods"]
+    problems = []
+    for name in c["compare"] or []:
+        if name not in methods:
+            problems.append((f"{where}.compare", f"'{name}' is not under scaling.methods"))
+    for i, pair in enumerate(c["decision_boundaries"]):
+        for key in ("class", "versus"):
+            if pair[key] not in labels:
+                problems.append(
+                    (
+                        f"{where}.decision_boundaries.{i}.{key}",
+                        f"'{pair[key]}' is not a label of a train row",
+                    )
+                )
+        if pair["mixture"] not in predicted:
+            problems.append(
+                (
+                    f"{where}.decision_boundaries.{i}.mixture",
+                    f"'{pair['mixture']}' is not a sample with role predict",
+                )
+            )
+    try:
+        check_scaling_steps(c["scaling"])
+    except SimsflowError as err:
+        problems.append((f"{where}.scaling", err.message))
+    if not labels:
+        problems.insert(
+            0,
+            (
+                where,
+                "no rows with role train: the model needs labelled reference spectra "
+                "(a predict-only study cannot train one)",
+            ),
+        )
+    else:
+        try:
+            check_classes(sheet.loc[sheet["role"] == "train", "label"].to_numpy(), c["folds"])
+        except SimsflowError as err:
+            raise SimsflowError(
+                err.message, file=settings["sample_sheet"], column=err.column, hint=err.hint
+            ) from None
+    _first_problem(problems, config_file)
+
+
+def _check_degradation(study, settings, mass_list, samples, config_file) -> None:
+    """Anchor samples, pathway groups, score pairs, scaling and rate test."""
+    from .io.ratetest import read_rate_test
+
+    d = settings["degradation"]
+    where = f"studies.{study}.degradation"
+    groups = set(mass_list["group"])
+    problems = []
+    for key in ("uncycled", "uncoated"):
+        if d[key] not in samples:
+            problems.append((f"{where}.{key}", f"'{d[key]}' is not a sample of the sheet"))
+    for group in [*d["pathways"], *d["exclude_groups"]]:
+        if group not in groups:
+            problems.append((f"{where}.pathways", f"'{group}' is not a mass-list group"))
+    for pair in d["score_pairs"]:
+        for pc in pair:
+            if int(pc[2:]) > d["components"]:
+                problems.append(
+                    (f"{where}.score_pairs", f"{pc} beyond {d['components']} components")
+                )
+    check_scaling_steps(d["scaling"])
+    if d["rate_test"] is not None:
+        rates = read_rate_test(d["rate_test"])
+        if d["uncoated"] not in set(rates["sample"]):
+            problems.append(
+                (f"{where}.rate_test", f"{d['rate_test']} has no row for '{d['uncoated']}'")
+            )
+    _first_problem(problems, config_file)
+
+
+def _check_imaging(study, imaging, mass_list, config_file) -> None:
+    """Every ion the image figures name is in the mass list."""
+    ions = set(mass_list["ion"])
+    named = [imaging["denominator"]] if imaging["denominator"] != "total" else []
+    named += imaging["maps"] + [i for g in imaging["products"] for i in g]
+    named += [i for pair in imaging["overlays"] for i in pair]
+    unknown = [i for i in named if i not in ions]
+    if unknown:
+        raise SimsflowError(
+            f"ion(s) {', '.join(unknown)} are not in the mass list",
+            file=config_file,
+            column=f"studies.{study}.imaging",
         )

@@ -1,0 +1,180 @@
+"""The checks every Snakemake start runs (simsflow.checks), on the demo config: each mistake
+a user can make in it stops the run with the file and the key or line and column to fix."""
+
+import copy
+
+import pytest
+import yaml
+
+from simsflow.checks import check_studies, load_studies
+from simsflow.errors import SimsflowError
+
+from .conftest import ROOT, SCHEMAS
+
+CONFIG_FILE = "config/config.yaml"
+
+
+@pytest.fixture(scope="module")
+def demo_config():
+    return yaml.safe_load((ROOT / CONFIG_FILE).read_text())
+
+
+@pytest.fixture(autouse=True)
+def in_project(monkeypatch):
+    monkeypatch.chdir(ROOT)  # the config's paths are relative to the project
+
+
+def _check(config, edit_sheets=None):
+    cfg, sheets, mass_lists = load_studies(config, SCHEMAS, [CONFIG_FILE])
+    if edit_sheets is not None:
+        edit_sheets(sheets)
+    return check_studies(cfg, sheets, mass_lists, CONFIG_FILE)
+
+
+def test_the_demo_config_passes(demo_config):
+    studies = _check(demo_config)
+    assert "Li2CO3" in studies.spectrum_samples and "img_uncycled" in studies.image_samples
+    assert studies.batched_samples == set()
+    assert next(iter(studies.rows_by_sample["lithium"])) == "Li2CO3"  # sheet order
+
+
+def _edited(config, path, value):
+    config = copy.deepcopy(config)
+    *keys, last = path
+    node = config["studies"]
+    for key in keys:
+        node = node[key]
+    node[last] = value
+    return config
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        (
+            ("lithium", "data_dir"),
+            "data/elsewhere",
+            "column 'studies.lithium.data_dir': a simulated study's data_dir must be "
+            "data/demo/lithium",
+        ),
+        (
+            ("cathode", "scaling", "reference_sample"),
+            "nowhere",
+            "column 'studies.cathode.scaling.reference_sample': reference sample 'nowhere' is "
+            "not in the sample sheet",
+        ),
+        (
+            ("cathode", "scaling", "methods", "NiO2"),
+            [{"method": "reference_ion", "ion": "XY-"}],
+            "column 'studies.cathode.scaling.methods.NiO2': reference ion 'XY-' is not in the "
+            "mass list",
+        ),
+        (
+            ("cathode", "scaling", "methods", "NiO2"),
+            [{"method": "minmax", "ion": "NiO2-"}],
+            "column 'studies.cathode.scaling': scaling method 'minmax': unexpected "
+            "parameter(s) ion (it takes: axis)",
+        ),
+        (
+            ("lithium", "classification", "compare"),
+            ["total_ion", "nope"],
+            "column 'studies.lithium.classification.compare': 'nope' is not under scaling.methods",
+        ),
+        (
+            ("lithium", "classification", "decision_boundaries"),
+            [{"class": "Li2CO3", "versus": "LiF", "mixture": "mix_Li2CO3_LiOH"}],
+            "column 'studies.lithium.classification.decision_boundaries.0.versus': 'LiF' is "
+            "not a label of a train row",
+        ),
+        (
+            ("lithium", "classification", "decision_boundaries"),
+            [{"class": "Li2CO3", "versus": "LiOH", "mixture": "Li2CO3"}],
+            "column 'studies.lithium.classification.decision_boundaries.0.mixture': 'Li2CO3' "
+            "is not a sample with role predict",
+        ),
+        (
+            ("cathode", "degradation", "uncoated"),
+            "cycled_gold",
+            "column 'studies.cathode.degradation.uncoated': 'cycled_gold' is not a sample of "
+            "the sheet",
+        ),
+        (
+            ("cathode", "degradation", "pathways"),
+            ["polysulfide", "SO_z"],
+            "column 'studies.cathode.degradation.pathways': 'SO_z' is not a mass-list group",
+        ),
+        (
+            ("cathode", "degradation", "score_pairs"),
+            [["PC1", "PC6"]],
+            "column 'studies.cathode.degradation.score_pairs': PC6 beyond 5 components",
+        ),
+        (
+            ("cathode_images", "imaging", "overlays"),
+            [["NiO2-", "Ag-"]],
+            "column 'studies.cathode_images.imaging': ion(s) Ag- are not in the mass list",
+        ),
+    ],
+    ids=[
+        "simulated-data-dir",
+        "reference-sample",
+        "reference-ion",
+        "step-parameter",
+        "compared-scaling",
+        "boundary-class",
+        "boundary-mixture",
+        "degradation-anchor",
+        "pathway-group",
+        "score-pair",
+        "image-ion",
+    ],
+)
+def test_a_mistake_in_the_config_names_its_key(demo_config, path, value, expected):
+    with pytest.raises(SimsflowError) as err:
+        _check(_edited(demo_config, path, value))
+    assert str(err.value) == f"{CONFIG_FILE}, {expected}"
+
+
+def test_a_rate_test_without_the_uncoated_sample(demo_config, tmp_path):
+    rates = tmp_path / "rates.tsv"
+    rates.write_text("sample\tcapacity_0.1C\tcapacity_2C\nuncycled\t180\t120\n")
+    with pytest.raises(SimsflowError, match=r"rate_test': .*rates.tsv has no row for"):
+        _check(_edited(demo_config, ("cathode", "degradation", "rate_test"), str(rates)))
+
+
+def test_training_classes_too_small_for_the_folds(demo_config):
+    with pytest.raises(SimsflowError) as err:
+        _check(_edited(demo_config, ("lithium", "classification", "folds"), 20))
+    assert str(err.value).startswith("config/lithium/samples.tsv, column 'label': class(es) ")
+
+
+def test_a_name_used_for_spectra_and_for_images(demo_config):
+    def rename(sheets):
+        sheet = sheets["cathode_images"]
+        sheet.loc[sheet["sample"] == "img_uncycled", "sample"] = "uncycled"
+
+    with pytest.raises(SimsflowError, match="uncycled are spectra in one study and images"):
+        _check(demo_config, rename)
+
+
+def test_a_sample_batched_in_one_study_only(demo_config):
+    def batch(sheets):
+        sheets["cathode"]["batch"] = "b1"
+        sheets["lithium"].loc[sheets["lithium"]["sample"] == "Li2CO3", "sample"] = "uncycled"
+
+    with pytest.raises(SimsflowError, match="uncycled are batched in one study and not in"):
+        _check(demo_config, batch)
+
+
+def test_a_sample_split_over_two_batches_names_the_sheet_line(demo_config):
+    def split(sheets):
+        sheet = sheets["cathode"]
+        sheet["batch"] = "b1"
+        second = sheet.index[sheet["sample"] == "uncycled"][1]
+        sheet.loc[second, "batch"] = "b2"
+
+    with pytest.raises(SimsflowError) as err:
+        _check(demo_config, split)
+    assert str(err.value) == (
+        "config/cathode/samples.tsv, line 3, column 'batch': sample 'uncycled' is in batches "
+        "'b1', 'b2' (all rows of a sample need one batch)"
+    )
