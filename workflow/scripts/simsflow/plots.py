@@ -231,8 +231,16 @@ def group_boxplots(
     return fig
 
 
+_BOX_TABLE: dict[str, pd.DataFrame] = {}  # the scaled table, once per worker process
+
+
+def _set_box_table(scaled: pd.DataFrame) -> None:
+    _BOX_TABLE["scaled"] = scaled
+
+
 def _draw_box_figure(task) -> None:
-    kind, scaled, ions, title, method, reference, path = task
+    kind, ions, title, method, reference, path = task
+    scaled = _BOX_TABLE["scaled"]
     if kind == "ion":
         fig = ion_boxplot(scaled, ions[0], method, reference)
     else:
@@ -262,20 +270,24 @@ def save_boxplots(
     by_group: dict[str, list[str]] = {}
     for ion in important:
         by_group.setdefault(groups.get(ion) or "ungrouped", []).append(ion)
-    tasks = [("ion", scaled, [i], i, method, reference, out / f"{i}.png") for i in important]
+    tasks = [("ion", [i], i, method, reference, out / f"{i}.png") for i in important]
     tasks += [
-        ("group", scaled, ions, group, method, reference, out / f"group_{group}.png")
+        ("group", ions, group, method, reference, out / f"group_{group}.png")
         for group, ions in by_group.items()
     ]
-    tasks += [("ion", scaled, [i], i, method, reference, out / "extra" / f"{i}.png") for i in extra]
+    tasks += [("ion", [i], i, method, reference, out / "extra" / f"{i}.png") for i in extra]
     if workers > 1 and len(tasks) > 1:
         import multiprocessing
 
-        with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
+        # the table goes to each worker once, not with every figure
+        context = multiprocessing.get_context("fork")
+        with context.Pool(min(workers, len(tasks)), _set_box_table, (scaled,)) as pool:
             pool.map(_draw_box_figure, tasks, chunksize=1)
     else:
+        _set_box_table(scaled)
         for task in tasks:
             _draw_box_figure(task)
+    _BOX_TABLE.clear()
 
 
 PALETTE = [
