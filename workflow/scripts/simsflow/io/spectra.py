@@ -197,13 +197,15 @@ def _parse_joined(raws, layouts, chosen, sources, results) -> None:
     values pass every check (the others stay None: read alone, they get their exact error)."""
     bodies, rows = [], []
     for k in chosen:
-        body = raws[k][layouts[k].body_start :]
+        body = memoryview(raws[k])[layouts[k].body_start :]  # no copy until the join
         if not body:
             return
-        if not body.endswith(b"\n"):
-            body += b"\n"
+        lines = int(np.count_nonzero(np.frombuffer(body, np.uint8) == 10))  # b"\n"
         bodies.append(body)
-        rows.append(int(np.count_nonzero(np.frombuffer(body, np.uint8) == 10)))  # b"\n"
+        if body[-1] != 10:  # the last line without its line end
+            bodies.append(b"\n")
+            lines += 1
+        rows.append(lines)
     columns, delimiter = layouts[chosen[0]].columns, layouts[chosen[0]].delimiter
     values = _fast_parse(pa.py_buffer(b"".join(bodies)), columns, delimiter)
     if values is None or values["mz"].size != sum(rows):
