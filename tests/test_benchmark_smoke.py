@@ -32,7 +32,7 @@ def test_benchmark_runs_and_writes_results(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["spectra"]["spectra"] == 20
-    assert results["spectra_small"]["spectra"] == 10
+    assert results["growth"]["spectra_small"] == 10 and results["growth"]["spectra"] == 20
     assert results["images"]["pixels"] == 32 * 32
     text = (tmp_path / "results.md").read_text()
     assert "import + calibration + integration" in text and "speed-up" in text
