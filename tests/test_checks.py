@@ -109,6 +109,12 @@ def _edited(config, path, value):
             "column 'studies.cathode.degradation.score_pairs': PC6 beyond 5 components",
         ),
         (
+            ("cathode", "degradation", "scaling"),
+            [{"method": "max_relative", "axis": "ion"}],
+            "column 'studies.cathode.degradation.scaling': scaling method 'max_relative': "
+            "unexpected parameter(s) axis (it takes: none)",
+        ),
+        (
             ("cathode_images", "imaging", "overlays"),
             [["NiO2-", "Ag-"]],
             "column 'studies.cathode_images.imaging': ion(s) Ag- are not in the mass list",
@@ -125,6 +131,7 @@ def _edited(config, path, value):
         "degradation-anchor",
         "pathway-group",
         "score-pair",
+        "degradation-scaling",
         "image-ion",
     ],
 )

@@ -282,7 +282,12 @@ def _check_degradation(study, settings, mass_list, samples, config_file) -> None
                 problems.append(
                     (f"{where}.score_pairs", f"{pc} beyond {d['components']} components")
                 )
-    check_scaling_steps(d["scaling"])
+    try:
+        check_scaling_steps(d["scaling"])
+    except SimsflowError as err:
+        raise SimsflowError(
+            err.message, file=config_file, column=f"{where}.scaling", hint=err.hint
+        ) from None
     if d["rate_test"] is not None:
         rates = read_rate_test(d["rate_test"])
         if d["uncoated"] not in set(rates["sample"]):
