@@ -106,10 +106,7 @@ def _job(sample: BenchSample) -> SampleJob:
 def _process(args):
     """The spectrum stages of one sample (what a per-sample or batch job computes)."""
     sample, mass_list = args
-    job = _job(sample)
-    return process_sample(
-        job.study, job.sample, job.spots, job.files, job.calibration, INTEGRATION, mass_list
-    )
+    return process_sample(_job(sample), INTEGRATION, mass_list)
 
 
 def _each_polarity(samples, lists, write_to: Path | None = None, summed: bool = False) -> None:

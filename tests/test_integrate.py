@@ -7,9 +7,10 @@ import pytest
 from simsflow.calibrate import CalibrationSettings, calibrate_sample, reference_ions_for
 from simsflow.errors import SimsflowError
 from simsflow.integrate import (
+    NOTE_COLUMNS,
     IntegrationSettings,
+    Intervals,
     integrate_sample,
-    interval_areas,
     study_peak_table,
 )
 from simsflow.simulate.instrument import Instrument, simulate_spectrum
@@ -17,16 +18,16 @@ from simsflow.simulate.instrument import Instrument, simulate_spectrum
 from .helpers import spectra_frame
 
 
-def test_interval_areas_hand_computed():
+def test_areas_hand_computed():
     mz = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
     counts = np.array([1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0])
     # lower bound inclusive, upper exclusive
-    areas = interval_areas(mz, counts, np.array([2.0, 4.5, 0.0]), np.array([4.0, 6.0, 0.5]))
+    areas = Intervals.of([2.0, 4.5, 0.0], [4.0, 6.0, 0.5]).areas(mz, counts)
     np.testing.assert_array_equal(areas, [110.0, 10000.0, 0.0])
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_interval_areas_equal_a_point_by_point_sum(seed):
+def test_areas_equal_a_point_by_point_sum(seed):
     # both paths: sorted disjoint intervals (reduceat) and overlapping or unsorted ones
     # (gather), with empty intervals, intervals past either end and an empty spectrum part
     rng = np.random.default_rng(seed)
@@ -40,13 +41,13 @@ def test_interval_areas_equal_a_point_by_point_sum(seed):
             expected = [
                 counts[(mz >= lo) & (mz < hi)].sum() for lo, hi in zip(lower, upper, strict=True)
             ]
-            np.testing.assert_array_equal(interval_areas(mz, counts, lower, upper), expected)
+            np.testing.assert_array_equal(Intervals.of(lower, upper).areas(mz, counts), expected)
 
 
 def test_flank_baseline_hand_computed():
     mz = np.arange(10.0)
     counts = np.array([2, 2, 2, 2, 50, 60, 4, 4, 4, 4], dtype=float)
-    area = interval_areas(mz, counts, np.array([4.0]), np.array([6.0]), "flank", 2)
+    area = Intervals.of([4.0], [6.0]).areas(mz, counts, "flank", 2)
     assert area[0] == pytest.approx(110 - 2 * 2)  # lower flank mean (2) x 2 bins
 
 
@@ -74,7 +75,7 @@ def test_isolated_peak_areas_equal_the_true_counts_within_poisson_noise():
     cal = calibrate_sample(table, CalibrationSettings(reference_ions_for("negative", ["CO3-"])))
     names = ["C2H-", "CO3-", "OH-"]
     peaks, notes = integrate_sample(table, cal, _mass_list(names), meta, IntegrationSettings())
-    assert notes == []
+    assert notes.empty and list(notes.columns) == NOTE_COLUMNS
     for (_, spectrum), (_, row) in zip(spectra, peaks.iterrows(), strict=True):
         # truth: the expected counts of the bins of each interval, on the true mass axis
         p = spectrum.params
@@ -93,7 +94,7 @@ def test_deadtime_correction_restores_saturated_areas():
     cal = calibrate_sample(table, CalibrationSettings(reference_ions_for("negative", ["CO3-"])))
     ml = _mass_list(["O-"], half_width=0.1)
     raw, notes = integrate_sample(table, cal, ml, meta, IntegrationSettings())
-    assert "dead-time correction off" in notes[0]["issue"]
+    assert "dead-time correction off" in notes["issue"].iloc[0]
     fixed, _ = integrate_sample(table, cal, ml, meta, IntegrationSettings(deadtime_shots=3e5))
     truth = 2e5 * 0.99757  # 16O share of O-
     assert raw["O-"][0] < 0.8 * truth
@@ -115,7 +116,7 @@ def test_ion_outside_the_mass_range_is_an_error_or_a_listed_warning():
         integrate_sample(table, cal, ml, meta, IntegrationSettings())
     peaks, notes = integrate_sample(table, cal, ml, meta, IntegrationSettings(out_of_range="warn"))
     assert np.isnan(peaks["CO3-"][0]) and peaks["O-"][0] > 0
-    assert notes == [
+    assert notes.to_dict("records") == [
         {"study": "t", "sample": "s", "spot": "1", "ion": "CO3-", "issue": "outside the mass range"}
     ]
 

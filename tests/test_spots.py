@@ -126,12 +126,11 @@ def test_reading_ahead_gives_the_same_results_as_one_sample_at_a_time():
     ahead = list(process_samples(jobs, integration, mass_list))
     assert [r.peaks["sample"].iloc[0] for r in ahead] == ["A", "B", "C"]
     for job, result in zip(jobs, ahead, strict=True):
-        one = process_sample(
-            job.study, job.sample, job.spots, job.files, settings, integration, mass_list
-        )
+        one = process_sample(job, integration, mass_list)
         assert result.spectra.equals(one.spectra)
         pd.testing.assert_frame_equal(result.calibration, one.calibration)
         pd.testing.assert_frame_equal(result.peaks, one.peaks)
+        pd.testing.assert_frame_equal(result.notes, one.notes)
         pd.testing.assert_frame_equal(result.summed, one.summed)
     assert list(process_samples([], integration, mass_list)) == []
 

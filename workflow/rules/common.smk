@@ -79,7 +79,7 @@ def raw_inputs(wildcards):
     """The raw files of a sample, or the folder the simulator writes them to."""
     if wildcards.study in SIMULATED:
         return f"{demo_dir(wildcards.study)}/raw/{wildcards.sample}"
-    return list(_sample_rows(wildcards)["path"])
+    return sample_files(wildcards)
 
 
 def sample_spots(wildcards):
@@ -102,10 +102,8 @@ def spectra_targets():
     """The imported spectra (or image stacks) of every sample."""
     targets = []
     for study in STUDIES:
-        sheet = SHEETS[study]
-        for sample in samples(study):
-            kind = sheet.loc[sheet["sample"] == sample, "kind"].iloc[0]
-            folder = "spectra" if kind == "spectrum" else "images"
+        for sample, rows in ROWS_BY_SAMPLE[study].items():
+            folder = "spectra" if rows["kind"].iloc[0] == "spectrum" else "images"
             targets.append(f"results/{study}/{folder}/{sample}.parquet")
     return targets
 

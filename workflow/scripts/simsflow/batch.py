@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .calibrate import CalibrationSettings, calibrate_sample
-from .integrate import NOTE_COLUMNS, IntegrationSettings, integrate_sample
+from .integrate import IntegrationSettings, integrate_sample
 from .io.importer import read_sample, spectra_table
 from .spots import Spot
 from .summed import sample_summed
@@ -56,45 +56,30 @@ def process_samples(
     """
     if not jobs:
         return
-
-    def read(job: SampleJob):
-        return _read(job.study, job.sample, job.spots, job.files, job.on_error)
-
     with ThreadPoolExecutor(max_workers=1) as reader:
-        pending = reader.submit(read, jobs[0])
+        pending = reader.submit(_read, jobs[0])
         for k, job in enumerate(jobs):
             spots, table, provenance = pending.result()
             if k + 1 < len(jobs):
-                pending = reader.submit(read, jobs[k + 1])
+                pending = reader.submit(_read, jobs[k + 1])
             yield _finish(spots, table, provenance, job.calibration, integration, mass_list)
 
 
-def _read(study, sample, spots, files, on_error) -> tuple[list[Spot], pa.Table, dict]:
+def _read(job: SampleJob) -> tuple[list[Spot], pa.Table, dict]:
     """The import of one sample: its spots as read (used by the later stages, no split of the
     table needed) and the table the import writes."""
-    read, provenance = read_sample(study, sample, spots, files, on_error)
+    read, provenance = read_sample(job.study, job.sample, job.spots, job.files, job.on_error)
     return read, spectra_table(read), provenance
 
 
 def _finish(spots, table, provenance, calibration, integration, mass_list) -> SampleResult:
     cal = calibrate_sample(spots, calibration)
     peaks, notes = integrate_sample(spots, cal, mass_list, provenance, integration)
-    return SampleResult(
-        spots, table, provenance, cal, peaks, pd.DataFrame(notes, columns=NOTE_COLUMNS)
-    )
+    return SampleResult(spots, table, provenance, cal, peaks, notes)
 
 
 def process_sample(
-    study: str,
-    sample: str,
-    spots: list[str],
-    files: list[str],
-    calibration: CalibrationSettings,
-    integration: IntegrationSettings,
-    mass_list: pd.DataFrame,
-    on_error: str = "stop",
+    job: SampleJob, integration: IntegrationSettings, mass_list: pd.DataFrame
 ) -> SampleResult:
     """Import, calibrate and integrate one sample's spectra (the three per-sample rules)."""
-    return _finish(
-        *_read(study, sample, spots, files, on_error), calibration, integration, mass_list
-    )
+    return _finish(*_read(job), job.calibration, integration, mass_list)

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import deadtime
 from .calibrate import calibrated_spots
 from .errors import SimsflowError
+from .spots import Spot
 
 NOTE_COLUMNS = ["study", "sample", "spot", "ion", "issue"]  # integration QC notes
 
@@ -97,19 +99,6 @@ class Intervals:
         return areas
 
 
-def interval_areas(
-    mz: np.ndarray,
-    counts: np.ndarray,
-    lower: np.ndarray,
-    upper: np.ndarray,
-    baseline: str = "none",
-    baseline_bins: int = 5,
-) -> np.ndarray:
-    """Peak areas of one spectrum over intervals [lower, upper); for many spectra, prepare
-    ``Intervals.of(lower, upper)`` once and call its ``areas``."""
-    return Intervals.of(lower, upper).areas(mz, counts, baseline, baseline_bins)
-
-
 def _binning(header: list[str]) -> int | None:
     for line in header:
         key, _, value = line.lstrip("#").partition(":")
@@ -120,13 +109,14 @@ def _binning(header: list[str]) -> int | None:
 
 
 def integrate_sample(
-    spectra: pd.DataFrame,
+    spectra: pa.Table | pd.DataFrame | list[Spot],
     calibration: pd.DataFrame,
     mass_list: pd.DataFrame,
     provenance: dict,
     settings: IntegrationSettings,
-) -> tuple[pd.DataFrame, list[dict]]:
-    """Peak table of one sample (one row per calibrated spot) and QC notes.
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Peak table of one sample (one row per calibrated spot) and its QC notes (columns
+    ``NOTE_COLUMNS``).
 
     Spots whose calibration was excluded are left out (they are listed in the calibration QC).
     """
@@ -190,7 +180,7 @@ def integrate_sample(
     }
     table.update({ion: matrix[:, k] for k, ion in enumerate(ions)})
     table["total_counts"] = np.array([r[2] for r in rows], dtype=float)
-    return pd.DataFrame(table), notes
+    return pd.DataFrame(table), pd.DataFrame(notes, columns=NOTE_COLUMNS)
 
 
 def study_peak_table(sheet: pd.DataFrame, peaks: list[pd.DataFrame]) -> pd.DataFrame:

@@ -231,16 +231,19 @@ def group_boxplots(
     return fig
 
 
-_BOX_TABLE: dict[str, pd.DataFrame] = {}  # the scaled table, once per worker process
+_WORKER_TABLE: dict[str, pd.DataFrame] = {}  # a box-plot worker process's scaled table
 
 
-def _set_box_table(scaled: pd.DataFrame) -> None:
-    _BOX_TABLE["scaled"] = scaled
+def _set_worker_table(scaled: pd.DataFrame) -> None:
+    _WORKER_TABLE["scaled"] = scaled
 
 
-def _draw_box_figure(task) -> None:
+def _draw_in_worker(task) -> None:
+    _draw_box_figure(_WORKER_TABLE["scaled"], task)
+
+
+def _draw_box_figure(scaled: pd.DataFrame, task) -> None:
     kind, ions, title, method, reference, path = task
-    scaled = _BOX_TABLE["scaled"]
     if kind == "ion":
         fig = ion_boxplot(scaled, ions[0], method, reference)
     else:
@@ -281,13 +284,11 @@ def save_boxplots(
 
         # the table goes to each worker once, not with every figure
         context = multiprocessing.get_context("fork")
-        with context.Pool(min(workers, len(tasks)), _set_box_table, (scaled,)) as pool:
-            pool.map(_draw_box_figure, tasks, chunksize=1)
+        with context.Pool(min(workers, len(tasks)), _set_worker_table, (scaled,)) as pool:
+            pool.map(_draw_in_worker, tasks, chunksize=1)
     else:
-        _set_box_table(scaled)
         for task in tasks:
-            _draw_box_figure(task)
-    _BOX_TABLE.clear()
+            _draw_box_figure(scaled, task)
 
 
 PALETTE = [
