@@ -1,12 +1,16 @@
 """Mass calibration: accuracy against the simulator's truth, failures, real exports."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from simsflow.calibrate import (
     CalibrationSettings,
+    _row_median,
     calibrate_sample,
+    calibrate_spots,
     calibrated_mz,
+    calibration_table,
     fit_tof,
     peak_apex,
     reference_ions_for,
@@ -15,6 +19,7 @@ from simsflow.chemistry import ion_mz
 from simsflow.errors import SimsflowError
 from simsflow.io.importer import import_sample
 from simsflow.simulate.instrument import Instrument, simulate_spectrum
+from simsflow.spots import Spot, iter_spots
 
 from .conftest import FIXTURES
 from .helpers import spectra_frame
@@ -133,7 +138,7 @@ def test_huber_fit_reaches_the_minimum_scipy_approaches(seed):
         n = int(rng.integers(3, 16))
         x = np.sort(rng.uniform(1e4, 5e5, n))
         mz = (1.5e-5 * x + 0.01) ** 2 * (1 + rng.standard_t(2, n) * rng.uniform(1, 300) * 1e-6)
-        a, b = fit_tof(x, mz)
+        (a,), (b,) = fit_tof(x[None], mz)
         s = np.sqrt(mz)
         a0, b0 = np.polyfit(x, s, 1)
         ref = least_squares(
@@ -145,19 +150,89 @@ def test_huber_fit_reaches_the_minimum_scipy_approaches(seed):
         ).x
         ours, theirs = _huber_loss(x, mz, a, b), _huber_loss(x, mz, *ref)
         assert ours <= theirs * (1 + 1e-8) + 1e-9
-        warm = fit_tof(x, mz, start=(ref[0] * 1.000001, ref[1]))
+        warm = fit_tof(x[None], mz, start=([ref[0] * 1.000001], [ref[1]]))
         assert _huber_loss(x, mz, *warm) == pytest.approx(ours, rel=1e-8, abs=1e-9)
 
 
 def test_huber_fit_is_exact_on_a_perfect_line_and_bounds_a_gross_outlier():
     x = np.linspace(1e4, 4e5, 8)
     mz = (1.5e-5 * x + 0.01) ** 2
-    assert fit_tof(x, mz) == pytest.approx((1.5e-5, 0.01), rel=1e-12)
+    a, b = fit_tof(x[None], mz)
+    assert (a[0], b[0]) == pytest.approx((1.5e-5, 0.01), rel=1e-12)
     mz[3] *= 1 + 500e-6  # one peak 500 ppm off pulls the line by a bounded amount only
     others = np.delete(np.arange(8), 3)
 
     def worst_ppm(a, b):
         return np.max(np.abs(((a * x[others] + b) ** 2 / mz[others] - 1) * 1e6))
 
-    assert worst_ppm(*fit_tof(x, mz)) < 3
+    assert worst_ppm(*fit_tof(x[None], mz)) < 3
     assert worst_ppm(*np.polyfit(x, np.sqrt(mz), 1)) > 20  # least squares is dragged along
+
+
+def test_huber_fits_of_many_rows_are_each_row_fitted_alone():
+    # the rows of a sample (or of several) are fitted together; each must be exactly the fit
+    # of that row alone, whatever the other rows hold and whichever ions each row uses
+    rng = np.random.default_rng(5)
+    n_rows, n_ions = 40, 9
+    x = np.sort(rng.uniform(1e4, 5e5, (n_rows, n_ions)), axis=1)
+    mz = (1.5e-5 * x + 0.01) ** 2 * (1 + rng.standard_t(2, x.shape) * 50e-6)
+    use = rng.random(x.shape) < 0.8
+    use[:, :3] = True
+    x[~use] = np.nan  # ions not found
+    exact = np.sqrt(mz)  # any positive values will do as "exact" masses here
+    together = fit_tof(x, exact**2, use)
+    start = (together[0] * (1 + 1e-6), together[1])
+    warm = fit_tof(x, exact**2, use, start=start)
+    for k in range(n_rows):
+        alone = fit_tof(x[k : k + 1], exact[k] ** 2, use[k : k + 1])
+        assert (alone[0][0], alone[1][0]) == (together[0][k], together[1][k])
+        alone_warm = fit_tof(
+            x[k : k + 1],
+            exact[k] ** 2,
+            use[k : k + 1],
+            start=(start[0][k : k + 1], start[1][k : k + 1]),
+        )
+        assert (alone_warm[0][0], alone_warm[1][0]) == (warm[0][k], warm[1][k])
+
+
+def test_peak_apex_of_many_peaks_is_each_peak_alone():
+    x = np.linspace(0.0, 20.0, 41)
+    y = 100 * np.exp(-0.5 * ((x - 7.3) / 0.6) ** 2) + 50 * np.exp(-0.5 * ((x - 15.1) / 0.4) ** 2)
+    y[25] = 0.0  # an empty neighbour: centroid instead of the parabola
+    index = np.array([0, 15, 24, 30, 40])
+    together = peak_apex(x, y, index)
+    assert together.tolist() == [float(peak_apex(x, y, i)) for i in index]
+    assert together[0] == x[0] and together[-1] == x[-1]  # edge bins keep their position
+    assert together[1] == pytest.approx(7.3, abs=1e-9)
+
+
+def test_row_median_is_numpy_median_of_the_chosen_values():
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=(200, 9))
+    mask = rng.random(values.shape) < 0.6
+    medians = _row_median(values, mask)
+    for row, chosen, median in zip(values, mask, medians, strict=True):
+        if chosen.any():
+            assert median == np.median(row[chosen])
+        else:
+            assert np.isnan(median)
+
+
+def test_spots_of_several_samples_calibrated_together_as_each_sample_alone(simulated):
+    # a batch calibrates a few samples at once: same table as one sample at a time
+    _, spectra = simulated
+    settings = CalibrationSettings(NEGATIVE, max_residual_ppm=3.0, on_failure="exclude")
+    samples = [list(iter_spots(_table(spectra[k : k + 2]))) for k in (0, 2, 4)]
+    for k, spots in enumerate(samples):  # other sample names, one without channels
+        samples[k] = [
+            Spot(s.study, f"S{k}", s.spot, None if k == 1 else s.channel, s.mz, s.intensity)
+            for s in spots
+        ]
+    together = calibrate_spots([s for spots in samples for s in spots], settings)
+    start = 0
+    for spots in samples:
+        alone = calibration_table(spots, calibrate_spots(spots, settings), settings)
+        mine = {c: v[start : start + len(spots)] for c, v in together.items()}
+        start += len(spots)
+        pd.testing.assert_frame_equal(calibration_table(spots, mine, settings), alone)
+        assert (alone["model"] == ("mz" if spots[0].sample == "S1" else "channel")).all()

@@ -15,7 +15,7 @@ from simsflow.batch import SampleJob, process_sample, process_samples
 from simsflow.calibrate import CalibrationSettings, reference_ions_for
 from simsflow.errors import InputFileError, SimsflowError
 from simsflow.integrate import IntegrationSettings
-from simsflow.io.importer import _concatenated, import_sample, read_sample, spectra_table
+from simsflow.io.importer import import_sample, read_sample, spectra_table
 from simsflow.io.spectra import (
     _parse_fast,
     parse_spectrum_text,
@@ -24,7 +24,7 @@ from simsflow.io.spectra import (
 )
 from simsflow.io.tables import write_parquet
 from simsflow.runlog import logged
-from simsflow.spots import iter_spots, read_spectra
+from simsflow.spots import concatenated, iter_spots, read_spectra
 
 from .badinputs import MASS_LIST
 from .conftest import FIXTURES
@@ -221,7 +221,7 @@ def test_a_sample_parsed_in_one_call_gives_what_each_file_gives_alone(tmp_path):
 def test_pieces_of_one_array_are_joined_without_a_copy():
     whole = np.arange(10.0)
     pieces = [whole[:3], whole[3:7], whole[7:]]
-    joined = _concatenated(pieces)
+    joined = concatenated(pieces)
     np.testing.assert_array_equal(joined, whole)
     assert np.shares_memory(joined, whole) and not joined.flags.writeable
     for other in (
@@ -230,6 +230,6 @@ def test_pieces_of_one_array_are_joined_without_a_copy():
         [whole[:3], np.arange(3.0, 10.0)],  # another owner
         [whole[::2], whole[1::2]],  # not contiguous
     ):
-        copied = _concatenated(other)
+        copied = concatenated(other)
         np.testing.assert_array_equal(copied, np.concatenate(other))
         assert not np.shares_memory(copied, whole)

@@ -17,7 +17,6 @@ Green, Gilmore & Seah, Appl. Surf. Sci. 2006 on ToF-SIMS mass calibration).
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +25,7 @@ import pyarrow as pa
 
 from .chemistry import ion_mz
 from .errors import SimsflowError
-from .spots import Spot, iter_spots
+from .spots import Spot, concatenated, iter_spots
 
 DEFAULT_REFERENCE_IONS = {
     "negative": ("H-", "C-", "CH-", "O-", "OH-", "C2-", "C2H-"),
@@ -76,151 +75,208 @@ def reference_ions_for(
     return tuple(sorted(names, key=ion_mz))
 
 
-def _apex3(x: list[float], y: list[float]) -> float:
-    """Apex position of a peak from its highest bin and the two beside it.
+def _apex3(x0, x1, x2, y0, y1, y2):
+    """Apex position of peaks from their highest bins (x1, y1) and the bins beside them.
 
     A Gaussian is a parabola in log space, so three bins give its centre exactly; with an empty
-    neighbour the intensity-weighted centre of the three bins is used instead. Plain floats:
-    calibration locates a handful of peaks per spectrum.
+    neighbour the intensity-weighted centre of the three bins is used instead. Arrays of equal
+    shape (one element per peak).
     """
-    if y[0] > 0 and y[1] > 0 and y[2] > 0:
-        l0, l1, l2 = math.log(y[0]), math.log(y[1]), math.log(y[2])
+    positive = (y0 > 0) & (y1 > 0) & (y2 > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        l0, l1, l2 = (np.log(np.where(positive, y, 1.0)) for y in (y0, y1, y2))
         denom = l0 - 2.0 * l1 + l2
-        if denom < 0:
-            offset = 0.5 * (l0 - l2) / denom
-            step = x[2] - x[1] if offset > 0 else x[1] - x[0]
-            return x[1] + min(max(offset, -0.5), 0.5) * step
-    return (x[0] * y[0] + x[1] * y[1] + x[2] * y[2]) / (y[0] + y[1] + y[2])
+        parabola = positive & (denom < 0)
+        offset = 0.5 * (l0 - l2) / np.where(parabola, denom, -1.0)
+        step = np.where(offset > 0, x2 - x1, x1 - x0)
+        centroid = (x0 * y0 + x1 * y1 + x2 * y2) / (y0 + y1 + y2)
+    return np.where(parabola, x1 + np.clip(offset, -0.5, 0.5) * step, centroid)
 
 
-def peak_apex(x: np.ndarray, counts: np.ndarray, i: int) -> float:
-    """Sub-bin apex position of the peak whose highest bin is ``i`` (see ``_apex3``); a peak in
-    the first or last bin keeps that bin's position."""
-    if i <= 0 or i >= counts.size - 1:
-        return float(x[i])
-    return _apex3(x[i - 1 : i + 2].tolist(), counts[i - 1 : i + 2].astype(float).tolist())
+def peak_apex(x: np.ndarray, counts: np.ndarray, index) -> np.ndarray:
+    """Sub-bin apex positions of the peaks whose highest bins are ``index`` (see ``_apex3``);
+    a peak in the first or last bin keeps that bin's position."""
+    i = np.asarray(index)
+    inner = np.clip(i, 1, counts.size - 2)
+    y = counts.astype(float, copy=False)
+    apex = _apex3(x[inner - 1], x[inner], x[inner + 1], y[inner - 1], y[inner], y[inner + 1])
+    return np.where(inner == i, apex, x[i])
 
 
-def _locate_all(x, mz_stored, counts, targets, ppm, min_counts):
-    """Apex (on the x axis) of the strongest peak within +-ppm of each target m/z, and its limit.
+@dataclass(frozen=True)
+class _Spectra:
+    """The spectra of one sample laid end to end (as the import reads them): x (channel or
+    sqrt of the stored m/z), stored m/z and counts, and where each spectrum starts."""
 
-    Returns (apex, half_bin_ppm) arrays: half_bin_ppm is half the local bin width in ppm when
-    the peak is under-sampled (a single bin above half maximum), where no apex estimate can be
-    better than that; 0 otherwise. apex is NaN where there is no peak (too few counts, or only
-    the flank of one at the window's edge). Windows span at least three bins either side.
+    x: np.ndarray
+    mz: np.ndarray
+    counts: np.ndarray
+    starts: np.ndarray
+    sizes: np.ndarray
+
+    def one(self, s: int) -> slice:
+        return slice(int(self.starts[s]), int(self.starts[s] + self.sizes[s]))
+
+
+def _locate(spectra: _Spectra, targets: np.ndarray, ppm: float, min_counts: float):
+    """Apex (on the x axis) of the strongest peak within +-ppm of each target m/z (spectra x
+    ions; NaN: none), and its limit.
+
+    Returns (apex, half_bin_ppm) arrays of the targets' shape: half_bin_ppm is half the local
+    bin width in ppm when the peak is under-sampled (a single bin above half maximum), where
+    no apex estimate can be better than that; 0 otherwise. apex is NaN where there is no peak
+    (too few counts, or only the flank of one at the window's edge). Windows span at least
+    three bins either side. All windows of all spectra are searched at once.
     """
-    n, k = mz_stored.size, targets.size
-    edges = np.searchsorted(
-        mz_stored, np.concatenate([targets, targets * (1 - ppm * 1e-6), targets * (1 + ppm * 1e-6)])
-    ).tolist()
-    apex, half_bin = [math.nan] * k, [0.0] * k
-    for t in range(k):
-        centre = edges[t]
-        lo = max(min(edges[k + t], centre - 3), 1)
-        hi = min(max(edges[2 * k + t], centre + 3), n - 1)
-        if hi - lo < 3:
-            continue
-        i = lo + int(counts[lo:hi].argmax())
-        y = counts[i - 1 : i + 2].tolist()
-        if y[1] < min_counts or i in (lo, hi - 1):  # no peak, or only a flank of one
-            continue
-        m = mz_stored[i - 1 : i + 2].tolist()
-        apex[t] = _apex3(x[i - 1 : i + 2].tolist(), y)
-        if y[0] < 0.5 * y[1] and y[2] < 0.5 * y[1]:  # a single bin above half maximum
-            half_bin[t] = 0.5 * (m[2] - m[0]) / 2 / m[1] * 1e6
-    return np.array(apex), np.array(half_bin)
+    n_spectra, k = targets.shape
+    edges = np.empty((n_spectra, 3 * k), dtype=np.int64)
+    for s in range(n_spectra):
+        t = targets[s]
+        edges[s] = np.searchsorted(
+            spectra.mz[spectra.one(s)],
+            np.concatenate([t, t * (1 - ppm * 1e-6), t * (1 + ppm * 1e-6)]),
+        )
+    centre, below, above = edges[:, :k], edges[:, k : 2 * k], edges[:, 2 * k :]
+    n = spectra.sizes[:, None]
+    lo = np.maximum(np.minimum(below, centre - 3), 1)
+    hi = np.minimum(np.maximum(above, centre + 3), n - 1)
+    apex = np.full(targets.shape, np.nan)
+    half_bin = np.zeros(targets.shape)
+    window = hi - lo >= 3
+    if not window.any():
+        return apex, half_bin
+    offset = spectra.starts[:, None]
+    first = (offset + lo)[window]
+    length = (hi - lo)[window]
+    ends = np.cumsum(length)
+    begins = ends - length
+    points = np.arange(ends[-1]) + np.repeat(first - begins, length)
+    values = spectra.counts[points]
+    top = np.maximum.reduceat(values, begins)
+    at_top = np.flatnonzero(values == np.repeat(top, length))
+    i = first + at_top[np.searchsorted(at_top, begins)] - begins  # first highest bin
+    c, m = spectra.counts, spectra.mz
+    y0, y1, y2 = c[i - 1], c[i], c[i + 1]
+    # no peak, or only a flank of one
+    peak = (y1 >= min_counts) & (i != first) & (i != first + length - 1)
+    x = spectra.x
+    found = _apex3(x[i - 1], x[i], x[i + 1], y0, y1, y2)
+    single = (y0 < 0.5 * y1) & (y2 < 0.5 * y1)  # a single bin above half maximum
+    width = np.where(single, 0.5 * (m[i + 1] - m[i - 1]) / 2 / m[i] * 1e6, 0.0)
+    apex[window] = np.where(peak, found, np.nan)
+    half_bin[window] = np.where(peak, width, 0.0)
+    return apex, half_bin
 
 
-def _clip(value: float, f: float) -> float:
-    return f if value > f else (-f if value < -f else value)
+def _row_sums(a: np.ndarray) -> np.ndarray:
+    return a.sum(axis=-1)
 
 
-def _line_minimum(residual: list[float], direction: list[float], f: float) -> float:
-    """Exact minimiser t >= 0 of the Huber loss along ``residual + t * direction``.
+def _solve(suu, suv, svv, bu, bv):
+    det = suu * svv - suv * suv
+    return (svv * bu - suv * bv) / det, (suu * bv - suv * bu) / det
+
+
+def _line_minimum(residual: np.ndarray, direction: np.ndarray, f: float) -> np.ndarray:
+    """Exact minimiser t >= 0 of the Huber loss along ``residual + t * direction``, per row.
 
     Its derivative, sum(direction * clip(residual + t * direction, -f, f)), is non-decreasing
-    and piecewise linear with breaks where a residual crosses +-f: walk the breaks until it
-    changes sign and solve that linear piece.
+    and piecewise linear with breaks where a residual crosses +-f: find the first break where
+    it is no longer negative and solve the linear piece before it. Entries with a zero
+    direction (ions not used) have no break and add nothing.
     """
-    pairs = list(zip(residual, direction, strict=True))
-    breaks = sorted({(edge - r) / d for r, d in pairs if d for edge in (f, -f)} - {0.0})
-    t0, s0 = 0.0, sum(d * _clip(r, f) for r, d in pairs)
-    if s0 >= 0:
-        return 0.0
-    for t1 in breaks:
-        if t1 <= 0:
-            continue
-        s1 = sum(d * _clip(r + t1 * d, f) for r, d in pairs)
-        if s1 >= 0:
-            return t0 - s0 * (t1 - t0) / (s1 - s0)
-        t0, s0 = t1, s1
-    return t0  # the slope stays negative only for a loss without minimum; stay at the last break
+    moving = direction != 0
+    safe = np.where(moving, direction, 1.0)
+    breaks = np.concatenate([(f - residual) / safe, (-f - residual) / safe], axis=-1)
+    breaks = np.where(np.concatenate([moving, moving], axis=-1) & (breaks > 0), breaks, np.inf)
+    breaks.sort(axis=-1)
+    valid = np.isfinite(breaks)
+    at = np.where(valid, breaks, 0.0)
+    slope0 = _row_sums(direction * np.clip(residual, -f, f))
+    slopes = _row_sums(
+        direction[:, None, :]
+        * np.clip(residual[:, None, :] + at[:, :, None] * direction[:, None, :], -f, f)
+    )
+    rise = valid & (slopes >= 0)
+    has_rise = rise.any(axis=-1)
+    j = rise.argmax(axis=-1)
+    rows = np.arange(residual.shape[0])
+    t1, s1 = at[rows, j], slopes[rows, j]
+    before = j > 0
+    t0 = np.where(before, at[rows, np.maximum(j - 1, 0)], 0.0)
+    s0 = np.where(before, slopes[rows, np.maximum(j - 1, 0)], slope0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        solved = t0 - s0 * (t1 - t0) / (s1 - s0)
+    # no break where the slope turns: the loss has no minimum ahead; stay at the last break
+    last = np.where(valid.any(axis=-1), at[rows, np.maximum(valid.sum(axis=-1) - 1, 0)], 0.0)
+    step = np.where(has_rise, solved, last)
+    return np.where(slope0 >= 0, 0.0, step)
 
 
 def fit_tof(
-    x: np.ndarray, mz: np.ndarray, f_scale: float = 10.0, start: tuple[float, float] | None = None
-) -> tuple[float, float]:
-    """Robust fit of sqrt(mz) = a*x + b with the Huber loss.
+    x: np.ndarray,
+    mz: np.ndarray,
+    use: np.ndarray | None = None,
+    f_scale: float = 10.0,
+    start: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Robust fits of sqrt(mz) = a*x + b with the Huber loss, one per row of ``x``.
 
-    Residuals are measured in units of about one ppm of m/z (half a ppm of sqrt(m/z)); an ion
-    further than ``f_scale`` from the line weighs in linearly, not quadratically. The loss is
-    convex, smooth and piecewise quadratic: Newton directions from the inliers' curvature (a
-    tiny ridge keeps it invertible when fewer than two ions are inliers) with an exact line
-    search reach its minimum in a few steps; the minimum is the one scipy's
-    ``least_squares(loss="huber")`` approaches iteratively. ``start`` (a, b), e.g. the fit
-    before one ion was dropped, replaces the least-squares start. A handful of ions: plain
-    floats.
+    ``x`` holds one row of apex positions per spectrum (ions in columns), ``mz`` the ions'
+    exact m/z (one row for all, or one per spectrum), ``use`` which ions each fit rests on
+    (default: all). Residuals are measured in units of about one ppm of m/z (half a ppm of
+    sqrt(m/z)); an ion further than ``f_scale`` from the line weighs in linearly, not
+    quadratically. The loss is convex, smooth and piecewise quadratic: Newton directions from
+    the inliers' curvature (a tiny ridge keeps it invertible when fewer than two ions are
+    inliers) with an exact line search reach its minimum in a few steps; the minimum is the
+    one scipy's ``least_squares(loss="huber")`` approaches iteratively. ``start`` (a, b per
+    row), e.g. the fit before one ion was dropped, replaces the least-squares start. All rows
+    are fitted together: each Newton step is a few array operations for the whole sample.
     """
-    s = np.sqrt(np.asarray(mz, dtype=float))
-    inv = 1.0 / (5e-7 * s)
-    x = np.asarray(x, dtype=float)
-    centre = float(np.mean(x))
-    spread = float(np.ptp(x)) or 1.0
-    u = ((x - centre) / spread * inv).tolist()  # design: residual = c0*u + c1*v - t
-    v = inv.tolist()
-    t = (s * inv).tolist()
-    rows = list(zip(u, v, t, strict=True))
-    f = f_scale
-
-    def solve(suu, suv, svv, bu, bv):
-        det = suu * svv - suv * suv
-        return (svv * bu - suv * bv) / det, (suu * bv - suv * bu) / det
-
-    full = (
-        sum(a * a for a in u),
-        sum(a * b for a, b in zip(u, v, strict=True)),
-        sum(b * b for b in v),
-    )
-    c0, c1 = solve(
-        *full,
-        sum(a * c for a, c in zip(u, t, strict=True)),
-        sum(b * c for b, c in zip(v, t, strict=True)),
-    )
-    if start is not None:
-        c0, c1 = start[0] * spread, start[1] + start[0] * centre
+    x = np.atleast_2d(np.asarray(x, dtype=float))
+    use = np.ones(x.shape, bool) if use is None else np.atleast_2d(np.asarray(use, bool))
+    s = np.sqrt(np.broadcast_to(np.asarray(mz, dtype=float), x.shape))
+    count = use.sum(axis=-1)
+    centre = _row_sums(np.where(use, x, 0.0)) / count
+    spread = np.where(use, x, -np.inf).max(axis=-1) - np.where(use, x, np.inf).min(axis=-1)
+    spread = np.where(spread > 0, spread, 1.0)
+    inv = np.where(use, 1.0 / (5e-7 * s), 0.0)
+    # design: residual = c0*u + c1*v - t; unused ions are rows of zeros
+    u = np.where(use, (x - centre[:, None]) / spread[:, None] * inv, 0.0)
+    v = inv
+    t = np.where(use, s * inv, 0.0)
+    full = (_row_sums(u * u), _row_sums(u * v), _row_sums(v * v))
+    if start is None:
+        c0, c1 = _solve(*full, _row_sums(u * t), _row_sums(v * t))
+    else:
+        a, b = (np.asarray(p, dtype=float) for p in start)
+        c0, c1 = a * spread, b + a * centre
     ridge = [1e-9 * q for q in full]
+    f = f_scale
+    active = np.ones(x.shape[0], bool)
     for _ in range(50):
-        residual = [c0 * a + c1 * b - c for a, b, c in rows]
-        psi = [_clip(r, f) for r in residual]
-        g0 = sum(a * p for a, p in zip(u, psi, strict=True))
-        g1 = sum(b * p for b, p in zip(v, psi, strict=True))
-        inner = [(a, b) for (a, b, _), r in zip(rows, residual, strict=True) if -f <= r <= f]
-        s0, s1 = solve(
-            sum(a * a for a, _ in inner) + ridge[0],
-            sum(a * b for a, b in inner) + ridge[1],
-            sum(b * b for _, b in inner) + ridge[2],
-            -g0,
-            -g1,
+        residual = c0[:, None] * u + c1[:, None] * v - t
+        psi = np.clip(residual, -f, f)
+        inner = np.where(np.abs(residual) <= f, 1.0, 0.0)
+        s0, s1 = _solve(
+            _row_sums(inner * u * u) + ridge[0],
+            _row_sums(inner * u * v) + ridge[1],
+            _row_sums(inner * v * v) + ridge[2],
+            -_row_sums(u * psi),
+            -_row_sums(v * psi),
         )
-        step = _line_minimum(residual, [s0 * a + s1 * b for a, b, _ in rows], f)
-        if step == 0.0 or (
-            abs(step * s0) <= 1e-13 * max(abs(c0), 1.0)
-            and abs(step * s1) <= 1e-13 * max(abs(c1), 1.0)
-        ):
+        step = _line_minimum(residual, s0[:, None] * u + s1[:, None] * v, f)
+        done = (step == 0.0) | (
+            (np.abs(step * s0) <= 1e-13 * np.maximum(np.abs(c0), 1.0))
+            & (np.abs(step * s1) <= 1e-13 * np.maximum(np.abs(c1), 1.0))
+        )
+        active &= ~done
+        if not active.any():
             break
-        c0, c1 = c0 + step * s0, c1 + step * s1
+        c0 = np.where(active, c0 + step * s0, c0)
+        c1 = np.where(active, c1 + step * s1, c1)
     a = c0 / spread
-    return float(a), float(c1 - a * centre)
+    return a, c1 - a * centre
 
 
 def ppm_error(x, a, b, mz):
@@ -234,108 +290,169 @@ def _exact_masses(names: tuple[str, ...]) -> np.ndarray:
     return masses
 
 
-def calibrate_spectrum(
-    x: np.ndarray, mz_stored: np.ndarray, counts: np.ndarray, settings: CalibrationSettings
-) -> dict:
-    """Calibrate one spectrum; returns parameters, ions used, ppm errors, status and reason.
+def _interp_rows(values: np.ndarray, spectra: _Spectra, into: np.ndarray, rows) -> np.ndarray:
+    """``np.interp`` of each row of ``values`` from a spectrum's ``into`` axis to its stored
+    m/z, for the given rows (others NaN)."""
+    out = np.full(values.shape, np.nan)
+    for s in rows:
+        one = spectra.one(s)
+        out[s] = np.interp(values[s], into[one], spectra.mz[one])
+    return out
+
+
+def calibrate_spectra(spectra: _Spectra, settings: CalibrationSettings) -> dict:
+    """Calibrate every spectrum of one sample; columns (one value per spectrum): parameters,
+    ions used, ppm errors, status and reason.
 
     The residual limit of an ion is ``max_residual_ppm``, or half a bin where the export is so
     coarsely binned that its peak fills a single bin (then no calibration can do better; the
-    limit used is reported).
+    limit used is reported). The spectra are calibrated together: each step (peak search, fit,
+    dropping the worst ion) is one set of array operations for all of them.
     """
     names = np.array(settings.reference_ions)
     exact = _exact_masses(settings.reference_ions)
-    inside = (exact > mz_stored[0]) & (exact < mz_stored[-1])
-    names, exact = names[inside], exact[inside]
-    apex, _ = _locate_all(x, mz_stored, counts, exact, settings.search_ppm, settings.min_counts)
+    n = spectra.sizes.size
+    first_mz = spectra.mz[spectra.starts]
+    last_mz = spectra.mz[spectra.starts + spectra.sizes - 1]
+    inside = (exact > first_mz[:, None]) & (exact < last_mz[:, None])
+    targets = np.where(inside, exact, np.nan)
+    apex, _ = _locate(spectra, targets, settings.search_ppm, settings.min_counts)
     found = np.isfinite(apex)
-    result = {"a": np.nan, "b": np.nan, "n_reference_ions": int(found.sum())}
-    result.update(
-        reference_ions="",
-        ppm_before=np.nan,
-        ppm_after=np.nan,
-        max_abs_ppm_after=np.nan,
-        residual_limit_ppm=settings.max_residual_ppm,
-    )
-    if found.sum() < settings.min_ions:
-        return {
-            **result,
-            "status": "failed",
-            "reason": f"{int(found.sum())} reference ions found, need {settings.min_ions}",
-        }
-    stored_at_apex = np.interp(apex[found], x, mz_stored)
-    ppm_before = (stored_at_apex / exact[found] - 1.0) * 1e6
-    a, b = fit_tof(apex[found], exact[found])
+    enough = found.sum(axis=-1) >= settings.min_ions
+    rows = np.flatnonzero(enough)
+    a = np.full(n, np.nan)
+    b = np.full(n, np.nan)
+    if rows.size:
+        a[rows], b[rows] = fit_tof(apex[rows], exact, found[rows])
+    stored_at_apex = _interp_rows(apex, spectra, spectra.x, rows)
+    ppm_before = np.abs(stored_at_apex / exact - 1.0) * 1e6
     # second pass: look again where the first fit predicts each ion
-    predicted_mz = np.interp((np.sqrt(exact) - b) / a, x, mz_stored)
-    apex, half_bin = _locate_all(
-        x, mz_stored, counts, predicted_mz, settings.refine_ppm, settings.min_counts
+    predicted = np.where(
+        enough[:, None] & inside, (np.sqrt(exact) - b[:, None]) / a[:, None], np.nan
     )
+    predicted_mz = _interp_rows(predicted, spectra, spectra.x, rows)
+    apex, half_bin = _locate(spectra, predicted_mz, settings.refine_ppm, settings.min_counts)
     limit = np.maximum(settings.max_residual_ppm, half_bin)
     use = np.isfinite(apex)
-    while use.sum() >= settings.min_ions:
-        a, b = fit_tof(apex[use], exact[use], start=(a, b))
-        excess = np.abs(ppm_error(apex, a, b, exact)) - limit
-        worst = int(np.nanargmax(np.where(use, excess, -np.inf)))
-        if excess[worst] <= 0 or use.sum() == settings.min_ions:
-            break
-        use[worst] = False
-    if use.sum() < settings.min_ions:
-        return {
-            **result,
-            "status": "failed",
-            "reason": f"{int(use.sum())} reference ions found, need {settings.min_ions}",
-        }
-    residual = ppm_error(apex[use], a, b, exact[use])
-    result.update(
-        a=a,
-        b=b,
-        n_reference_ions=int(use.sum()),
-        reference_ions=",".join(names[use]),
-        ppm_before=float(np.median(np.abs(ppm_before))),
-        ppm_after=float(np.median(np.abs(residual))),
-        max_abs_ppm_after=float(np.max(np.abs(residual))),
-        residual_limit_ppm=float(np.max(limit[use])),
+    pending = use.sum(axis=-1) >= settings.min_ions
+    while pending.any():
+        p = np.flatnonzero(pending)
+        a[p], b[p] = fit_tof(apex[p], exact, use[p], start=(a[p], b[p]))
+        error = np.abs(ppm_error(apex[p], a[p, None], b[p, None], exact))
+        excess = np.where(use[p], error - limit[p], -np.inf)
+        worst = excess.argmax(axis=-1)
+        done = (excess[np.arange(p.size), worst] <= 0) | (use[p].sum(axis=-1) == settings.min_ions)
+        use[p[~done], worst[~done]] = False
+        pending[p[done]] = False
+    return _results(settings, names, exact, found, enough, use, apex, a, b, limit, ppm_before)
+
+
+def _row_median(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``np.median`` of each row's values where ``mask`` (NaN for rows without any)."""
+    ordered = np.sort(np.where(mask, values, np.inf), axis=-1)
+    n = mask.sum(axis=-1)
+    rows = np.arange(values.shape[0])
+    low = ordered[rows, np.maximum((n - 1) // 2, 0)]
+    high = ordered[rows, n // 2 - (n == 0)]
+    return np.where(n > 0, (low + high) / 2, np.nan)
+
+
+def _results(settings, names, exact, found, enough, use, apex, a, b, limit, ppm_before) -> dict:
+    """The calibration columns (``CALIBRATION_COLUMNS`` after the labels) of every spectrum."""
+    ok = enough & (use.sum(axis=-1) >= settings.min_ions)
+    used = use & ok[:, None]
+    residual = np.where(used, ppm_error(apex, a[:, None], b[:, None], exact), np.nan)
+    size = np.abs(residual)
+    over = np.where(used, size - limit, -np.inf)
+    worst = over.argmax(axis=-1)
+    rows = np.arange(a.size)
+    above = ok & (over[rows, worst] > 0)
+    count = np.where(enough, use.sum(axis=-1), found.sum(axis=-1)).tolist()
+    labels = names.tolist()
+    reasons = []
+    for s in range(a.size):
+        if not ok[s]:
+            reasons.append(f"{count[s]} reference ions found, need {settings.min_ions}")
+        elif above[s]:
+            w = worst[s]
+            reasons.append(
+                f"residual {residual[s, w]:+.1f} ppm ({labels[w]}) above the limit of "
+                f"{limit[s, w]:.0f} ppm"
+            )
+        else:
+            reasons.append("")
+    return {
+        "a": np.where(ok, a, np.nan),
+        "b": np.where(ok, b, np.nan),
+        "n_reference_ions": np.where(ok, used.sum(axis=-1), found.sum(axis=-1)),
+        "reference_ions": [
+            ",".join(n for n, u in zip(labels, row, strict=True) if u) for row in used.tolist()
+        ],
+        "ppm_before": np.where(ok, _row_median(ppm_before, found), np.nan),
+        "ppm_after": _row_median(size, used),
+        "max_abs_ppm_after": np.where(ok, np.where(used, size, -np.inf).max(axis=-1), np.nan),
+        "residual_limit_ppm": np.where(
+            ok, np.where(used, limit, -np.inf).max(axis=-1), settings.max_residual_ppm
+        ),
+        "status": np.where(ok & ~above, "ok", "failed").tolist(),
+        "reason": reasons,
+    }
+
+
+def _laid_out(spots: list[Spot]) -> _Spectra:
+    sizes = np.array([one.mz.size for one in spots], dtype=np.int64)
+    return _Spectra(
+        x=concatenated(
+            [one.channel if one.channel is not None else np.sqrt(one.mz) for one in spots]
+        ),
+        mz=concatenated([one.mz for one in spots]),
+        counts=concatenated([one.intensity.astype(float, copy=False) for one in spots]),
+        starts=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64),
+        sizes=sizes,
     )
-    over = np.abs(residual) > limit[use]
-    if over.any():
-        worst = int(np.argmax(np.abs(residual) - limit[use]))
-        return {
-            **result,
-            "status": "failed",
-            "reason": f"residual {residual[worst]:+.1f} ppm ({names[use][worst]}) above the "
-            f"limit of {limit[use][worst]:.0f} ppm",
-        }
-    return {**result, "status": "ok", "reason": ""}
+
+
+def calibrate_spots(spots: list[Spot], settings: CalibrationSettings) -> dict:
+    """``calibrate_spectra`` of the spots (of one sample or of several, calibrated together:
+    each result is the same as alone); the fit is made on channels when the export has them,
+    else on sqrt(stored m/z). Columns of one value per spot."""
+    if not spots:
+        return {c: [] for c in CALIBRATION_COLUMNS[4:]}
+    return calibrate_spectra(_laid_out(spots), settings)
+
+
+def calibration_table(spots: list[Spot], results: dict, settings: CalibrationSettings):
+    """The calibration table of one sample's spots from their results (``calibrate_spots``
+    columns, these spots' rows). A failed spectrum raises SimsflowError naming it, unless
+    ``on_failure`` is ``exclude``: then it is kept in the table with status ``excluded`` and
+    its reason."""
+    status = list(results["status"])
+    for k, one in enumerate(spots):
+        if status[k] == "failed":
+            if settings.on_failure != "exclude":
+                raise SimsflowError(
+                    f"calibration of sample '{one.sample}' spot '{one.spot}' failed: "
+                    f"{results['reason'][k]}",
+                    hint="check the reference ions in the config, or set "
+                    "calibration.on_failure: exclude to list such spectra in QC instead",
+                )
+            status[k] = "excluded"
+    labels = {
+        "study": [one.study for one in spots],
+        "sample": [one.sample for one in spots],
+        "spot": [one.spot for one in spots],
+        "model": ["channel" if one.channel is not None else "mz" for one in spots],
+    }
+    return pd.DataFrame({**labels, **results, "status": status})[CALIBRATION_COLUMNS]
 
 
 def calibrate_sample(
     spectra: pa.Table | pd.DataFrame | list[Spot], settings: CalibrationSettings
 ) -> pd.DataFrame:
-    """Calibrate every spot of one sample's spectra table (columns as the import writes them).
-
-    The fit is made on channels when the export has them, else on sqrt(stored m/z). A failed
-    spectrum raises SimsflowError naming it, unless ``on_failure`` is ``exclude``: then it is
-    kept in the table with status ``excluded`` and its reason.
-    """
-    rows = []
-    for one in iter_spots(spectra):
-        model, x = ("channel", one.channel) if one.channel is not None else ("mz", np.sqrt(one.mz))
-        result = calibrate_spectrum(x, one.mz, one.intensity, settings)
-        if result["status"] == "failed":
-            if settings.on_failure != "exclude":
-                raise SimsflowError(
-                    f"calibration of sample '{one.sample}' spot '{one.spot}' failed: "
-                    f"{result['reason']}",
-                    hint="check the reference ions in the config, or set "
-                    "calibration.on_failure: exclude to list such spectra in QC instead",
-                )
-            result["status"] = "excluded"
-        rows.append(
-            {"study": one.study, "sample": one.sample, "spot": one.spot, "model": model, **result}
-        )
-    # built column by column: much faster than from a list of row dicts
-    return pd.DataFrame({c: [row[c] for row in rows] for c in CALIBRATION_COLUMNS})
+    """Calibrate every spot of one sample's spectra table (columns as the import writes them);
+    see ``calibrate_spots`` and ``calibration_table``."""
+    spots = list(iter_spots(spectra))
+    return calibration_table(spots, calibrate_spots(spots, settings), settings)
 
 
 def calibrated_mz(x: np.ndarray, a: float, b: float) -> np.ndarray:

@@ -90,7 +90,7 @@ def propose_mass_list(
     if peaks.size > max_peaks:
         peaks = np.sort(peaks[np.argsort(heights)[::-1][:max_peaks]])
     x = np.arange(counts.size, dtype=float)
-    apex_idx = np.array([peak_apex(x, counts, int(i)) for i in peaks])
+    apex_idx = peak_apex(x, counts, peaks)
     apex = np.interp(apex_idx, x, mz)
     _, _, left, right = peak_widths(counts, peaks, rel_height=0.5)
     fwhm = np.interp(right, x, mz) - np.interp(left, x, mz)

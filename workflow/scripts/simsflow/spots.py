@@ -28,6 +28,29 @@ class Spot:
         return self.study, self.sample, self.spot
 
 
+def concatenated(arrays: list[np.ndarray]) -> np.ndarray:
+    """``np.concatenate(arrays)``, without a copy when they are consecutive pieces of one
+    array (as ``read_spectra_together`` gives the spots of a sample parsed in one call): same
+    owner, each piece starting where the one before ends."""
+    first = arrays[0]
+    owner = first.base
+    address = first.__array_interface__["data"][0]
+    for a in arrays:
+        if (
+            owner is None
+            or a.base is not owner
+            or a.dtype != first.dtype
+            or not a.flags.c_contiguous
+            or a.__array_interface__["data"][0] != address
+        ):
+            return np.concatenate(arrays)
+        address += a.nbytes
+    total = sum(a.size for a in arrays)
+    return np.lib.stride_tricks.as_strided(
+        first, shape=(total,), strides=(first.itemsize,), writeable=False
+    )
+
+
 def as_table(spectra: pa.Table | pd.DataFrame) -> pa.Table:
     if isinstance(spectra, pd.DataFrame):
         return pa.Table.from_pandas(spectra, preserve_index=False)

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import InputFileError
-from ..spots import Spot
+from ..spots import Spot, concatenated
 from .spectra import read_spectra_together
 
 LABEL = pa.dictionary(pa.int32(), pa.string())
@@ -69,29 +69,6 @@ def read_sample(
     return read, {"study": study, "sample": sample, "spots": provenance, "skipped": skipped}
 
 
-def _concatenated(arrays: list[np.ndarray]) -> np.ndarray:
-    """``np.concatenate(arrays)``, without a copy when they are consecutive pieces of one
-    array (as ``read_spectra_together`` gives the spots of a sample parsed in one call): same
-    owner, each piece starting where the one before ends."""
-    first = arrays[0]
-    owner = first.base
-    address = first.__array_interface__["data"][0]
-    for a in arrays:
-        if (
-            owner is None
-            or a.base is not owner
-            or a.dtype != first.dtype
-            or not a.flags.c_contiguous
-            or a.__array_interface__["data"][0] != address
-        ):
-            return np.concatenate(arrays)
-        address += a.nbytes
-    total = sum(a.size for a in arrays)
-    return np.lib.stride_tricks.as_strided(
-        first, shape=(total,), strides=(first.itemsize,), writeable=False
-    )
-
-
 def spectra_table(spots: Sequence[Spot]) -> pa.Table:
     """The sample table of spots (one row per data point, a spot's rows contiguous), built in
     one piece: label columns dictionary-encoded, channel null for spots without channels."""
@@ -119,8 +96,8 @@ def spectra_table(spots: Sequence[Spot]) -> pa.Table:
             labels([spots[0].sample], zeros),
             labels(names, pa.array(codes)),
             pa.array(channel, pa.int64(), mask=mask),
-            pa.array(_concatenated([s.mz for s in spots]), pa.float64()),
-            pa.array(_concatenated([s.intensity for s in spots]), pa.float64()),
+            pa.array(concatenated([s.mz for s in spots]), pa.float64()),
+            pa.array(concatenated([s.intensity for s in spots]), pa.float64()),
         ],
         schema=SPECTRA_SCHEMA,
     )
