@@ -15,9 +15,11 @@ from simsflow.batch import SampleJob, process_sample, process_samples
 from simsflow.calibrate import CalibrationSettings, reference_ions_for
 from simsflow.errors import InputFileError, SimsflowError
 from simsflow.integrate import IntegrationSettings
+from simsflow.io import spectra as spectra_io
 from simsflow.io.importer import import_sample, read_sample, spectra_table
 from simsflow.io.spectra import (
     _parse_fast,
+    load_spectra_together,
     parse_spectrum_text,
     read_spectra_together,
     read_spectrum,
@@ -123,16 +125,45 @@ def test_reading_ahead_gives_the_same_results_as_one_sample_at_a_time():
     integration = IntegrationSettings()
     mass_list = pd.read_csv(io.StringIO(MASS_LIST), sep="\t")
     jobs = [SampleJob("st", s, ["1", "2"], REAL, settings) for s in ("A", "B", "C")]
-    ahead = list(process_samples(jobs, integration, mass_list))
-    assert [r.peaks["sample"].iloc[0] for r in ahead] == ["A", "B", "C"]
-    for job, result in zip(jobs, ahead, strict=True):
-        one = process_sample(job, integration, mass_list)
-        assert result.spectra.equals(one.spectra)
-        pd.testing.assert_frame_equal(result.calibration, one.calibration)
-        pd.testing.assert_frame_equal(result.peaks, one.peaks)
-        pd.testing.assert_frame_equal(result.notes, one.notes)
-        pd.testing.assert_frame_equal(result.summed, one.summed)
+    # one chunk of three samples calibrated together, chunks of two, and of one
+    for chunk in (8, 2, 1):
+        ahead = list(process_samples(jobs, integration, mass_list, chunk=chunk))
+        assert [r.peaks["sample"].iloc[0] for r in ahead] == ["A", "B", "C"]
+        for job, result in zip(jobs, ahead, strict=True):
+            one = process_sample(job, integration, mass_list)
+            assert result.spectra.equals(one.spectra)
+            pd.testing.assert_frame_equal(result.calibration, one.calibration)
+            pd.testing.assert_frame_equal(result.peaks, one.peaks)
+            pd.testing.assert_frame_equal(result.notes, one.notes)
+            pd.testing.assert_frame_equal(result.summed, one.summed)
     assert list(process_samples([], integration, mass_list)) == []
+
+
+def test_samples_of_a_chunk_fail_in_the_order_one_at_a_time_would(tmp_path):
+    settings = CalibrationSettings(reference_ions_for("negative"))
+    integration = IntegrationSettings()
+    mass_list = pd.read_csv(io.StringIO(MASS_LIST), sep="\t")
+    negative = FIXTURES / "iontof-ascii" / "N_Ru-Pt_Bi3_1.txt"
+    missing = str(tmp_path / "missing.txt")
+    good = SampleJob("st", "A", ["1"], [negative], settings)
+    # B cannot be read: A's results come first, then B's error
+    results = process_samples(
+        [good, SampleJob("st", "B", ["1"], [missing], settings)], integration, mass_list
+    )
+    assert next(results).peaks["sample"].iloc[0] == "A"
+    with pytest.raises(InputFileError, match=r"missing\.txt"):
+        next(results)
+    # C's calibration fails (it needs more reference ions than the export holds) before D's
+    # file is found missing: one sample at a time, C's error comes first
+    demanding = CalibrationSettings(reference_ions_for("negative"), min_ions=20)
+    jobs = [
+        SampleJob("st", "C", ["1"], [negative], demanding),
+        SampleJob("st", "D", ["1"], [missing], demanding),
+    ]
+    with pytest.raises(SimsflowError, match="calibration of sample 'C' spot '1' failed"):
+        process_sample(jobs[0], integration, mass_list)
+    with pytest.raises(SimsflowError, match="calibration of sample 'C' spot '1' failed"):
+        list(process_samples(jobs, integration, mass_list))
 
 
 def _burn(seconds: float) -> None:
@@ -216,6 +247,33 @@ def test_a_sample_parsed_in_one_call_gives_what_each_file_gives_alone(tmp_path):
     owner = together[0].mz.base
     assert owner is not None and together[1].mz.base is owner and together[2].mz.base is owner
     assert isinstance(together[3], InputFileError)
+
+
+def test_a_joined_parse_in_many_blocks_gives_what_each_file_gives_alone(tmp_path, monkeypatch):
+    # pyarrow parses a sample's joined tables in blocks on several threads: small blocks
+    # (many per file, cut anywhere) must not change a value or a line number
+    monkeypatch.setattr(spectra_io, "PARSE_BLOCK_BYTES", 4096)
+    paths = _variants(tmp_path)
+    chosen = [paths[0], paths[1], paths[2], paths[4]]
+    for files in (paths, chosen, REAL):
+        together = read_spectra_together(files)
+        assert [_outcome(r) for r in together] == [_outcome(_one_by_one(p)) for p in files]
+    assert read_spectra_together(REAL)[0].mz.size * 30 > 4096  # many blocks per file
+
+
+def test_files_read_ahead_give_what_reading_them_then_gives(tmp_path):
+    # a batch reads the next sample in another thread (load_spectra_together) and finishes it
+    # here (spectra(): checks, hashes); read_sample takes those spectra as they are
+    paths = _variants(tmp_path)
+    loaded = load_spectra_together(paths)
+    assert [_outcome(r) for r in loaded.spectra()] == [_outcome(_one_by_one(p)) for p in paths]
+    spots = [str(k) for k in range(len(REAL))]
+    direct = read_sample("st", "A", spots, REAL)
+    ahead = read_sample("st", "A", spots, REAL, spectra=load_spectra_together(REAL).spectra())
+    assert direct[1] == ahead[1]
+    for one, other in zip(direct[0], ahead[0], strict=True):
+        np.testing.assert_array_equal(one.mz, other.mz)
+        np.testing.assert_array_equal(one.intensity, other.intensity)
 
 
 def test_pieces_of_one_array_are_joined_without_a_copy():

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import pandas as pd
 import pyarrow as pa
 
-from .calibrate import CalibrationSettings, calibrate_sample
+from .calibrate import CalibrationSettings, calibrate_sample, calibrate_spots, calibration_table
 from .integrate import IntegrationSettings, integrate_sample
 from .io.importer import read_sample, spectra_table
+from .io.spectra import LoadedSpectra, load_spectra_together
 from .spots import Spot
 from .summed import sample_summed
 
@@ -45,30 +46,79 @@ class SampleJob:
     on_error: str = "stop"
 
 
-def process_samples(
-    jobs: list[SampleJob], integration: IntegrationSettings, mass_list: pd.DataFrame
-) -> Iterator[SampleResult]:
-    """``process_sample`` for every job, in order, reading the next sample's files in a second
-    thread while this one is calibrated and integrated.
+CHUNK_SAMPLES = 8  # samples calibrated together in a batch
 
-    Parsing (pyarrow) and hashing release the GIL, so on two cores the reading of files and the
-    Python-side fitting overlap; results are the same as one sample at a time.
+
+def _chunks(jobs: list[SampleJob], size: int) -> list[list[SampleJob]]:
+    """Consecutive jobs with the same calibration settings, at most ``size`` at a time."""
+    chunks: list[list[SampleJob]] = []
+    for job in jobs:
+        if chunks and len(chunks[-1]) < size and job.calibration == chunks[-1][0].calibration:
+            chunks[-1].append(job)
+        else:
+            chunks.append([job])
+    return chunks
+
+
+def _load(chunk: list[SampleJob]) -> list[LoadedSpectra]:
+    return [load_spectra_together(job.files) for job in chunk]
+
+
+def process_samples(
+    jobs: list[SampleJob],
+    integration: IntegrationSettings,
+    mass_list: pd.DataFrame,
+    chunk: int = CHUNK_SAMPLES,
+) -> Iterator[SampleResult]:
+    """``process_sample`` for every job, in order, with the same results; a few samples at a
+    time (``chunk``), the next few read in a second thread meanwhile.
+
+    The second thread only reads the files and parses them (``load_spectra_together``),
+    which runs mostly outside the GIL, so on two cores it overlaps this thread's work (value
+    checks, hashing, calibration, integration). The samples of a chunk are calibrated
+    together: each step of the calibration is then one set of array operations for all their
+    spectra instead of one per sample.
     """
-    if not jobs:
+    chunks = _chunks(jobs, chunk)
+    if not chunks:
         return
     with ThreadPoolExecutor(max_workers=1) as reader:
-        pending = reader.submit(_read, jobs[0])
-        for k, job in enumerate(jobs):
-            spots, table, provenance = pending.result()
-            if k + 1 < len(jobs):
-                pending = reader.submit(_read, jobs[k + 1])
-            yield _finish(spots, table, provenance, job.calibration, integration, mass_list)
+        pending = reader.submit(_load, chunks[0])
+        for k, this in enumerate(chunks):
+            loaded = pending.result()
+            if k + 1 < len(chunks):
+                pending = reader.submit(_load, chunks[k + 1])
+            yield from _process_chunk(this, loaded, integration, mass_list)
 
 
-def _read(job: SampleJob) -> tuple[list[Spot], pa.Table, dict]:
+def _process_chunk(chunk, loaded, integration, mass_list) -> Iterator[SampleResult]:
+    """Import each sample, calibrate them together, integrate each; an error surfaces where
+    one sample at a time would raise it (an import error after the samples before it)."""
+    read, error = [], None
+    for job, files in zip(chunk, loaded, strict=True):
+        try:
+            read.append(_read(job, files.spectra()))
+        except Exception as err:  # raised once the samples read before it are done
+            error = err
+            break
+    settings = chunk[0].calibration
+    results = calibrate_spots([one for spots, _, _ in read for one in spots], settings)
+    start = 0
+    for spots, table, provenance in read:
+        start, stop = start + len(spots), start
+        cal = calibration_table(spots, {c: v[stop:start] for c, v in results.items()}, settings)
+        peaks, notes = integrate_sample(spots, cal, mass_list, provenance, integration)
+        yield SampleResult(spots, table, provenance, cal, peaks, notes)
+    if error is not None:
+        raise error
+
+
+def _read(job: SampleJob, spectra=None) -> tuple[list[Spot], pa.Table, dict]:
     """The import of one sample: its spots as read (used by the later stages, no split of the
-    table needed) and the table the import writes."""
-    read, provenance = read_sample(job.study, job.sample, job.spots, job.files, job.on_error)
+    table needed) and the table the import writes; ``spectra``: its files already read."""
+    read, provenance = read_sample(
+        job.study, job.sample, job.spots, job.files, job.on_error, spectra
+    )
     return read, spectra_table(read), provenance
 
 

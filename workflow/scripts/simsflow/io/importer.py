@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from ..errors import InputFileError
 from ..spots import Spot, concatenated
-from .spectra import read_spectra_together
+from .spectra import Spectrum, read_spectra_together
 
 LABEL = pa.dictionary(pa.int32(), pa.string())
 SPECTRA_SCHEMA = pa.schema(
@@ -31,15 +31,18 @@ def read_sample(
     spots: Sequence[str],
     files: Sequence[str | Path],
     on_error: str = "stop",
+    spectra: list[Spectrum | InputFileError] | None = None,
 ) -> tuple[list[Spot], dict]:
     """Read every spot's file; return the spots (as ``iter_spots`` gives them from the sample
-    table) and the provenance metadata.
+    table) and the provenance metadata. ``spectra``: the files already read
+    (``read_spectra_together``; a batch reads the next sample in another thread).
 
     With ``on_error='skip'`` a file that cannot be read is left out and listed under
     ``skipped`` in the metadata with its reason; otherwise its error stops the import.
     """
     read, provenance, skipped = [], [], []
-    spectra = read_spectra_together(files)
+    if spectra is None:
+        spectra = read_spectra_together(files)
     for spot, file, spectrum in zip(spots, files, spectra, strict=True):
         if isinstance(spectrum, InputFileError):
             if on_error != "skip":
