@@ -1,6 +1,7 @@
 """Bad inputs give a non-zero exit and one precise message, and leave no partial output;
 with on_error: skip, bad spectra are listed and every valid one is still processed."""
 
+import re
 import shutil
 
 import pandas as pd
@@ -70,5 +71,7 @@ def test_on_error_skip_lists_bad_spectra_and_keeps_the_rest(fresh):
     skipped = pd.read_csv(fresh / "results/mini/qc/skipped.tsv", sep="\t", dtype=str)
     assert skipped[["sample", "spot"]].to_numpy().tolist() == [["A", "2"]]
     assert "column 'Intensity': value is nan" in skipped["reason"][0]
+    log = (fresh / "logs/mini/import/A.log").read_text()
+    assert re.search(r"WARNING simsflow: skipped \S*data/mini/A/2\.txt: .*value is nan", log)
     peaks = pd.read_parquet(fresh / "results/mini/peaks.parquet")
     assert peaks["spot"].tolist() == ["1"]

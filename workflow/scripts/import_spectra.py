@@ -3,7 +3,7 @@
 from simsflow.runlog import logged
 
 with logged(snakemake.log[0]) as log:
-    from simsflow.io.importer import import_sample
+    from simsflow.io.importer import import_sample, warn_skipped
     from simsflow.io.tables import write_parquet
 
     table, provenance = import_sample(
@@ -14,6 +14,5 @@ with logged(snakemake.log[0]) as log:
         snakemake.params.on_error,
     )
     write_parquet(table, snakemake.output.spectra, metadata=provenance)
-    for skipped in provenance["skipped"]:
-        log.warning("skipped %s: %s", skipped["file"], skipped["reason"])
+    warn_skipped(log, provenance)
     log.info("imported %d spots, %d data points", len(provenance["spots"]), table.num_rows)

@@ -8,6 +8,7 @@ with logged(snakemake.log[0]) as log:
     from simsflow.batch import SampleJob, process_samples
     from simsflow.calibrate import calibration_settings
     from simsflow.integrate import IntegrationSettings
+    from simsflow.io.importer import warn_skipped
     from simsflow.io.tables import write_parquet, write_tsv
 
     params = snakemake.params
@@ -31,6 +32,5 @@ with logged(snakemake.log[0]) as log:
         write_parquet(result.peaks, out.peaks[k])
         write_tsv(result.notes, out.qc[k])
         write_parquet(result.summed, out.summed[k])
-        for skipped in result.provenance["skipped"]:
-            log.warning("skipped %s: %s", skipped["file"], skipped["reason"])
+        warn_skipped(log, result.provenance)
     log.info("processed %d samples", len(params.samples))

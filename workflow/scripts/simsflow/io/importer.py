@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -121,3 +122,9 @@ def import_sample(
     """
     read, provenance = read_sample(study, sample, spots, files, on_error)
     return spectra_table(read), provenance
+
+
+def warn_skipped(log: logging.Logger, provenance: dict) -> None:
+    """One warning in the job's log for each file the import left out (``on_error: skip``)."""
+    for skipped in provenance["skipped"]:
+        log.warning("skipped %s: %s", skipped["file"], skipped["reason"])
