@@ -96,11 +96,9 @@ def test_new_spectra_of_the_trained_compounds_are_rarely_flagged(demo_run, mass_
         _flag_rate(demo_run, mass_list, {"sample": f"new_{c}", "spots": 20, "powders": {c: 1.0}})
         for c in COMPOUNDS
     ]
+    # new spectra, not the out-of-fold values the flag thresholds are the 99th percentiles of
+    # (their flag rate is about 3 in 60 by construction and tests nothing)
     assert np.mean(rates) <= 0.05
-    oof = pd.read_csv(
-        demo_run / "results/lithium/model/oof_predictions.tsv", sep="\t", keep_default_na=False
-    )
-    assert (oof["flag"] != "").mean() <= 0.05
 
 
 def test_classification_figures_exist(demo_run):
