@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from .chemistry import ion_mz
 from .errors import SimsflowError
-from .spots import Spot, concatenated, iter_spots
+from .spots import Spot, iter_spots
 
 DEFAULT_REFERENCE_IONS = {
     "negative": ("H-", "C-", "CH-", "O-", "OH-", "C2-", "C2H-"),
@@ -105,17 +105,21 @@ def peak_apex(x: np.ndarray, counts: np.ndarray, index) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Spectra:
-    """The spectra of one sample laid end to end (as the import reads them): x (channel or
-    sqrt of the stored m/z), stored m/z and counts, and where each spectrum starts."""
+    """The spectra calibrated together (of one sample or of several), each as its own arrays
+    (no copy): x (channel or sqrt of the stored m/z), stored m/z and counts."""
 
-    x: np.ndarray
-    mz: np.ndarray
-    counts: np.ndarray
-    starts: np.ndarray
-    sizes: np.ndarray
+    x: list[np.ndarray]
+    mz: list[np.ndarray]
+    counts: list[np.ndarray]
 
-    def one(self, s: int) -> slice:
-        return slice(int(self.starts[s]), int(self.starts[s] + self.sizes[s]))
+    @property
+    def sizes(self) -> np.ndarray:
+        return np.array([m.size for m in self.mz], dtype=np.int64)
+
+
+def _gathered(arrays: list[np.ndarray], rows: list[int], lo: list[int], hi: list[int]):
+    """``arrays[row][lo:hi]`` of every window, end to end."""
+    return np.concatenate([arrays[r][a:b] for r, a, b in zip(rows, lo, hi, strict=True)])
 
 
 def _locate(spectra: _Spectra, targets: np.ndarray, ppm: float, min_counts: float):
@@ -126,15 +130,15 @@ def _locate(spectra: _Spectra, targets: np.ndarray, ppm: float, min_counts: floa
     bin width in ppm when the peak is under-sampled (a single bin above half maximum), where
     no apex estimate can be better than that; 0 otherwise. apex is NaN where there is no peak
     (too few counts, or only the flank of one at the window's edge). Windows span at least
-    three bins either side. All windows of all spectra are searched at once.
+    three bins either side. The windows' bins of all spectra are gathered end to end and
+    searched at once.
     """
     n_spectra, k = targets.shape
     edges = np.empty((n_spectra, 3 * k), dtype=np.int64)
     for s in range(n_spectra):
         t = targets[s]
         edges[s] = np.searchsorted(
-            spectra.mz[spectra.one(s)],
-            np.concatenate([t, t * (1 - ppm * 1e-6), t * (1 + ppm * 1e-6)]),
+            spectra.mz[s], np.concatenate([t, t * (1 - ppm * 1e-6), t * (1 + ppm * 1e-6)])
         )
     centre, below, above = edges[:, :k], edges[:, k : 2 * k], edges[:, 2 * k :]
     n = spectra.sizes[:, None]
@@ -145,24 +149,23 @@ def _locate(spectra: _Spectra, targets: np.ndarray, ppm: float, min_counts: floa
     window = hi - lo >= 3
     if not window.any():
         return apex, half_bin
-    offset = spectra.starts[:, None]
-    first = (offset + lo)[window]
+    where = (np.nonzero(window)[0].tolist(), lo[window].tolist(), hi[window].tolist())
     length = (hi - lo)[window]
+    c = _gathered(spectra.counts, *where)
+    m = _gathered(spectra.mz, *where)
+    x = _gathered(spectra.x, *where)
     ends = np.cumsum(length)
     begins = ends - length
-    points = np.arange(ends[-1]) + np.repeat(first - begins, length)
-    values = spectra.counts[points]
-    top = np.maximum.reduceat(values, begins)
-    at_top = np.flatnonzero(values == np.repeat(top, length))
-    i = first + at_top[np.searchsorted(at_top, begins)] - begins  # first highest bin
-    c, m = spectra.counts, spectra.mz
-    y0, y1, y2 = c[i - 1], c[i], c[i + 1]
-    # no peak, or only a flank of one
-    peak = (y1 >= min_counts) & (i != first) & (i != first + length - 1)
-    x = spectra.x
-    found = _apex3(x[i - 1], x[i], x[i + 1], y0, y1, y2)
+    top = np.maximum.reduceat(c, begins)
+    at_top = np.flatnonzero(c == np.repeat(top, length))
+    i = at_top[np.searchsorted(at_top, begins)]  # first highest bin of each window
+    # no peak, or only a flank of one (then the bins beside it are not all in the window)
+    peak = (c[i] >= min_counts) & (i != begins) & (i != ends - 1)
+    before, after = np.maximum(i - 1, 0), np.minimum(i + 1, c.size - 1)
+    y0, y1, y2 = c[before], c[i], c[after]
+    found = _apex3(x[before], x[i], x[after], y0, y1, y2)
     single = (y0 < 0.5 * y1) & (y2 < 0.5 * y1)  # a single bin above half maximum
-    width = np.where(single, 0.5 * (m[i + 1] - m[i - 1]) / 2 / m[i] * 1e6, 0.0)
+    width = np.where(single, 0.5 * (m[after] - m[before]) / 2 / m[i] * 1e6, 0.0)
     apex[window] = np.where(peak, found, np.nan)
     half_bin[window] = np.where(peak, width, 0.0)
     return apex, half_bin
@@ -290,13 +293,12 @@ def _exact_masses(names: tuple[str, ...]) -> np.ndarray:
     return masses
 
 
-def _interp_rows(values: np.ndarray, spectra: _Spectra, into: np.ndarray, rows) -> np.ndarray:
-    """``np.interp`` of each row of ``values`` from a spectrum's ``into`` axis to its stored
-    m/z, for the given rows (others NaN)."""
+def _interp_rows(values: np.ndarray, spectra: _Spectra, rows) -> np.ndarray:
+    """``np.interp`` of each row of ``values`` from a spectrum's x axis to its stored m/z,
+    for the given rows (others NaN)."""
     out = np.full(values.shape, np.nan)
     for s in rows:
-        one = spectra.one(s)
-        out[s] = np.interp(values[s], into[one], spectra.mz[one])
+        out[s] = np.interp(values[s], spectra.x[s], spectra.mz[s])
     return out
 
 
@@ -311,9 +313,9 @@ def calibrate_spectra(spectra: _Spectra, settings: CalibrationSettings) -> dict:
     """
     names = np.array(settings.reference_ions)
     exact = _exact_masses(settings.reference_ions)
-    n = spectra.sizes.size
-    first_mz = spectra.mz[spectra.starts]
-    last_mz = spectra.mz[spectra.starts + spectra.sizes - 1]
+    n = len(spectra.mz)
+    first_mz = np.array([m[0] for m in spectra.mz])
+    last_mz = np.array([m[-1] for m in spectra.mz])
     inside = (exact > first_mz[:, None]) & (exact < last_mz[:, None])
     targets = np.where(inside, exact, np.nan)
     apex, _ = _locate(spectra, targets, settings.search_ppm, settings.min_counts)
@@ -324,13 +326,13 @@ def calibrate_spectra(spectra: _Spectra, settings: CalibrationSettings) -> dict:
     b = np.full(n, np.nan)
     if rows.size:
         a[rows], b[rows] = fit_tof(apex[rows], exact, found[rows])
-    stored_at_apex = _interp_rows(apex, spectra, spectra.x, rows)
+    stored_at_apex = _interp_rows(apex, spectra, rows)
     ppm_before = np.abs(stored_at_apex / exact - 1.0) * 1e6
     # second pass: look again where the first fit predicts each ion
     predicted = np.where(
         enough[:, None] & inside, (np.sqrt(exact) - b[:, None]) / a[:, None], np.nan
     )
-    predicted_mz = _interp_rows(predicted, spectra, spectra.x, rows)
+    predicted_mz = _interp_rows(predicted, spectra, rows)
     apex, half_bin = _locate(spectra, predicted_mz, settings.refine_ppm, settings.min_counts)
     limit = np.maximum(settings.max_residual_ppm, half_bin)
     use = np.isfinite(apex)
@@ -400,15 +402,10 @@ def _results(settings, names, exact, found, enough, use, apex, a, b, limit, ppm_
 
 
 def _laid_out(spots: list[Spot]) -> _Spectra:
-    sizes = np.array([one.mz.size for one in spots], dtype=np.int64)
     return _Spectra(
-        x=concatenated(
-            [one.channel if one.channel is not None else np.sqrt(one.mz) for one in spots]
-        ),
-        mz=concatenated([one.mz for one in spots]),
-        counts=concatenated([one.intensity.astype(float, copy=False) for one in spots]),
-        starts=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64),
-        sizes=sizes,
+        x=[one.channel if one.channel is not None else np.sqrt(one.mz) for one in spots],
+        mz=[one.mz for one in spots],
+        counts=[one.intensity.astype(float, copy=False) for one in spots],
     )
 
 
