@@ -303,8 +303,8 @@ def _interp_rows(values: np.ndarray, spectra: _Spectra, rows) -> np.ndarray:
 
 
 def calibrate_spectra(spectra: _Spectra, settings: CalibrationSettings) -> dict:
-    """Calibrate every spectrum of one sample; columns (one value per spectrum): parameters,
-    ions used, ppm errors, status and reason.
+    """Calibrate every spectrum (of one sample or of several); columns, one value per spectrum:
+    parameters, ions used, ppm errors, status and reason.
 
     The residual limit of an ion is ``max_residual_ppm``, or half a bin where the export is so
     coarsely binned that its peak fills a single bin (then no calibration can do better; the
