@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 import pyarrow as pa
 
-from .calibrate import CalibrationSettings, calibrate_sample, calibrate_spots, calibration_table
+from .calibrate import CalibrationSettings, calibrate_spots, calibration_table
 from .integrate import IntegrationSettings, integrate_sample
 from .io.importer import read_sample, spectra_table
 from .io.spectra import LoadedSpectra, load_spectra_together
@@ -105,31 +105,28 @@ def _process_chunk(chunk, loaded, integration, mass_list) -> Iterator[SampleResu
     results = calibrate_spots([one for spots, _, _ in read for one in spots], settings)
     start = 0
     for spots, table, provenance in read:
-        start, stop = start + len(spots), start
-        cal = calibration_table(spots, {c: v[stop:start] for c, v in results.items()}, settings)
+        end = start + len(spots)
+        cal = calibration_table(spots, {c: v[start:end] for c, v in results.items()}, settings)
+        start = end
         peaks, notes = integrate_sample(spots, cal, mass_list, provenance, integration)
         yield SampleResult(spots, table, provenance, cal, peaks, notes)
     if error is not None:
         raise error
 
 
-def _read(job: SampleJob, spectra=None) -> tuple[list[Spot], pa.Table, dict]:
-    """The import of one sample: its spots as read (used by the later stages, no split of the
-    table needed) and the table the import writes; ``spectra``: its files already read."""
+def _read(job: SampleJob, spectra) -> tuple[list[Spot], pa.Table, dict]:
+    """The import of one sample from its files as read (``LoadedSpectra.spectra()``): its
+    spots (used by the later stages, no split of the table needed) and the table the import
+    writes."""
     read, provenance = read_sample(
         job.study, job.sample, job.spots, job.files, job.on_error, spectra
     )
     return read, spectra_table(read), provenance
 
 
-def _finish(spots, table, provenance, calibration, integration, mass_list) -> SampleResult:
-    cal = calibrate_sample(spots, calibration)
-    peaks, notes = integrate_sample(spots, cal, mass_list, provenance, integration)
-    return SampleResult(spots, table, provenance, cal, peaks, notes)
-
-
 def process_sample(
     job: SampleJob, integration: IntegrationSettings, mass_list: pd.DataFrame
 ) -> SampleResult:
-    """Import, calibrate and integrate one sample's spectra (the three per-sample rules)."""
-    return _finish(*_read(job), job.calibration, integration, mass_list)
+    """Import, calibrate and integrate one sample's spectra (what the three per-sample rules
+    compute; a chunk of one)."""
+    return next(_process_chunk([job], _load([job]), integration, mass_list))

@@ -171,10 +171,6 @@ def _locate(spectra: _Spectra, targets: np.ndarray, ppm: float, min_counts: floa
     return apex, half_bin
 
 
-def _row_sums(a: np.ndarray) -> np.ndarray:
-    return a.sum(axis=-1)
-
-
 def _solve(suu, suv, svv, bu, bv):
     det = suu * svv - suv * suv
     return (svv * bu - suv * bv) / det, (suu * bv - suv * bu) / det
@@ -195,11 +191,11 @@ def _line_minimum(residual: np.ndarray, direction: np.ndarray, f: float) -> np.n
     breaks.sort(axis=-1)
     valid = np.isfinite(breaks)
     at = np.where(valid, breaks, 0.0)
-    slope0 = _row_sums(direction * np.clip(residual, -f, f))
-    slopes = _row_sums(
+    slope0 = (direction * np.clip(residual, -f, f)).sum(axis=-1)
+    slopes = (
         direction[:, None, :]
         * np.clip(residual[:, None, :] + at[:, :, None] * direction[:, None, :], -f, f)
-    )
+    ).sum(axis=-1)
     rise = valid & (slopes >= 0)
     has_rise = rise.any(axis=-1)
     j = rise.argmax(axis=-1)
@@ -240,7 +236,7 @@ def fit_tof(
     use = np.ones(x.shape, bool) if use is None else np.atleast_2d(np.asarray(use, bool))
     s = np.sqrt(np.broadcast_to(np.asarray(mz, dtype=float), x.shape))
     count = use.sum(axis=-1)
-    centre = _row_sums(np.where(use, x, 0.0)) / count
+    centre = np.where(use, x, 0.0).sum(axis=-1) / count
     spread = np.where(use, x, -np.inf).max(axis=-1) - np.where(use, x, np.inf).min(axis=-1)
     spread = np.where(spread > 0, spread, 1.0)
     inv = np.where(use, 1.0 / (5e-7 * s), 0.0)
@@ -248,9 +244,9 @@ def fit_tof(
     u = np.where(use, (x - centre[:, None]) / spread[:, None] * inv, 0.0)
     v = inv
     t = np.where(use, s * inv, 0.0)
-    full = (_row_sums(u * u), _row_sums(u * v), _row_sums(v * v))
+    full = ((u * u).sum(axis=-1), (u * v).sum(axis=-1), (v * v).sum(axis=-1))
     if start is None:
-        c0, c1 = _solve(*full, _row_sums(u * t), _row_sums(v * t))
+        c0, c1 = _solve(*full, (u * t).sum(axis=-1), (v * t).sum(axis=-1))
     else:
         a, b = (np.asarray(p, dtype=float) for p in start)
         c0, c1 = a * spread, b + a * centre
@@ -262,11 +258,11 @@ def fit_tof(
         psi = np.clip(residual, -f, f)
         inner = np.where(np.abs(residual) <= f, 1.0, 0.0)
         s0, s1 = _solve(
-            _row_sums(inner * u * u) + ridge[0],
-            _row_sums(inner * u * v) + ridge[1],
-            _row_sums(inner * v * v) + ridge[2],
-            -_row_sums(u * psi),
-            -_row_sums(v * psi),
+            (inner * u * u).sum(axis=-1) + ridge[0],
+            (inner * u * v).sum(axis=-1) + ridge[1],
+            (inner * v * v).sum(axis=-1) + ridge[2],
+            -(u * psi).sum(axis=-1),
+            -(v * psi).sum(axis=-1),
         )
         step = _line_minimum(residual, s0[:, None] * u + s1[:, None] * v, f)
         done = (step == 0.0) | (
@@ -302,7 +298,7 @@ def _interp_rows(values: np.ndarray, spectra: _Spectra, rows) -> np.ndarray:
     return out
 
 
-def calibrate_spectra(spectra: _Spectra, settings: CalibrationSettings) -> dict:
+def _calibrate(spectra: _Spectra, settings: CalibrationSettings) -> dict:
     """Calibrate every spectrum (of one sample or of several); columns, one value per spectrum:
     parameters, ions used, ppm errors, status and reason.
 
@@ -401,21 +397,19 @@ def _results(settings, names, exact, found, enough, use, apex, a, b, limit, ppm_
     }
 
 
-def _laid_out(spots: list[Spot]) -> _Spectra:
-    return _Spectra(
+def calibrate_spots(spots: list[Spot], settings: CalibrationSettings) -> dict:
+    """Calibrate the spots (of one sample or of several, calibrated together: each result is
+    the same as alone); the fit is made on channels when the export has them, else on
+    sqrt(stored m/z). Columns (``CALIBRATION_COLUMNS`` after the labels) of one value per
+    spot."""
+    if not spots:
+        return {c: [] for c in CALIBRATION_COLUMNS[4:]}
+    spectra = _Spectra(
         x=[one.channel if one.channel is not None else np.sqrt(one.mz) for one in spots],
         mz=[one.mz for one in spots],
         counts=[one.intensity.astype(float, copy=False) for one in spots],
     )
-
-
-def calibrate_spots(spots: list[Spot], settings: CalibrationSettings) -> dict:
-    """``calibrate_spectra`` of the spots (of one sample or of several, calibrated together:
-    each result is the same as alone); the fit is made on channels when the export has them,
-    else on sqrt(stored m/z). Columns of one value per spot."""
-    if not spots:
-        return {c: [] for c in CALIBRATION_COLUMNS[4:]}
-    return calibrate_spectra(_laid_out(spots), settings)
+    return _calibrate(spectra, settings)
 
 
 def calibration_table(spots: list[Spot], results: dict, settings: CalibrationSettings):
