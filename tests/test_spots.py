@@ -5,6 +5,7 @@ import logging
 import multiprocessing
 import re
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -12,9 +13,9 @@ import pyarrow as pa
 import pytest
 
 from simsflow.batch import SampleJob, process_sample, process_samples
-from simsflow.calibrate import CalibrationSettings, reference_ions_for
+from simsflow.calibrate import CalibrationSettings, calibrate_sample, reference_ions_for
 from simsflow.errors import InputFileError, SimsflowError
-from simsflow.integrate import IntegrationSettings
+from simsflow.integrate import IntegrationSettings, integrate_sample
 from simsflow.io import spectra as spectra_io
 from simsflow.io.importer import import_sample, read_sample, spectra_table
 from simsflow.io.spectra import (
@@ -27,6 +28,7 @@ from simsflow.io.spectra import (
 from simsflow.io.tables import write_parquet
 from simsflow.runlog import logged
 from simsflow.spots import concatenated, iter_spots, read_spectra
+from simsflow.summed import sample_summed
 
 from .badinputs import MASS_LIST
 from .conftest import FIXTURES
@@ -120,22 +122,41 @@ def test_rows_of_a_spot_out_of_order_are_refused():
         list(iter_spots(shuffled))
 
 
+def _per_sample_rules(job, integration, mass_list):
+    """What the per-sample rules compute (import, calibrate, integrate, summed spectrum), each
+    from the table the one before wrote: the reference for a batch."""
+    table, provenance = import_sample(job.study, job.sample, job.spots, job.files)
+    calibration = calibrate_sample(table, job.calibration)
+    peaks, notes = integrate_sample(table, calibration, mass_list, provenance, integration)
+    return table, calibration, peaks, notes, sample_summed(table, calibration)
+
+
 def test_reading_ahead_gives_the_same_results_as_one_sample_at_a_time():
     settings = CalibrationSettings(reference_ions_for("negative"))
+    other = CalibrationSettings(("H-", "C-", "O-", "OH-"))  # fewer reference ions
     integration = IntegrationSettings()
     mass_list = pd.read_csv(io.StringIO(MASS_LIST), sep="\t")
-    jobs = [SampleJob("st", s, ["1", "2"], REAL, settings) for s in ("A", "B", "C")]
-    # one chunk of three samples calibrated together, chunks of two, and of one
-    for chunk in (8, 2, 1):
-        ahead = list(process_samples(jobs, integration, mass_list, chunk=chunk))
-        assert [r.peaks["sample"].iloc[0] for r in ahead] == ["A", "B", "C"]
-        for job, result in zip(jobs, ahead, strict=True):
-            one = process_sample(job, integration, mass_list)
-            assert result.spectra.equals(one.spectra)
-            pd.testing.assert_frame_equal(result.calibration, one.calibration)
-            pd.testing.assert_frame_equal(result.peaks, one.peaks)
-            pd.testing.assert_frame_equal(result.notes, one.notes)
-            pd.testing.assert_frame_equal(result.summed, one.summed)
+    # B has other calibration settings: a chunk ends before it and after it
+    jobs = [
+        SampleJob("st", s, ["1", "2"], REAL, other if s == "B" else settings)
+        for s in ("A", "B", "C", "D")
+    ]
+    references = [_per_sample_rules(job, integration, mass_list) for job in jobs]
+    with_other = _per_sample_rules(replace(jobs[0], calibration=other), integration, mass_list)
+    assert not with_other[1].equals(references[0][1])  # the settings matter here
+    # one chunk per run of equal settings, chunks of two, of one; and process_sample
+    runs = [list(process_samples(jobs, integration, mass_list, chunk=c)) for c in (8, 2, 1)]
+    runs.append([process_sample(job, integration, mass_list) for job in jobs])
+    for results in runs:
+        assert [r.peaks["sample"].iloc[0] for r in results] == ["A", "B", "C", "D"]
+        for result, (table, calibration, peaks, notes, summed) in zip(
+            results, references, strict=True
+        ):
+            assert result.spectra.equals(table)
+            pd.testing.assert_frame_equal(result.calibration, calibration)
+            pd.testing.assert_frame_equal(result.peaks, peaks)
+            pd.testing.assert_frame_equal(result.notes, notes)
+            pd.testing.assert_frame_equal(result.summed, summed)
     assert list(process_samples([], integration, mass_list)) == []
 
 
