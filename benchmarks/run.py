@@ -341,10 +341,34 @@ def snakemake_start_s() -> float:
     return time.perf_counter() - start
 
 
-def run_workflow(folder: Path, cores: int = 2) -> dict:
-    """`snakemake --cores N` end to end: wall time, jobs, and the time the jobs spent working."""
-    start_up = snakemake_start_s()
-    out = folder / "snakemake.out"
+# The floor of d: every rule script replaced by one that does no work. A job still starts
+# Python with Snakemake's script preamble, imports what every real job imports (runlog's
+# STARTUP_MODULES) and creates its outputs, and Snakemake still builds the same DAG, schedules
+# the same jobs and records their metadata.
+EMPTY_JOB = """from pathlib import Path
+
+import numpy, pandas, pyarrow, pyarrow.parquet  # noqa: F401, E401
+
+for name in [*snakemake.output, *snakemake.log]:
+    path = Path(name)
+    if path.suffix:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    else:  # a directory() output: figures/...
+        path.mkdir(parents=True, exist_ok=True)
+"""
+
+
+def empty_jobs(folder: Path) -> None:
+    """Turn a project made by ``make_project`` into the floor of d: the same rules, no work."""
+    for script in (folder / "workflow" / "scripts").glob("*.py"):
+        script.write_text(EMPTY_JOB)
+
+
+def _snakemake(folder: Path, cores: int, name: str = "snakemake") -> tuple[float, float, str]:
+    """Run `snakemake --cores N` in ``folder``: wall time, CPU time (Snakemake and every job)
+    and its output (kept in ``folder/<name>.out``)."""
+    out = folder / f"{name}.out"
     start = time.perf_counter()
     with open(out, "w") as handle:
         proc = subprocess.Popen(
@@ -355,13 +379,25 @@ def run_workflow(folder: Path, cores: int = 2) -> dict:
         )
         # wait4 gives this run's own CPU time (Snakemake and every job)
         _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - start
     text = out.read_text()
-    if proc.returncode != 0:
-        raise RuntimeError(f"snakemake failed:\n{text[-4000:]}")
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"snakemake failed in {folder}:\n{text[-4000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, text
+
+
+def _job_count(text: str) -> int:
     stats = text.split("Job stats:")[1]
-    jobs = int(re.search(r"^total\s+(\d+)", stats, re.M).group(1))
+    return int(re.search(r"^total\s+(\d+)", stats, re.M).group(1)) - 1  # without `all`
+
+
+def run_workflow(folder: Path, floor: Path, cores: int = 2) -> dict:
+    """`snakemake --cores N` end to end: wall time, jobs, and the time the jobs spent working;
+    then the same project again with nothing left to do (Snakemake's start and end alone),
+    and ``floor`` (the same project made with ``empty_jobs``)."""
+    start_up = snakemake_start_s()
+    wall, cpu, text = _snakemake(folder, cores)
+    jobs = _job_count(text)
     imports = work = work_cpu = largest = 0.0
     timed = 0
     largest_job = ""
@@ -374,12 +410,16 @@ def run_workflow(folder: Path, cores: int = 2) -> dict:
             timed += 1
             if float(match.group(4)) > largest:
                 largest, largest_job = float(match.group(4)), str(log.relative_to(folder))
-    cpu = usage.ru_utime + usage.ru_stime
+    nothing_wall, _, _ = _snakemake(folder, cores, "nothing_to_do")
+    floor_wall, floor_cpu, floor_text = _snakemake(floor, cores)
+    if _job_count(floor_text) != jobs:
+        raise RuntimeError(f"the floor ran {_job_count(floor_text)} jobs, the workflow {jobs}")
+    outside = cores * wall - work_cpu
     return {
         "cores": cores,
         "snakemake_version_s": round(start_up, 1),
         "wall_s": round(wall, 1),
-        "jobs": jobs - 1,  # without the target rule `all`
+        "jobs": jobs,
         "timed_jobs": timed,
         "job_imports_s": round(imports, 1),
         "job_work_s": round(work, 1),
@@ -392,6 +432,17 @@ def run_workflow(folder: Path, cores: int = 2) -> dict:
         "outside_library_cpu_share": round(1 - work_cpu / cpu, 3),
         "largest_job_peak_mb": round(largest),
         "largest_job_log": largest_job,
+        # Snakemake's start and end when every output is up to date
+        "nothing_to_do_wall_s": round(nothing_wall, 1),
+        # the same DAG with empty jobs: what Snakemake and the jobs' start cost without work
+        "floor_wall_s": round(floor_wall, 1),
+        "floor_cpu_s": round(floor_cpu, 1),
+        "outside_library_core_s": round(outside, 1),
+        "outside_to_floor_ratio": round(outside / (cores * floor_wall), 2),
+        # the share this DAG would have if its overhead were exactly the floor's
+        "floor_share": round(cores * floor_wall / (cores * floor_wall + work_cpu), 3),
+        # the share of a run whose only overhead is Snakemake's start and end
+        "fixed_share": round(cores * nothing_wall / (cores * nothing_wall + work_cpu), 3),
     }
 
 
@@ -460,7 +511,9 @@ def main(argv=None) -> dict:
     results["workflow"] = {}
     for name, batch in runs.items():
         project = make_project(work / f"project_{name}", samples, batch)
-        results["workflow"][name] = {"batch_samples": batch, **run_workflow(project)}
+        floor = make_project(work / f"project_{name}_floor", samples, batch)
+        empty_jobs(floor)
+        results["workflow"][name] = {"batch_samples": batch, **run_workflow(project, floor)}
     (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     (args.out / "results.md").write_text(markdown(results))
     print(json.dumps(results))
@@ -509,10 +562,19 @@ def markdown(r: dict) -> str:
             f"wall time instead: "
             f"{100 * (1 - w['job_work_s'] / (w['cores'] * w['wall_s'])):.0f} %) |"
         )
-        rows.append(
+        rows += [
             f"| d. of which the start of Snakemake itself (`snakemake --version`) | "
-            f"{w['snakemake_version_s']} s | | |"
-        )
+            f"{w['snakemake_version_s']} s | | |",
+            f"| d. Snakemake's start and end with nothing to do (the same command again) | "
+            f"{w['nothing_to_do_wall_s']} s | | |",
+            f"| d. floor: the same DAG, every job empty (Python with Snakemake's script preamble, "
+            f"the numpy/pandas/pyarrow imports, outputs created) | {w['floor_wall_s']} s wall, "
+            f"{w['floor_cpu_s']} s CPU | time outside the library ({w['outside_library_core_s']} "
+            f"core-s) / the floor's cores x wall | {w['outside_to_floor_ratio']} |",
+            f"| d. share outside the library if it were exactly the floor; if it were only "
+            f"Snakemake's start and end (the fewest jobs there can be) | "
+            f"{100 * w['floor_share']:.0f} %; {100 * w['fixed_share']:.0f} % | | |",
+        ]
     rows.append(
         f"| e. growth: {g['spectra_small']} -> {g['spectra']} spectra (a's one-process run, "
         f"measured in turn, best of 5 each) | {g['small_s']} s -> {g['large_s']} s | "
@@ -547,6 +609,13 @@ Snakemake's start and scheduling, interpreter start-up and the numpy/pandas/pyar
 every job, and idle cores; the CPU-time share leaves the idle cores out (1 - work CPU / CPU
 time of the whole run, Snakemake included). Imports of matplotlib and scikit-learn inside
 figure jobs count as work.
+
+The floor of d runs the same project with every rule script replaced by an empty one
+(`EMPTY_JOB` in benchmarks/run.py): same DAG, same jobs, same inputs and outputs, so it costs
+what Snakemake (start, scheduling, metadata) and the start of each job cost without any work.
+A ratio near 1 says the time outside the library is that cost, not idle cores or slow scripts;
+"if it were exactly the floor" is the share this job layout cannot go below, whatever the
+library does, and "only Snakemake's start and end" the share of a run with a single job.
 """
 
 

@@ -34,5 +34,11 @@ def test_benchmark_runs_and_writes_results(tmp_path):
     assert results["spectra"]["spectra"] == 20
     assert results["growth"]["spectra_small"] == 10 and results["growth"]["spectra"] == 20
     assert results["images"]["pixels"] == 32 * 32
+    # d and its floor (the same DAG with empty jobs; run.py fails if their job counts differ)
+    workflow = results["workflow"]["batched"]
+    assert workflow["jobs"] == workflow["timed_jobs"] > 0
+    assert min(workflow["floor_wall_s"], workflow["nothing_to_do_wall_s"]) > 0
+    assert 0 < workflow["fixed_share"] < workflow["floor_share"] < 1
     text = (tmp_path / "results.md").read_text()
     assert "import + calibration + integration" in text and "speed-up" in text
+    assert "floor: the same DAG, every job empty" in text
