@@ -439,6 +439,8 @@ def run_workflow(folder: Path, floor: Path, cores: int = 2) -> dict:
         "floor_cpu_s": round(floor_cpu, 1),
         "outside_library_core_s": round(outside, 1),
         "outside_to_floor_ratio": round(outside / (cores * floor_wall), 2),
+        # what one more job costs the cores beyond Snakemake's start and end, without work
+        "floor_core_s_per_job": round(cores * (floor_wall - nothing_wall) / jobs, 2),
         # the share this DAG would have if its overhead were exactly the floor's
         "floor_share": round(cores * floor_wall / (cores * floor_wall + work_cpu), 3),
         # the share of a run whose only overhead is Snakemake's start and end
@@ -569,8 +571,10 @@ def markdown(r: dict) -> str:
             f"{w['nothing_to_do_wall_s']} s | | |",
             f"| d. floor: the same DAG, every job empty (Python with Snakemake's script preamble, "
             f"the numpy/pandas/pyarrow imports, outputs created) | {w['floor_wall_s']} s wall, "
-            f"{w['floor_cpu_s']} s CPU | time outside the library ({w['outside_library_core_s']} "
-            f"core-s) / the floor's cores x wall | {w['outside_to_floor_ratio']} |",
+            f"{w['floor_cpu_s']} s CPU ({w['floor_core_s_per_job']} core-s per job beyond "
+            f"Snakemake's start and end) | time outside the library "
+            f"({w['outside_library_core_s']} core-s) / the floor's cores x wall | "
+            f"{w['outside_to_floor_ratio']} |",
             f"| d. share outside the library if it were exactly the floor; if it were only "
             f"Snakemake's start and end (the fewest jobs there can be) | "
             f"{100 * w['floor_share']:.0f} %; {100 * w['fixed_share']:.0f} % | | |",

@@ -39,6 +39,7 @@ def test_benchmark_runs_and_writes_results(tmp_path):
     assert workflow["jobs"] == workflow["timed_jobs"] > 0
     assert min(workflow["floor_wall_s"], workflow["nothing_to_do_wall_s"]) > 0
     assert 0 < workflow["fixed_share"] < workflow["floor_share"] < 1
+    assert workflow["floor_core_s_per_job"] > 0
     text = (tmp_path / "results.md").read_text()
     assert "import + calibration + integration" in text and "speed-up" in text
     assert "floor: the same DAG, every job empty" in text
