@@ -38,7 +38,7 @@ from simsflow.calibrate import CalibrationSettings, reference_ions_for  # noqa: 
 from simsflow.integrate import IntegrationSettings, Intervals  # noqa: E402
 from simsflow.io.spectra import Spectrum, read_spectrum, write_spectrum  # noqa: E402
 from simsflow.io.tables import write_parquet, write_tsv  # noqa: E402
-from simsflow.runlog import peak_memory_mb  # noqa: E402
+from simsflow.runlog import STARTUP_MODULES, peak_memory_mb  # noqa: E402
 from simsflow.simulate.instrument import Instrument, simulate_spectrum  # noqa: E402
 from simsflow.simulate.study import design, instrument, spot_ion_counts, spot_rng  # noqa: E402
 from simsflow.simulate.study import mass_list as demo_mass_list  # noqa: E402
@@ -345,9 +345,9 @@ def snakemake_start_s() -> float:
 # Python with Snakemake's script preamble, imports what every real job imports (runlog's
 # STARTUP_MODULES) and creates its outputs, and Snakemake still builds the same DAG, schedules
 # the same jobs and records their metadata.
-EMPTY_JOB = """from pathlib import Path
+EMPTY_JOB = f"""from pathlib import Path
 
-import numpy, pandas, pyarrow, pyarrow.parquet  # noqa: F401, E401
+import {", ".join(STARTUP_MODULES)}  # noqa: F401, E401
 
 for name in [*snakemake.output, *snakemake.log]:
     path = Path(name)
@@ -410,7 +410,9 @@ def run_workflow(folder: Path, floor: Path, cores: int = 2) -> dict:
             timed += 1
             if float(match.group(4)) > largest:
                 largest, largest_job = float(match.group(4)), str(log.relative_to(folder))
-    nothing_wall, _, _ = _snakemake(folder, cores, "nothing_to_do")
+    nothing_wall, _, nothing_text = _snakemake(folder, cores, "nothing_to_do")
+    if "Nothing to be done" not in nothing_text:
+        raise RuntimeError(f"a second run of {folder} found work to do:\n{nothing_text[-4000:]}")
     floor_wall, floor_cpu, floor_text = _snakemake(floor, cores)
     if _job_count(floor_text) != jobs:
         raise RuntimeError(f"the floor ran {_job_count(floor_text)} jobs, the workflow {jobs}")
