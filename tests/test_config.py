@@ -5,7 +5,7 @@ import os
 import pytest
 import yaml
 
-from simsflow.config import read_sample_sheet, validate_config
+from simsflow.config import _validate_each, read_sample_sheet, validate_config, validate_rows
 from simsflow.errors import ConfigError
 from simsflow.io.masslist import read_mass_list
 
@@ -170,6 +170,80 @@ def test_missing_required_column(tmp_path, data_dir, sheet_schema):
     path.write_text("sample\tfile\nA\traw/a1.txt\n")
     with pytest.raises(ConfigError, match=r"line 2, column 'spot': 'spot' is a required property"):
         read_sample_sheet(path, sheet_schema, data_dir=data_dir)
+
+
+def _rows(*dicts):
+    return [(line, row) for line, row in enumerate(dicts, start=2)]
+
+
+def _error(function, rows, schema):
+    with pytest.raises(ConfigError) as err:
+        function(rows, schema, "s.tsv")
+    return str(err.value)
+
+
+def test_rows_checked_column_by_column_equal_the_row_by_row_check(sheet_schema):
+    rows = _rows(
+        *({"sample": f"S{k % 7}", "spot": str(k), "file": f"raw/{k}.txt"} for k in range(50)),
+        {"sample": "T", "spot": "1", "file": "t.txt", "role": "train", "label": "LiOH"},
+    )
+    assert validate_rows(rows, sheet_schema, "s.tsv") == _validate_each(rows, sheet_schema, "s.tsv")
+    filled = validate_rows(rows, sheet_schema, "s.tsv")[0][1]
+    assert list(filled)[:3] == ["sample", "spot", "file"] and filled["polarity"] == ""
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        # a bad cell in a later row and an earlier one, in other columns: the earlier is named
+        [(30, {"role": "trainee"}), (12, {"sample": "A b"})],
+        # a bad value repeated: its first row is named
+        [(5, {"polarity": "both"}), (40, {"polarity": "both"})],
+        # a missing required column (rows from a caller that builds them itself)
+        [(20, {"spot": None}), (25, {"kind": "film"})],
+        # two problems in one row: the row-by-row check decides which one is reported
+        [(8, {"sample": "", "file": ""})],
+    ],
+    ids=["earliest-row", "repeated-value", "missing-required", "two-in-one-row"],
+)
+def test_first_bad_row_raises_the_row_by_row_error(sheet_schema, bad):
+    rows = _rows(*({"sample": f"S{k}", "spot": "1", "file": f"{k}.txt"} for k in range(50)))
+    for index, change in bad:
+        row = rows[index][1]
+        row.update(change)
+        for key in [k for k, v in change.items() if v is None]:
+            del row[key]
+    expected = _error(_validate_each, rows, sheet_schema)
+    assert f"line {min(i for i, _ in bad) + 2}," in expected
+    assert _error(validate_rows, rows, sheet_schema) == expected
+
+
+def test_a_schema_relating_columns_is_checked_row_by_row():
+    # either mz or formula, not both: every cell is valid alone, the third row is not
+    schema = {
+        "type": "object",
+        "properties": {"mz": {"type": "string"}, "formula": {"type": "string"}},
+        "not": {"required": ["mz", "formula"]},
+    }
+    rows = _rows({"mz": "60.99"}, {"formula": "LiCO3"}, {"mz": "60.99", "formula": "LiCO3"})
+    assert "line 4: " in _error(validate_rows, rows, schema)
+
+
+def test_column_checks_keep_the_row_by_row_result_for_unusual_cells():
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}}
+    # 1 == True in Python, but True is not a JSON integer
+    assert "line 3, column 'n': True is not of type 'integer'" in _error(
+        validate_rows, _rows({"n": 1}, {"n": True}), schema
+    )
+    # a row without a column is checked with its default
+    bad_default = {"type": "object", "properties": {"n": {"type": "integer", "default": "x"}}}
+    assert "line 3, column 'n': 'x' is not of type 'integer'" in _error(
+        validate_rows, _rows({"n": 1}, {}), bad_default
+    )
+    # a cell that is not hashable is checked row by row
+    assert "line 2, column 'n': ['1'] is not of type" in _error(
+        validate_rows, _rows({"n": ["1"]}), schema
+    )
 
 
 # --- mass lists ----------------------------------------------------------------------------
