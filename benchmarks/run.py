@@ -5,7 +5,7 @@ floors, the speed-up over a naive per-point loop, peak memory and growth with st
     .venv/bin/python benchmarks/run.py --spectra 40 --regions 1 --size 64   # a quick look
 
 Writes benchmarks/results.md (machine, versions, date, every figure) and results.json.
-Generated data go to benchmarks/work/ (git-ignored).
+Generated data go to benchmarks/work/ (git-ignored; ``--work`` puts them elsewhere).
 """
 
 from __future__ import annotations
@@ -483,8 +483,11 @@ def main(argv=None) -> dict:
         help="also run d without batches (one job per sample and stage; slow)",
     )
     parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument(
+        "--work", type=Path, default=HERE / "work", help="generated spectra and projects"
+    )
     args = parser.parse_args(argv)
-    work = HERE / "work"
+    work = args.work.resolve()
     lists = mass_lists()
     t0 = time.perf_counter()
     samples = generate_spectra(work / "spectra", args.spectra)

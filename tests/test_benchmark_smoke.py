@@ -24,6 +24,8 @@ def test_benchmark_runs_and_writes_results(tmp_path):
             "20",
             "--out",
             str(tmp_path),
+            "--work",  # not the checkout's benchmarks/work, where a full-size run may be
+            str(tmp_path / "work"),
         ],
         capture_output=True,
         text=True,
