@@ -33,6 +33,7 @@ def test_benchmark_runs_and_writes_results(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
+    assert len(list((tmp_path / "work" / "spectra").rglob("*.txt"))) == 20  # data under --work
     assert results["spectra"]["spectra"] == 20
     assert results["growth"]["spectra_small"] == 10 and results["growth"]["spectra"] == 20
     assert results["images"]["pixels"] == 32 * 32

@@ -28,15 +28,21 @@ def load_schema(path: str | Path) -> dict:
         return yaml.safe_load(handle)
 
 
+def _fill_defaults(instance: dict, props: dict) -> dict:
+    """Give ``instance`` the schema default of every property it lacks (in place)."""
+    for name, sub in props.items():
+        if isinstance(sub, dict) and "default" in sub and name not in instance:
+            instance[name] = copy.deepcopy(sub["default"])
+    return instance
+
+
 def _with_defaults(validator_class):
     """A validator that fills in schema defaults for absent properties before checking them."""
     check_properties = validator_class.VALIDATORS["properties"]
 
     def properties(validator, props, instance, schema):
         if validator.is_type(instance, "object"):
-            for name, sub in props.items():
-                if isinstance(sub, dict) and "default" in sub and name not in instance:
-                    instance[name] = copy.deepcopy(sub["default"])
+            _fill_defaults(instance, props)
         yield from check_properties(validator, props, instance, schema)
 
     return jsonschema.validators.extend(validator_class, {"properties": properties})
@@ -244,18 +250,8 @@ def validate_rows(rows, schema: dict, source: str) -> list[tuple[int, dict]]:
     if _independent_columns(schema):
         first = _first_bad_row(rows, schema)
         if first is None:
-            defaults = {
-                name: sub["default"]
-                for name, sub in schema.get("properties", {}).items()
-                if isinstance(sub, dict) and "default" in sub
-            }
-            return [
-                (
-                    line,
-                    {**row, **{k: copy.deepcopy(v) for k, v in defaults.items() if k not in row}},
-                )
-                for line, row in rows
-            ]
+            props = schema.get("properties", {})
+            return [(line, _fill_defaults(dict(row), props)) for line, row in rows]
         _validate_each(rows[first : first + 1], schema, source)  # raises: the rows before pass
     return _validate_each(rows, schema, source)
 
