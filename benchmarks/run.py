@@ -476,7 +476,13 @@ def main(argv=None) -> dict:
     parser.add_argument("--regions", type=int, default=14)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--ions", type=int, default=300)
-    parser.add_argument("--batch", type=int, default=20, help="samples per batch job in d")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        nargs="+",
+        default=[20, 100],
+        help="samples per batch job in d: one run each (100: one batch per study)",
+    )
     parser.add_argument(
         "--per-sample-run",
         action="store_true",
@@ -514,7 +520,9 @@ def main(argv=None) -> dict:
         "images": bench_images(args.regions, args.size, args.ions),
         "peak_rss_mb": round(peak_memory_mb(), 1),
     }
-    runs = {"batched": args.batch, **({"per_sample": 0} if args.per_sample_run else {})}
+    runs = {f"batches_of_{n}": n for n in args.batch}
+    if args.per_sample_run:
+        runs["per_sample"] = 0
     results["workflow"] = {}
     for name, batch in runs.items():
         project = make_project(work / f"project_{name}", samples, batch)
@@ -592,7 +600,8 @@ def markdown(r: dict) -> str:
     rows.append(f"| e. peak RSS of the benchmark process (a-c) | {r['peak_rss_mb']} MB | | |")
     for name, w in r.get("workflow", {}).items():
         rows.append(
-            f"| e. peak memory of the largest job of the {name} run ({w['largest_job_log']}) | "
+            f"| e. peak memory of the largest job of the {name.replace('_', ' ')} run "
+            f"({w['largest_job_log']}) | "
             f"{w['largest_job_peak_mb']} MB | | |"
         )
     table = "\n".join(rows)

@@ -1,10 +1,13 @@
-"""Batch jobs: the spectrum stages of a sheet batch in one job, with the per-sample results."""
+"""Batch jobs: the spectrum stages of a sheet batch in one job, one file per stage, and the
+same study results as one job per sample and stage."""
 
 import filecmp
 import re
 
 import pandas as pd
 import pytest
+
+from simsflow.io.batches import sample_provenance
 
 from .badinputs import CONFIG, MASS_LIST
 from .conftest import FIXTURES, copy_workflow, snakemake
@@ -47,34 +50,54 @@ def runs(tmp_path_factory):
     batched = _project(
         tmp_path_factory.mktemp("batched"), {"A": "b1", "B": "b1", "C": "b2", "D": "b2"}
     )
+    # batches that interleave in the sheet: the study tables still come in sheet order
+    mixed = _project(tmp_path_factory.mktemp("mixed"), {"A": "b1", "B": "b2", "C": "b1"})
     plan = _planned(batched)
-    for workdir in (single, batched):
-        snakemake(workdir, "--cores", "2", "results/mini/peaks.parquet")
-    return single, batched, plan
+    for workdir in (single, batched, mixed):
+        snakemake(
+            workdir, "--cores", "2", "results/mini/peaks.parquet", "results/mini/summed.parquet"
+        )
+    return single, batched, mixed, plan
 
 
-def test_a_batch_is_one_job_with_the_per_sample_results_byte_for_byte(runs):
-    single, batched, plan = runs
+STUDY_FILES = ["qc/calibration.tsv", "qc/integration.tsv", "qc/skipped.tsv", "summed.parquet"]
+
+
+def test_a_batch_is_one_job_with_one_file_per_stage(runs):
+    _, batched, _, plan = runs
     assert plan["spectra_batch_mini_b1"] == 1 and plan["spectra_batch_mini_b2"] == 1
     assert not {"import_spectra", "calibrate", "integrate"} & set(plan)
-    for folder, suffix in [
-        ("spectra", "parquet"),
-        ("calibration", "parquet"),
-        ("peaks", "parquet"),
-        ("summed", "parquet"),
-        ("qc/integration", "tsv"),
-    ]:
-        for sample in "ABCD":
-            name = f"results/mini/{folder}/{sample}.{suffix}"
-            assert filecmp.cmp(single / name, batched / name, shallow=False), name
+    for key, samples in [("b1", "AB"), ("b2", "CD")]:
+        folder = batched / "results" / "mini" / "batches" / key
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "calibration.parquet",
+            "peaks.parquet",
+            "qc.tsv",
+            "spectra.parquet",
+            "summed.parquet",
+        ]
+        spectra = pd.read_parquet(folder / "spectra.parquet")
+        assert list(dict.fromkeys(spectra["sample"])) == list(samples)
+        assert [m["sample"] for m in sample_provenance(folder / "spectra.parquet")] == list(samples)
+    assert not (batched / "results" / "mini" / "spectra").exists()
+
+
+def test_batched_and_per_sample_jobs_give_the_same_study_results(runs):
+    single, batched, mixed, _ = runs
+    for workdir in (batched, mixed):
+        for name in STUDY_FILES:
+            path = f"results/mini/{name}"
+            assert filecmp.cmp(single / path, workdir / path, shallow=False), (workdir, name)
     # the study table differs only in the sheet's batch column
-    tables = [pd.read_parquet(w / "results/mini/peaks.parquet") for w in (single, batched)]
+    tables = [pd.read_parquet(w / "results/mini/peaks.parquet") for w in (single, batched, mixed)]
     assert list(tables[1]["batch"]) == ["b1"] * 4 + ["b2"] * 4
-    pd.testing.assert_frame_equal(tables[0].drop(columns="batch"), tables[1].drop(columns="batch"))
+    assert list(tables[2]["batch"]) == ["b1", "b1", "b2", "b2", "b1", "b1", "", ""]
+    for table in tables[1:]:
+        pd.testing.assert_frame_equal(tables[0].drop(columns="batch"), table.drop(columns="batch"))
 
 
 def test_a_new_batch_runs_only_its_own_job_and_the_aggregates(runs):
-    _, batched, _ = runs
+    _, batched, _, _ = runs
     for spot in ("1", "2"):
         path = batched / "data" / "mini" / "E" / f"{spot}.txt"
         path.parent.mkdir(parents=True, exist_ok=True)

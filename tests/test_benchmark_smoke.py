@@ -22,6 +22,8 @@ def test_benchmark_runs_and_writes_results(tmp_path):
             "32",
             "--ions",
             "20",
+            "--batch",
+            "20",
             "--out",
             str(tmp_path),
             "--work",  # not the checkout's benchmarks/work, where a full-size run may be
@@ -38,7 +40,7 @@ def test_benchmark_runs_and_writes_results(tmp_path):
     assert results["growth"]["spectra_small"] == 10 and results["growth"]["spectra"] == 20
     assert results["images"]["pixels"] == 32 * 32
     # d and its floor (the same DAG with empty jobs; run.py fails if their job counts differ)
-    workflow = results["workflow"]["batched"]
+    workflow = results["workflow"]["batches_of_20"]
     assert workflow["jobs"] == workflow["timed_jobs"] > 0
     assert min(workflow["floor_wall_s"], workflow["nothing_to_do_wall_s"]) > 0
     assert 0 < workflow["fixed_share"] < workflow["floor_share"] < 1

@@ -1,6 +1,8 @@
 # Batches: the spectrum stages (import, calibration, integration) of every sample of one sheet
-# batch in one job, with the per-sample rules' outputs. Used for samples with a `batch` in the
-# sheet; a new batch runs one new job and leaves the others untouched.
+# batch in one job, one file per stage for the whole batch (results/{study}/batches/{key}/;
+# per-sample files would make Snakemake's bookkeeping grow as the square of the batch, see
+# simsflow.io.batches). Used for samples with a `batch` in the sheet; a new batch runs one new
+# job and leaves the others untouched.
 
 
 def _per_sample(study, batch_samples, function):
@@ -8,11 +10,7 @@ def _per_sample(study, batch_samples, function):
     return {s: function(SimpleNamespace(study=study, sample=s)) for s in batch_samples}
 
 
-def _batch_outputs(study, batch_samples, pattern):
-    return [pattern.format(study=study, sample=s) for s in batch_samples]
-
-
-for _study, _name, _samples in spectrum_batches():
+for _study, _name, _key, _samples in SPECTRUM_BATCHES:
     _wc = SimpleNamespace(study=_study)
 
     rule:
@@ -26,13 +24,11 @@ for _study, _name, _samples in spectrum_batches():
             ],
             mass_list=mass_list_file(_wc),
         output:
-            spectra=_batch_outputs(_study, _samples, "results/{study}/spectra/{sample}.parquet"),
-            calibration=_batch_outputs(
-                _study, _samples, "results/{study}/calibration/{sample}.parquet"
-            ),
-            peaks=_batch_outputs(_study, _samples, "results/{study}/peaks/{sample}.parquet"),
-            summed=_batch_outputs(_study, _samples, "results/{study}/summed/{sample}.parquet"),
-            qc=_batch_outputs(_study, _samples, "results/{study}/qc/integration/{sample}.tsv"),
+            spectra=batch_file(_study, _key, "spectra"),
+            calibration=batch_file(_study, _key, "calibration"),
+            peaks=batch_file(_study, _key, "peaks"),
+            summed=batch_file(_study, _key, "summed"),
+            qc=batch_file(_study, _key, "qc"),
         log:
             f"logs/{_study}/batch/{_name}.log",
         conda:

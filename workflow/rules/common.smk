@@ -46,6 +46,10 @@ def samples(study):
     return list(ROWS_BY_SAMPLE[study])
 
 
+def sample_order(wildcards):
+    return samples(wildcards.study)
+
+
 def _sample_rows(wildcards):
     rows = ROWS_BY_SAMPLE[wildcards.study]
     return rows.get(wildcards.sample, SHEETS[wildcards.study].iloc[:0])
@@ -55,24 +59,56 @@ def as_list(value):
     return value if isinstance(value, list) else [value]
 
 
-def spectrum_batches():
-    """(study, rule name, samples in sheet order) of every batch of spectrum samples.
+def _spectrum_batches():
+    """(study, rule name, key, samples in sheet order) of every batch of spectrum samples.
 
     A batch is free text; its rule name (also its log's name) keeps letters, digits and '_',
-    made unique with a number where two batches would otherwise share one.
+    made unique with a number where two batches would otherwise share one; the key, the rule
+    name without its `spectra_batch_{study}_`, names the batch's folder of results.
     """
     names = set()
     for study in STUDIES:
         sheet = SHEETS[study]
         rows = sheet[(sheet["kind"] == "spectrum") & (sheet["batch"] != "")]
+        prefix = re.sub(r"\W", "_", f"spectra_batch_{study}_")
         for batch, group in rows.groupby("batch", sort=False):
-            name = re.sub(r"\W", "_", f"spectra_batch_{study}_{batch}")
+            name = prefix + re.sub(r"\W", "_", batch)
             unique, k = name, 1
             while unique in names:
                 k += 1
                 unique = f"{name}_{k}"
             names.add(unique)
-            yield study, unique, list(dict.fromkeys(group["sample"]))
+            yield study, unique, unique[len(prefix) :], list(dict.fromkeys(group["sample"]))
+
+
+SPECTRUM_BATCHES = list(_spectrum_batches())
+# study -> sample -> the key of its batch (batched samples only)
+BATCH_OF = {study: {} for study in STUDIES}
+for _study, _name, _key, _samples in SPECTRUM_BATCHES:
+    BATCH_OF[_study].update(dict.fromkeys(_samples, _key))
+
+# a spectrum stage's per-sample file (rules import_spectra, calibrate, integrate); a batch's
+# file of the same stage is results/{study}/batches/{key}/{stage}.{suffix}
+STAGE_FILES = {
+    "spectra": "results/{study}/spectra/{sample}.parquet",
+    "calibration": "results/{study}/calibration/{sample}.parquet",
+    "peaks": "results/{study}/peaks/{sample}.parquet",
+    "summed": "results/{study}/summed/{sample}.parquet",
+    "qc": "results/{study}/qc/integration/{sample}.tsv",
+}
+
+
+def batch_file(study, key, stage):
+    suffix = STAGE_FILES[stage].rsplit(".", 1)[1]
+    return f"results/{study}/batches/{key}/{stage}.{suffix}"
+
+
+def stage_file(study, sample, stage):
+    """The file holding ``stage`` of a spectrum sample: its own, or its batch's."""
+    key = BATCH_OF[study].get(sample)
+    if key is not None:
+        return batch_file(study, key, stage)
+    return STAGE_FILES[stage].format(study=study, sample=sample)
 
 
 def raw_inputs(wildcards):
@@ -99,13 +135,27 @@ def demo_seed(wildcards):
 
 
 def spectra_targets():
-    """The imported spectra (or image stacks) of every sample."""
+    """The imported spectra (or image stacks) of every sample (a batch's in one file)."""
     targets = []
     for study in STUDIES:
         for sample, rows in ROWS_BY_SAMPLE[study].items():
-            folder = "spectra" if rows["kind"].iloc[0] == "spectrum" else "images"
-            targets.append(f"results/{study}/{folder}/{sample}.parquet")
-    return targets
+            if rows["kind"].iloc[0] == "spectrum":
+                targets.append(stage_file(study, sample, "spectra"))
+            else:
+                targets.append(f"results/{study}/images/{sample}.parquet")
+    return list(dict.fromkeys(targets))
+
+
+def spectrum_results(stage):
+    """Input function: the files holding ``stage`` of every spectrum sample of the study, in
+    sheet order (a batch's file once, where its first sample stands)."""
+
+    def inputs(wildcards):
+        study = wildcards.study
+        spectra = [s for s, r in ROWS_BY_SAMPLE[study].items() if r["kind"].iloc[0] == "spectrum"]
+        return list(dict.fromkeys(stage_file(study, s, stage) for s in spectra))
+
+    return inputs
 
 
 def per_sample(pattern, kind=None):

@@ -27,10 +27,11 @@ rule integrate:
 
 rule peak_table:
     input:
-        peaks=per_sample("results/{study}/peaks/{sample}.parquet"),
-        spectra=per_sample("results/{study}/spectra/{sample}.parquet", "spectrum"),
-        calibration=per_sample("results/{study}/calibration/{sample}.parquet", "spectrum"),
-        qc=per_sample("results/{study}/qc/integration/{sample}.tsv", "spectrum"),
+        peaks=spectrum_results("peaks"),
+        image_peaks=per_sample("results/{study}/peaks/{sample}.parquet", "image"),
+        spectra=spectrum_results("spectra"),
+        calibration=spectrum_results("calibration"),
+        qc=spectrum_results("qc"),
         imaging_qc=per_sample("results/{study}/qc/imaging/{sample}.tsv", "image"),
     output:
         peaks="results/{study}/peaks.parquet",
@@ -56,7 +57,7 @@ rule peak_table:
 
 rule summed_spectrum:
     input:
-        summed=per_sample("results/{study}/summed/{sample}.parquet", "spectrum"),
+        summed=spectrum_results("summed"),
     output:
         summed="results/{study}/summed.parquet",
     log:
@@ -65,6 +66,7 @@ rule summed_spectrum:
         "../../envs/io.yaml"
     params:
         code=script_code("summed_spectrum"),
+        samples=sample_order,
     script:
         "../scripts/summed_spectrum.py"
 

@@ -6,26 +6,20 @@ with logged(snakemake.log[0]) as log:
     import pandas as pd
 
     from simsflow.integrate import study_peak_table
-    from simsflow.io.tables import (
-        concat_tables,
-        read_parquet_metadata,
-        read_text_tsv,
-        write_parquet,
-        write_tsv,
-    )
+    from simsflow.io.batches import read_in_sheet_order, skipped_spectra
+    from simsflow.io.tables import read_text_tsv, write_parquet, write_tsv
 
     sheet = pd.DataFrame.from_records(snakemake.params.sheet)
-    peaks = [pd.read_parquet(p) for p in snakemake.input.peaks]
+    samples = list(dict.fromkeys(sheet["sample"]))
+    inputs = snakemake.input  # spectrum samples' files: one per sample or one per batch
+    peaks = [pd.read_parquet(p) for p in [*inputs.peaks, *inputs.image_peaks]]
     table = study_peak_table(sheet, peaks)
     write_parquet(table, snakemake.output.peaks)
+    calibration = read_in_sheet_order(inputs.calibration, pd.read_parquet, samples)
+    write_tsv(calibration, snakemake.output.calibration)
+    write_tsv(read_in_sheet_order(inputs.qc, read_text_tsv, samples), snakemake.output.qc)
     write_tsv(
-        concat_tables(snakemake.input.calibration, pd.read_parquet), snakemake.output.calibration
+        read_in_sheet_order(inputs.imaging_qc, read_text_tsv, samples), snakemake.output.imaging_qc
     )
-    write_tsv(concat_tables(snakemake.input.qc, read_text_tsv), snakemake.output.qc)
-    write_tsv(concat_tables(snakemake.input.imaging_qc, read_text_tsv), snakemake.output.imaging_qc)
-    skipped = [s for p in snakemake.input.spectra for s in read_parquet_metadata(p)["skipped"]]
-    write_tsv(
-        pd.DataFrame(skipped, columns=["study", "sample", "spot", "file", "reason"]),
-        snakemake.output.skipped,
-    )
+    write_tsv(skipped_spectra(inputs.spectra, samples), snakemake.output.skipped)
     log.info("peak table: %d spectra x %d columns", *table.shape)

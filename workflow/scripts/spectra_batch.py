@@ -8,13 +8,11 @@ with logged(snakemake.log[0]) as log:
     from simsflow.batch import SampleJob, process_samples
     from simsflow.calibrate import calibration_settings
     from simsflow.integrate import IntegrationSettings
+    from simsflow.io.batches import write_batch
     from simsflow.io.importer import warn_skipped
-    from simsflow.io.tables import write_parquet, write_tsv
 
     params = snakemake.params
     mass_list = pd.DataFrame.from_records(params.mass_list)
-    integration = IntegrationSettings(**params.integration)
-    out = snakemake.output
     jobs = [
         SampleJob(
             params.study,
@@ -26,11 +24,7 @@ with logged(snakemake.log[0]) as log:
         )
         for sample in params.samples
     ]
-    for k, result in enumerate(process_samples(jobs, integration, mass_list)):
-        write_parquet(result.spectra, out.spectra[k], metadata=result.provenance)
-        write_parquet(result.calibration, out.calibration[k])
-        write_parquet(result.peaks, out.peaks[k])
-        write_tsv(result.notes, out.qc[k])
-        write_parquet(result.summed, out.summed[k])
-        warn_skipped(log, result.provenance)
+    results = process_samples(jobs, IntegrationSettings(**params.integration), mass_list)
+    for provenance in write_batch(results, snakemake.output):
+        warn_skipped(log, provenance)
     log.info("processed %d samples", len(params.samples))

@@ -6,8 +6,9 @@ with logged(snakemake.log[0]):
     import pandas as pd
 
     from simsflow.io.tables import write_parquet
-    from simsflow.summed import combine
+    from simsflow.summed import combine, in_sheet_order
 
+    frames = [pd.read_parquet(p) for p in snakemake.input.summed]  # per sample or per batch
     write_parquet(
-        combine([pd.read_parquet(p) for p in snakemake.input.summed]), snakemake.output.summed
+        combine(in_sheet_order(frames, snakemake.params.samples)), snakemake.output.summed
     )

@@ -46,12 +46,27 @@ def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def sample_summed(spectra: pd.DataFrame, calibration: pd.DataFrame) -> pd.DataFrame:
-    """Summed calibrated spectrum of one sample (columns mz, counts, step)."""
+    """Summed calibrated spectrum of one sample (columns sample, mz, counts, step; the sample
+    names it in a batch's file of several)."""
     from .calibrate import calibrated_spots
 
-    pairs = [(mz, counts) for _, mz, counts in calibrated_spots(spectra, calibration)]
-    if not pairs:
-        return pd.DataFrame({"mz": [], "counts": [], "step": []})
-    step = grid_step(pairs[0][0])
-    mz, counts = sum_on_grid(pairs, step)
-    return pd.DataFrame({"mz": mz, "counts": counts, "step": step})
+    calibrated = list(calibrated_spots(spectra, calibration))
+    if not calibrated:
+        return pd.DataFrame(
+            {"sample": pd.Series([], dtype=object), "mz": [], "counts": [], "step": []}
+        )
+    step = grid_step(calibrated[0][1])
+    mz, counts = sum_on_grid([(mz, counts) for _, mz, counts in calibrated], step)
+    return pd.DataFrame({"sample": calibrated[0][0][1], "mz": mz, "counts": counts, "step": step})
+
+
+def in_sheet_order(frames: list[pd.DataFrame], samples: list[str]) -> list[pd.DataFrame]:
+    """Per-sample summed spectra, one frame each in the order of ``samples``, from frames that
+    each hold one sample's or a batch's (several, told apart by the sample column); the
+    study's sum then adds them in the same order whichever way they were made."""
+    by_sample = {
+        sample: part.reset_index(drop=True)
+        for frame in frames
+        for sample, part in frame.groupby("sample", sort=False)
+    }
+    return [by_sample[s] for s in samples if s in by_sample]
