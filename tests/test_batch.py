@@ -19,10 +19,15 @@ RAW = {
 }
 
 
+# unreadable exports, skipped (on_error: skip): one spot of B, every spot of D
+UNREADABLE = {("B", "2"), ("D", "1"), ("D", "2")}
+
+
 def _project(workdir, batches: dict[str, str]):
-    """The mini study with samples A-D (two spots each); ``batches`` maps sample -> batch."""
+    """The mini study with samples A-D (two spots each, three of them unreadable and
+    skipped); ``batches`` maps sample -> batch."""
     copy_workflow(workdir)
-    (workdir / "config" / "config.yaml").write_text(CONFIG)
+    (workdir / "config" / "config.yaml").write_text(CONFIG + "    on_error: skip\n")
     (workdir / "config" / "mini").mkdir(parents=True, exist_ok=True)
     (workdir / "config" / "mini" / "mass_list.tsv").write_text(MASS_LIST)
     rows = ["sample\tspot\tfile\tbatch\n"]
@@ -30,7 +35,7 @@ def _project(workdir, batches: dict[str, str]):
         for spot in ("1", "2"):
             path = workdir / "data" / "mini" / sample / f"{spot}.txt"
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(RAW["N"])
+            path.write_bytes(b"not an export\n" if (sample, spot) in UNREADABLE else RAW["N"])
             rows.append(f"{sample}\t{spot}\t{sample}/{spot}.txt\t{batches.get(sample, '')}\n")
     (workdir / "config" / "mini" / "samples.tsv").write_text("".join(rows))
     return workdir
@@ -67,7 +72,7 @@ def test_a_batch_is_one_job_with_one_file_per_stage(runs):
     _, batched, _, plan = runs
     assert plan["spectra_batch_mini_b1"] == 1 and plan["spectra_batch_mini_b2"] == 1
     assert not {"import_spectra", "calibrate", "integrate"} & set(plan)
-    for key, samples in [("b1", "AB"), ("b2", "CD")]:
+    for key, samples, read in [("b1", "AB", "AB"), ("b2", "CD", "C")]:  # D: all skipped
         folder = batched / "results" / "mini" / "batches" / key
         assert sorted(p.name for p in folder.iterdir()) == [
             "calibration.parquet",
@@ -77,7 +82,7 @@ def test_a_batch_is_one_job_with_one_file_per_stage(runs):
             "summed.parquet",
         ]
         spectra = pd.read_parquet(folder / "spectra.parquet")
-        assert list(dict.fromkeys(spectra["sample"])) == list(samples)
+        assert list(dict.fromkeys(spectra["sample"])) == list(read)
         assert [m["sample"] for m in sample_provenance(folder / "spectra.parquet")] == list(samples)
     assert not (batched / "results" / "mini" / "spectra").exists()
 
@@ -90,8 +95,10 @@ def test_batched_and_per_sample_jobs_give_the_same_study_results(runs):
             assert filecmp.cmp(single / path, workdir / path, shallow=False), (workdir, name)
     # the study table differs only in the sheet's batch column
     tables = [pd.read_parquet(w / "results/mini/peaks.parquet") for w in (single, batched, mixed)]
-    assert list(tables[1]["batch"]) == ["b1"] * 4 + ["b2"] * 4
-    assert list(tables[2]["batch"]) == ["b1", "b1", "b2", "b2", "b1", "b1", "", ""]
+    assert list(tables[1]["batch"]) == ["b1"] * 3 + ["b2"] * 2  # B 2 and D skipped
+    assert list(tables[2]["batch"]) == ["b1", "b1", "b2", "b1", "b1"]
+    skipped = (single / "results/mini/qc/skipped.tsv").read_text().splitlines()[1:]
+    assert [tuple(line.split("\t")[1:3]) for line in skipped] == sorted(UNREADABLE)
     for table in tables[1:]:
         pd.testing.assert_frame_equal(tables[0].drop(columns="batch"), table.drop(columns="batch"))
 
