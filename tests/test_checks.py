@@ -3,10 +3,11 @@ a user can make in it stops the run with the file and the key or line and column
 
 import copy
 
+import pandas as pd
 import pytest
 import yaml
 
-from simsflow.checks import check_studies, load_studies
+from simsflow.checks import Batch, check_studies, load_studies, spectrum_batches
 from simsflow.errors import SimsflowError
 
 from .conftest import ROOT, SCHEMAS
@@ -185,3 +186,38 @@ def test_a_sample_split_over_two_batches_names_the_sheet_line(demo_config):
         "config/cathode/samples.tsv, line 3, column 'batch': sample 'uncycled' is in batches "
         "'b1', 'b2' (all rows of a sample need one batch)"
     )
+
+
+def test_batches_get_distinct_rule_names_and_folder_keys():
+    # "run 1/a" and "run-1.a" both read as run_1_a; an image sample's batch makes no job
+    sheets = {
+        "s-1": pd.DataFrame(
+            {
+                "sample": ["A", "A", "B", "C", "D", "E"],
+                "kind": ["spectrum"] * 5 + ["image"],
+                "batch": ["run 1/a", "run 1/a", "run-1.a", "", "run 1/a", "x"],
+            }
+        )
+    }
+    assert spectrum_batches(sheets) == [
+        Batch("s-1", "spectra_batch_s_1_run_1_a", "run_1_a", ["A", "D"]),
+        Batch("s-1", "spectra_batch_s_1_run_1_a_2", "run_1_a_2", ["B"]),
+    ]
+
+
+def first_two(config):
+    sheet = pd.read_csv(ROOT / config["studies"]["cathode"]["sample_sheet"], sep="\t", dtype=str)
+    return list(dict.fromkeys(sheet["sample"]))[:2]
+
+
+def test_the_studies_know_each_batched_sample_s_batch(demo_config):
+    def batch(sheets):
+        sheet = sheets["cathode"]
+        first = list(dict.fromkeys(sheet["sample"]))[:2]
+        sheet["batch"] = sheet["sample"].isin(first).map({True: "b1", False: ""})
+
+    studies = _check(demo_config, batch)
+    keys = studies.batch_keys("cathode")
+    assert list(keys) == first_two(demo_config) and set(keys.values()) == {"b1"}
+    assert set(keys) == studies.batched_samples
+    assert studies.batch_keys("lithium") == {}

@@ -10,7 +10,8 @@ def _per_sample(study, batch_samples, function):
     return {s: function(SimpleNamespace(study=study, sample=s)) for s in batch_samples}
 
 
-for _study, _name, _key, _samples in SPECTRUM_BATCHES:
+for _batch in SPECTRUM_BATCHES:
+    _study, _name, _key, _samples = _batch.study, _batch.rule, _batch.key, _batch.samples
     _wc = SimpleNamespace(study=_study)
 
     rule:

@@ -59,33 +59,9 @@ def as_list(value):
     return value if isinstance(value, list) else [value]
 
 
-def _spectrum_batches():
-    """(study, rule name, key, samples in sheet order) of every batch of spectrum samples.
-
-    A batch is free text; its rule name (also its log's name) keeps letters, digits and '_',
-    made unique with a number where two batches would otherwise share one; the key, the rule
-    name without its `spectra_batch_{study}_`, names the batch's folder of results.
-    """
-    names = set()
-    for study in STUDIES:
-        sheet = SHEETS[study]
-        rows = sheet[(sheet["kind"] == "spectrum") & (sheet["batch"] != "")]
-        prefix = re.sub(r"\W", "_", f"spectra_batch_{study}_")
-        for batch, group in rows.groupby("batch", sort=False):
-            name = prefix + re.sub(r"\W", "_", batch)
-            unique, k = name, 1
-            while unique in names:
-                k += 1
-                unique = f"{name}_{k}"
-            names.add(unique)
-            yield study, unique, unique[len(prefix) :], list(dict.fromkeys(group["sample"]))
-
-
-SPECTRUM_BATCHES = list(_spectrum_batches())
+SPECTRUM_BATCHES = _STUDIES.batches
 # study -> sample -> the key of its batch (batched samples only)
-BATCH_OF = {study: {} for study in STUDIES}
-for _study, _name, _key, _samples in SPECTRUM_BATCHES:
-    BATCH_OF[_study].update(dict.fromkeys(_samples, _key))
+BATCH_OF = {study: _STUDIES.batch_keys(study) for study in STUDIES}
 
 # a spectrum stage's per-sample file (rules import_spectra, calibrate, integrate); a batch's
 # file of the same stage is results/{study}/batches/{key}/{stage}.{suffix}

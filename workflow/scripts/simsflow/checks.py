@@ -5,6 +5,7 @@ dry run or a rerun of one figure should not pay it (a test keeps it out)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,6 +104,16 @@ def load_studies(config: dict, schemas: Path, configfiles: list[str]):
 
 
 @dataclass(frozen=True)
+class Batch:
+    """A sheet batch: its spectrum samples run their spectrum stages in one job."""
+
+    study: str
+    rule: str  # the job's rule name (and its log's): spectra_batch_{study}_{key}
+    key: str  # names the batch's folder of results: results/{study}/batches/{key}/
+    samples: list[str]  # in sheet order
+
+
+@dataclass(frozen=True)
 class Studies:
     """What the rules need to know of the loaded studies, computed once per Snakemake start."""
 
@@ -110,6 +121,11 @@ class Studies:
     spectrum_samples: list[str]
     image_samples: list[str]
     batched_samples: set[str]
+    batches: list[Batch]
+
+    def batch_keys(self, study: str) -> dict[str, str]:
+        """Each batched spectrum sample of ``study`` -> the key of its batch."""
+        return {s: b.key for b in self.batches if b.study == study for s in b.samples}
 
 
 def check_studies(
@@ -128,8 +144,9 @@ def check_studies(
             f"sample name(s) {', '.join(sorted(both))} are spectra in one study and images in "
             "another; give them distinct names"
         )
-    studies = Studies(rows, kinds["spectrum"], kinds["image"], set())
+    studies = Studies(rows, kinds["spectrum"], kinds["image"], set(), [])
     studies.batched_samples.update(_batched_samples(config, studies))
+    studies.batches.extend(spectrum_batches(sheets))
     for study, settings in sorted(config["studies"].items()):
         _check_analysis(study, settings, mass_lists[study], list(rows[study]), config_file)
     for study, settings in sorted(config["studies"].items()):
@@ -142,6 +159,30 @@ def check_studies(
         if (sheets[study]["kind"] == "image").any():
             _check_imaging(study, settings["imaging"], mass_lists[study], config_file)
     return studies
+
+
+def spectrum_batches(sheets: dict[str, pd.DataFrame]) -> list[Batch]:
+    """Every batch of spectrum samples, study by study (sorted), batches in sheet order.
+
+    A batch is free text; its rule name keeps letters, digits and '_' (others become '_'),
+    made unique with a number where two batches would otherwise share one; its key is the
+    rule name without ``spectra_batch_{study}_``.
+    """
+    batches, names = [], set()
+    for study in sorted(sheets):
+        sheet = sheets[study]
+        rows = sheet[(sheet["kind"] == "spectrum") & (sheet["batch"] != "")]
+        prefix = re.sub(r"\W", "_", f"spectra_batch_{study}_")
+        for batch, group in rows.groupby("batch", sort=False):
+            name = prefix + re.sub(r"\W", "_", batch)
+            unique, k = name, 1
+            while unique in names:
+                k += 1
+                unique = f"{name}_{k}"
+            names.add(unique)
+            samples = list(dict.fromkeys(group["sample"]))
+            batches.append(Batch(study, unique, unique[len(prefix) :], samples))
+    return batches
 
 
 def _batched_samples(config: dict, studies: Studies) -> set[str]:
