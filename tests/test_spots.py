@@ -271,8 +271,8 @@ def test_a_sample_parsed_in_one_call_gives_what_each_file_gives_alone(tmp_path):
 
 
 def test_a_joined_parse_in_many_blocks_gives_what_each_file_gives_alone(tmp_path, monkeypatch):
-    # pyarrow parses a sample's joined tables in blocks on several threads: small blocks
-    # (many per file, cut anywhere) must not change a value or a line number
+    # pyarrow parses a table in blocks on several threads when it is larger than one block:
+    # small blocks (many per file, cut anywhere) must not change a value or a line number
     monkeypatch.setattr(spectra_io, "PARSE_BLOCK_BYTES", 4096)
     paths = _variants(tmp_path)
     chosen = [paths[0], paths[1], paths[2], paths[4]]

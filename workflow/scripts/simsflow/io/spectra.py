@@ -33,9 +33,12 @@ _COLUMN_NAMES = {
     "counts": "intensity",
 }
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
-# pyarrow parses blocks of this size in parallel: a sample's joined exports (about 1.5 MB
-# for 10 spots) use every core, a single export is one block
-PARSE_BLOCK_BYTES = 1 << 19
+# pyarrow parses blocks of this size on its threads. A sample's joined exports (about 1.5 MB
+# for 10 spots) are one block, parsed on one thread: the parse runs beside other work (a
+# batch's calibration in the main thread, the other job of `--cores 2`), where splitting it
+# only made the threads contend (benchmark a: 1.37-1.50x the parse floor against 1.48-1.60x
+# with 512 kB blocks; on 2 worker processes 1.26-1.31 s against 1.31-1.36 s)
+PARSE_BLOCK_BYTES = 1 << 24
 
 
 @dataclass
