@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 from simsflow.calibrate import reference_ions_for
 from simsflow.checks import check_studies, demo_dir, load_studies
 from simsflow.errors import SimsflowError
+from simsflow.io.batches import STAGES as BATCH_STAGES
 from simsflow.provenance import code_hash
 from simsflow.stats import important_ions
 
@@ -75,8 +76,7 @@ STAGE_FILES = {
 
 
 def batch_file(study, key, stage):
-    suffix = STAGE_FILES[stage].rsplit(".", 1)[1]
-    return f"results/{study}/batches/{key}/{stage}.{suffix}"
+    return f"results/{study}/batches/{key}/{stage}.{BATCH_STAGES[stage]}"
 
 
 def stage_file(study, sample, stage):
