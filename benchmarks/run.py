@@ -36,8 +36,9 @@ sys.path.insert(0, str(HERE.parent / "workflow" / "scripts"))
 from simsflow.batch import SampleJob, process_sample, process_samples  # noqa: E402
 from simsflow.calibrate import CalibrationSettings, reference_ions_for  # noqa: E402
 from simsflow.integrate import IntegrationSettings, Intervals  # noqa: E402
+from simsflow.io.batches import STAGES, write_batch  # noqa: E402
 from simsflow.io.spectra import Spectrum, read_spectrum, write_spectrum  # noqa: E402
-from simsflow.io.tables import write_parquet, write_tsv  # noqa: E402
+from simsflow.io.tables import write_tsv  # noqa: E402
 from simsflow.runlog import STARTUP_MODULES, peak_memory_mb  # noqa: E402
 from simsflow.simulate.instrument import Instrument, simulate_spectrum  # noqa: E402
 from simsflow.simulate.study import design, instrument, spot_ion_counts, spot_rng  # noqa: E402
@@ -112,24 +113,17 @@ def _process(args):
 def _each_polarity(samples, lists, write_to: Path | None = None, summed: bool = False) -> None:
     """Every sample through ``process_samples`` (one batch per polarity, as batch jobs):
     import, calibration and integration; with ``summed`` also each sample's summed spectrum
-    (which the integration job writes too); with ``write_to`` every output written."""
+    (which the integration job writes too); with ``write_to`` every output written as a batch
+    job writes them (``write_batch``: one file per stage, the spectra a sample at a time)."""
     for polarity in POLARITIES:
         jobs = [_job(s) for s in samples if s.polarity == polarity]
-        for job, result in zip(
-            jobs, process_samples(jobs, INTEGRATION, lists[polarity]), strict=True
-        ):
+        results = process_samples(jobs, INTEGRATION, lists[polarity])
+        if write_to is not None:
+            write_batch(results, {s: write_to / f"{polarity}.{s}.{x}" for s, x in STAGES.items()})
+            continue
+        for result in results:
             if summed:
                 assert len(result.summed)
-            if write_to is not None:  # results are dropped at once: memory stays bounded
-                _write(result, write_to, job.sample)
-
-
-def _write(result, folder: Path, sample: str) -> None:
-    write_parquet(result.spectra, folder / f"{sample}.spectra.parquet", metadata=result.provenance)
-    write_parquet(result.calibration, folder / f"{sample}.calibration.parquet")
-    write_parquet(result.peaks, folder / f"{sample}.peaks.parquet")
-    write_tsv(result.notes, folder / f"{sample}.qc.tsv")
-    write_parquet(result.summed, folder / f"{sample}.summed.parquet")
 
 
 def _count_peaks(args) -> int:
@@ -552,7 +546,7 @@ def markdown(r: dict) -> str:
         f"| a. the same on {s['workers']} worker processes (as `--cores {s['workers']}` runs jobs) "
         f"| {s['parallel_s']} s ({s['parallel_spectra_s']} spectra/s) | the same floor | "
         f"{s['ratio_parallel_to_parse_floor']} |",
-        f"| a. one process, writing the jobs' Parquet/TSV outputs too | "
+        f"| a. one process, writing the batch jobs' Parquet/TSV outputs too (`write_batch`) | "
         f"{s['with_writes_s']} s | the same floor | {s['ratio_with_writes']} |",
         f"| b. pixel-wise scaling, {im['regions']} regions of {im['pixels']} px x {im['ions']} ions "
         f"({im['stack_mb']} MB each; extra copies of a stack: {im['extra_copies_of_the_stack']}) | "
