@@ -1,7 +1,9 @@
 """Parquet and TSV tables written deterministically and atomically.
 
-Parquet files carry no timestamps; a ``simsflow`` key in the schema metadata holds provenance
-(source files, checksums, export header lines) as canonical JSON, so equal inputs give equal bytes.
+Parquet files carry no timestamps; a ``simsflow`` key in the file's key-value metadata holds
+provenance (source files, checksums, export header lines) as canonical JSON, so equal inputs give
+equal bytes. ``write_parquet`` puts it there through the Arrow schema; a file written a table at
+a time (``parquet_parts``) adds it when it closes, so it is read from the file's metadata.
 """
 
 from __future__ import annotations
