@@ -85,6 +85,10 @@ def test_a_batch_is_one_job_with_one_file_per_stage(runs):
         assert list(dict.fromkeys(spectra["sample"])) == list(read)
         assert [m["sample"] for m in sample_provenance(folder / "spectra.parquet")] == list(samples)
     assert not (batched / "results" / "mini" / "spectra").exists()
+    # the default target (every sample's spectra, the study's results) asks for batch files,
+    # never for the per-sample files no rule makes for batched samples
+    plan = snakemake(batched, "-n").stdout
+    assert "import_spectra" not in plan and "peak_search" in plan
 
 
 def test_batched_and_per_sample_jobs_give_the_same_study_results(runs):

@@ -11,6 +11,7 @@ import pytest
 from simsflow.io.batches import (
     STAGES,
     in_sheet_order,
+    read_in_sheet_order,
     sample_provenance,
     skipped_spectra,
     write_batch,
@@ -18,8 +19,7 @@ from simsflow.io.batches import (
 from simsflow.io.importer import spectra_table
 from simsflow.io.tables import parquet_parts, read_parquet_metadata, write_parquet
 from simsflow.spots import Spot
-from simsflow.summed import combine, sum_on_grid
-from simsflow.summed import in_sheet_order as summed_in_sheet_order
+from simsflow.summed import by_sample, combine, sum_on_grid
 
 
 def _result(sample: str, n_spots: int = 2, skipped: tuple = ()) -> SimpleNamespace:
@@ -115,10 +115,12 @@ def test_tables_of_interleaved_batches_come_back_in_sheet_order():
     ]
 
 
-def test_summed_spectra_of_batches_add_up_in_sheet_order_like_per_sample_files():
+def test_summed_spectra_of_batches_add_up_in_sheet_order_like_per_sample_files(tmp_path):
     per_sample = [_result(s).summed for s in "ABC"]
-    batches = [pd.concat([per_sample[0], per_sample[2]]), per_sample[1]]  # A and C, then B
-    split = summed_in_sheet_order(batches, ["A", "B", "C"])
+    write_parquet(pd.concat([per_sample[0], per_sample[2]]), tmp_path / "b1.parquet")  # A, C
+    write_parquet(per_sample[1], tmp_path / "B.parquet")
+    files = [str(tmp_path / "b1.parquet"), str(tmp_path / "B.parquet")]
+    split = by_sample(read_in_sheet_order(files, pd.read_parquet, ["A", "B", "C"]))
     for got, expected in zip(split, per_sample, strict=True):
-        pd.testing.assert_frame_equal(got, expected)
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), expected)
     pd.testing.assert_frame_equal(combine(split), combine(per_sample))

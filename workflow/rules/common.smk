@@ -51,6 +51,11 @@ def sample_order(wildcards):
     return samples(wildcards.study)
 
 
+def samples_of_kind(study, kind):
+    """Sample names of one kind ('spectrum' or 'image') of a study, in sheet order."""
+    return [s for s, rows in ROWS_BY_SAMPLE[study].items() if rows["kind"].iloc[0] == kind]
+
+
 def _sample_rows(wildcards):
     rows = ROWS_BY_SAMPLE[wildcards.study]
     return rows.get(wildcards.sample, SHEETS[wildcards.study].iloc[:0])
@@ -114,35 +119,33 @@ def spectra_targets():
     """The imported spectra (or image stacks) of every sample (a batch's in one file)."""
     targets = []
     for study in STUDIES:
-        for sample, rows in ROWS_BY_SAMPLE[study].items():
-            if rows["kind"].iloc[0] == "spectrum":
-                targets.append(stage_file(study, sample, "spectra"))
-            else:
-                targets.append(f"results/{study}/images/{sample}.parquet")
-    return list(dict.fromkeys(targets))
+        targets += spectrum_files(study, "spectra")
+        targets += [f"results/{study}/images/{s}.parquet" for s in samples_of_kind(study, "image")]
+    return targets
+
+
+def spectrum_files(study, stage):
+    """The files holding ``stage`` of every spectrum sample of a study, in sheet order (a
+    batch's file once, where its first sample stands)."""
+    return list(
+        dict.fromkeys(stage_file(study, s, stage) for s in samples_of_kind(study, "spectrum"))
+    )
 
 
 def spectrum_results(stage):
-    """Input function: the files holding ``stage`` of every spectrum sample of the study, in
-    sheet order (a batch's file once, where its first sample stands)."""
+    """Input function: ``spectrum_files`` of the study."""
 
     def inputs(wildcards):
-        study = wildcards.study
-        spectra = [s for s, r in ROWS_BY_SAMPLE[study].items() if r["kind"].iloc[0] == "spectrum"]
-        return list(dict.fromkeys(stage_file(study, s, stage) for s in spectra))
+        return spectrum_files(wildcards.study, stage)
 
     return inputs
 
 
-def per_sample(pattern, kind=None):
-    """Input function: ``pattern`` expanded over the samples (of one kind) of the study."""
+def per_sample(pattern, kind):
+    """Input function: ``pattern`` expanded over the samples of one kind of the study."""
 
     def inputs(wildcards):
-        sheet = SHEETS[wildcards.study]
-        names = samples(wildcards.study)
-        if kind is not None:
-            of_kind = set(sheet.loc[sheet["kind"] == kind, "sample"])
-            names = [s for s in names if s in of_kind]
+        names = samples_of_kind(wildcards.study, kind)
         return [pattern.format(study=wildcards.study, sample=s) for s in names]
 
     return inputs

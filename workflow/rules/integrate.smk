@@ -51,6 +51,7 @@ rule peak_table:
     params:
         code=script_code("peak_table"),
         sheet=sheet_records,
+        samples=sample_order,
     script:
         "../scripts/peak_table.py"
 

@@ -10,7 +10,7 @@ with logged(snakemake.log[0]) as log:
     from simsflow.io.tables import read_text_tsv, write_parquet, write_tsv
 
     sheet = pd.DataFrame.from_records(snakemake.params.sheet)
-    samples = list(dict.fromkeys(sheet["sample"]))
+    samples = snakemake.params.samples  # sheet order
     inputs = snakemake.input  # spectrum samples' files: one per sample or one per batch
     peaks = [pd.read_parquet(p) for p in [*inputs.peaks, *inputs.image_peaks]]
     table = study_peak_table(sheet, peaks)

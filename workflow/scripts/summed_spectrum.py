@@ -5,10 +5,10 @@ from simsflow.runlog import logged
 with logged(snakemake.log[0]):
     import pandas as pd
 
+    from simsflow.io.batches import read_in_sheet_order
     from simsflow.io.tables import write_parquet
-    from simsflow.summed import combine, in_sheet_order
+    from simsflow.summed import by_sample, combine
 
-    frames = [pd.read_parquet(p) for p in snakemake.input.summed]  # per sample or per batch
-    write_parquet(
-        combine(in_sheet_order(frames, snakemake.params.samples)), snakemake.output.summed
-    )
+    # per-sample and per-batch files alike, in sheet order
+    summed = read_in_sheet_order(snakemake.input.summed, pd.read_parquet, snakemake.params.samples)
+    write_parquet(combine(by_sample(summed)), snakemake.output.summed)

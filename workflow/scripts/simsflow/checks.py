@@ -120,8 +120,12 @@ class Studies:
     rows_by_sample: dict[str, dict[str, pd.DataFrame]]  # study -> sample -> its sheet rows
     spectrum_samples: list[str]
     image_samples: list[str]
-    batched_samples: set[str]
     batches: list[Batch]
+
+    @property
+    def batched_samples(self) -> set[str]:
+        """Spectrum samples (of any study) whose spectrum stages run in a batch job."""
+        return {s for b in self.batches for s in b.samples}
 
     def batch_keys(self, study: str) -> dict[str, str]:
         """Each batched spectrum sample of ``study`` -> the key of its batch."""
@@ -144,9 +148,8 @@ def check_studies(
             f"sample name(s) {', '.join(sorted(both))} are spectra in one study and images in "
             "another; give them distinct names"
         )
-    studies = Studies(rows, kinds["spectrum"], kinds["image"], set(), [])
-    studies.batched_samples.update(_batched_samples(config, studies))
-    studies.batches.extend(spectrum_batches(sheets))
+    _check_batches(config, rows, set(kinds["spectrum"]))
+    studies = Studies(rows, kinds["spectrum"], kinds["image"], spectrum_batches(sheets))
     for study, settings in sorted(config["studies"].items()):
         _check_analysis(study, settings, mass_lists[study], list(rows[study]), config_file)
     for study, settings in sorted(config["studies"].items()):
@@ -185,15 +188,12 @@ def spectrum_batches(sheets: dict[str, pd.DataFrame]) -> list[Batch]:
     return batches
 
 
-def _batched_samples(config: dict, studies: Studies) -> set[str]:
-    """Spectrum samples with a batch in the sheet: one job per batch runs their spectrum stages.
-
-    A sample's rows must share one batch, and a sample name is batched in every study or none
-    (the per-sample rules' wildcard constraint is by name).
-    """
-    batched, single, spectra = set(), set(), set(studies.spectrum_samples)
+def _check_batches(config: dict, rows: dict[str, dict[str, pd.DataFrame]], spectra: set[str]):
+    """A sample's rows must share one batch, and a spectrum sample name is batched in every
+    study or none (the per-sample rules' wildcard constraint is by name)."""
+    batched, single = set(), set()
     for study in sorted(config["studies"]):
-        for sample, group in studies.rows_by_sample[study].items():
+        for sample, group in rows[study].items():
             if sample not in spectra:
                 continue
             values = group["batch"].unique()
@@ -212,7 +212,6 @@ def _batched_samples(config: dict, studies: Studies) -> set[str]:
             f"sample name(s) {', '.join(sorted(batched & single))} are batched in one study and "
             "not in another; give them distinct names or a batch in both"
         )
-    return batched
 
 
 def _first_problem(problems: list[tuple[str, str]], config_file: str) -> None:

@@ -60,13 +60,8 @@ def sample_summed(spectra: pd.DataFrame, calibration: pd.DataFrame) -> pd.DataFr
     return pd.DataFrame({"sample": calibrated[0][0][1], "mz": mz, "counts": counts, "step": step})
 
 
-def in_sheet_order(frames: list[pd.DataFrame], samples: list[str]) -> list[pd.DataFrame]:
-    """Per-sample summed spectra, one frame each in the order of ``samples``, from frames that
-    each hold one sample's or a batch's (several, told apart by the sample column); the
-    study's sum then adds them in the same order whichever way they were made."""
-    by_sample = {
-        sample: part.reset_index(drop=True)
-        for frame in frames
-        for sample, part in frame.groupby("sample", sort=False)
-    }
-    return [by_sample[s] for s in samples if s in by_sample]
+def by_sample(table: pd.DataFrame) -> list[pd.DataFrame]:
+    """The per-sample summed spectra in a table of several (told apart by the sample column),
+    in the table's order: put in sheet order first (``io.batches.read_in_sheet_order``), the
+    study's sum then adds them in the same order whether they came per sample or per batch."""
+    return [part for _, part in table.groupby("sample", sort=False)] if len(table) else []

@@ -19,7 +19,13 @@ import numpy as np
 import pandas as pd
 
 from .importer import SPECTRA_SCHEMA
-from .tables import parquet_parts, read_parquet_metadata, write_parquet, write_tsv
+from .tables import (
+    concat_tables,
+    parquet_parts,
+    read_parquet_metadata,
+    write_parquet,
+    write_tsv,
+)
 
 if TYPE_CHECKING:
     from ..batch import SampleResult
@@ -76,10 +82,7 @@ def read_in_sheet_order(
     paths: list[str], reader: Callable[[str], pd.DataFrame], samples: list[str]
 ) -> pd.DataFrame:
     """The tables of ``paths`` (per sample or per batch) as one, in sheet order."""
-    frames = [reader(p) for p in paths]
-    if not frames:
-        return pd.DataFrame()
-    return in_sheet_order(pd.concat(frames, ignore_index=True), samples)
+    return in_sheet_order(concat_tables(paths, reader), samples)
 
 
 def sample_provenance(path: str | Path) -> list[dict]:
