@@ -1,5 +1,6 @@
 # Reads and validates the configuration, the sample sheets and the mass lists once, before any
 # job runs, and holds the input functions of every rule.
+import functools
 import re
 import sys
 from pathlib import Path
@@ -51,9 +52,10 @@ def sample_order(wildcards):
     return samples(wildcards.study)
 
 
+@functools.cache  # asked by several input functions per study; the sheet does not change
 def samples_of_kind(study, kind):
     """Sample names of one kind ('spectrum' or 'image') of a study, in sheet order."""
-    return [s for s, rows in ROWS_BY_SAMPLE[study].items() if rows["kind"].iloc[0] == kind]
+    return tuple(s for s, rows in ROWS_BY_SAMPLE[study].items() if rows["kind"].iloc[0] == kind)
 
 
 def _sample_rows(wildcards):
