@@ -90,3 +90,16 @@ def test_env_pins_agree_with_requirements():
                 assert version == "3.11"
                 continue
             assert pins.get(package) == version, f"{env.name}: {package}={version}"
+
+
+def test_cluster_profile_names_only_rules_the_workflow_has():
+    # Snakemake ignores resources and groups of a rule it does not know: a renamed or merged
+    # rule would silently lose its memory, runtime and grouping on the cluster
+    profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
+    rules = {
+        name
+        for path in (ROOT / "workflow" / "rules").glob("*.smk")
+        for name, _ in RULE.findall(path.read_text())
+    }
+    named = set(profile["set-resources"]) | set(profile["groups"])
+    assert named and named <= rules, sorted(named - rules)

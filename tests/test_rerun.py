@@ -67,8 +67,7 @@ def test_changed_scaling_reruns_scaling_onward_only(copy):
         config.read_text().replace("[{method: total_ion}]", "[{method: total_ion, exclude: [Cl-]}]")
     )
     planned = _planned(copy)
-    assert {"scale", "stats", "boxplots"} <= set(planned)
-    assert not {"import_spectra", "calibrate", "integrate", "peak_table"} & set(planned)
+    assert set(planned) == {"scale", "all"}  # the scaled table, its statistics and box plots
 
 
 def test_new_batch_runs_only_new_samples_and_the_aggregates(copy):
@@ -77,7 +76,19 @@ def test_new_batch_runs_only_new_samples_and_the_aggregates(copy):
     assert planned["import_spectra"] == 1
     assert planned["calibrate"] == 1
     assert planned["integrate"] == 1
-    assert {"peak_table", "summed_spectrum", "scale", "stats"} <= set(planned)
+    assert {"peak_table", "spectrum_qc", "scale"} <= set(planned)
+
+
+def test_changed_box_plot_ions_rerun_only_the_scaling_job(copy):
+    config = copy / "config" / "config.yaml"
+    config.write_text(config.read_text() + "      important_ions: [C-, Cl-]\n")
+    assert set(_planned(copy)) == {"scale", "all"}
+
+
+def test_changed_peak_search_reruns_only_the_spectrum_qc(copy):
+    config = copy / "config" / "config.yaml"
+    config.write_text(config.read_text() + "    peak_search: {tolerance_ppm: 50}\n")
+    assert set(_planned(copy)) == {"spectrum_qc", "all"}
 
 
 def test_changed_mass_list_reruns_integration_onward(copy):

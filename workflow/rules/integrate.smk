@@ -1,5 +1,5 @@
-# Integration: per sample, peak areas over the mass list; then the study's peak table, its
-# summed spectrum, QC figures and a proposed mass list from a peak search.
+# Integration: per sample, peak areas over the mass list; then the study's peak table, and its
+# summed spectrum with QC figures and a proposed mass list from a peak search.
 
 
 rule integrate:
@@ -56,27 +56,17 @@ rule peak_table:
         "../scripts/peak_table.py"
 
 
-rule summed_spectrum:
+# One job for everything drawn from the summed spectrum: each of these is too small to be worth
+# a job of its own (Python, Snakemake's script preamble and the imports cost more than summing,
+# the peak search or one figure), and nothing downstream reads them, so a change to one of them
+# reruns only this job.
+rule spectrum_qc:
     input:
         summed=spectrum_results("summed"),
-    output:
-        summed="results/{study}/summed.parquet",
-    log:
-        "logs/{study}/summed_spectrum.log",
-    conda:
-        "../../envs/io.yaml"
-    params:
-        code=script_code("summed_spectrum"),
-        samples=sample_order,
-    script:
-        "../scripts/summed_spectrum.py"
-
-
-rule qc_figures:
-    input:
         calibration="results/{study}/qc/calibration.tsv",
-        summed="results/{study}/summed.parquet",
     output:
+        summed="results/{study}/summed.parquet",
+        proposed="results/{study}/mass_list.proposed.tsv",
         ppm=report(
             "results/{study}/figures/calibration_ppm.png",
             caption="../report/calibration_ppm.rst",
@@ -90,28 +80,14 @@ rule qc_figures:
             subcategory="1 calibration and integration",
         ),
     log:
-        "logs/{study}/qc_figures.log",
+        "logs/{study}/spectrum_qc.log",
     conda:
         "../../envs/plot.yaml"
     params:
-        code=script_code("qc_figures"),
+        code=script_code("spectrum_qc"),
+        samples=sample_order,
         mass_list=mass_list_records,
-    script:
-        "../scripts/qc_figures.py"
-
-
-rule peak_search:
-    input:
-        summed="results/{study}/summed.parquet",
-    output:
-        proposed="results/{study}/mass_list.proposed.tsv",
-    log:
-        "logs/{study}/peak_search.log",
-    conda:
-        "../../envs/io.yaml"
-    params:
-        code=script_code("peak_search"),
         polarity=study_polarity,
         settings=peak_search_settings,
     script:
-        "../scripts/peak_search.py"
+        "../scripts/spectrum_qc.py"

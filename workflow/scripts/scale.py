@@ -1,14 +1,29 @@
-"""Rule scale: the study's peak table scaled by one configured chain of methods."""
+"""Rule scale: the study's peak table scaled by one configured chain of methods, the per sample x
+ion statistics of the scaled table (relative to the reference sample) and its box plots."""
 
 from simsflow.runlog import logged
 
 with logged(snakemake.log[0]) as log:
     import pandas as pd
 
-    from simsflow.io.tables import write_parquet
+    from simsflow import plots
+    from simsflow.io.tables import write_parquet, write_tsv
     from simsflow.scaling import scale_table
+    from simsflow.stats import sample_statistics
 
-    peaks = pd.read_parquet(snakemake.input.peaks)
-    scaled = scale_table(peaks, snakemake.params.ions, snakemake.params.steps)
-    write_parquet(scaled, snakemake.output.scaled)
-    log.info("scaled %d spectra with %s", len(scaled), snakemake.params.steps)
+    params, output = snakemake.params, snakemake.output
+    scaled = scale_table(pd.read_parquet(snakemake.input.peaks), params.ions, params.steps)
+    write_parquet(scaled, output.scaled)
+    log.info("scaled %d spectra with %s", len(scaled), params.steps)
+    stats = sample_statistics(scaled, params.ions, params.groups, params.reference)
+    write_tsv(stats, output.stats)
+    plots.save_boxplots(
+        output.figures,
+        scaled,
+        params.important["important"],
+        params.important["extra"],
+        params.groups,
+        snakemake.wildcards.method,
+        params.reference,
+        workers=snakemake.threads,
+    )
