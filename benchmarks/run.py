@@ -615,7 +615,8 @@ second thread while this one is calibrated and integrated, as a batch job does; 
 (both threads) is what one core would need.
 
 How d is split: every rule script logs its own time (`timing: imports ..., work ... (CPU ...)`,
-see `simsflow.runlog`); the work's CPU time includes the worker processes of the box-plot job.
+see `simsflow.runlog`); the work's CPU time includes worker processes a job waits for (the box
+plots with `--set-threads scale=N`).
 "Outside the library" is 1 - (sum of the jobs' work CPU time) / (cores x wall time): it holds
 Snakemake's start and scheduling, interpreter start-up and the numpy/pandas/pyarrow imports of
 every job, and idle cores; the CPU-time share leaves the idle cores out (1 - work CPU / CPU
