@@ -36,7 +36,7 @@ def test_a_table_is_written_with_plain_types_and_its_provenance(tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "f.parquet"), frame)
 
 
-def test_float_columns_are_byte_stream_split_and_labels_dictionary_encoded(tmp_path):
+def test_floats_byte_stream_split_integers_delta_encoded_labels_dictionary_encoded(tmp_path):
     path = tmp_path / "t.parquet"
     write_parquet(_table(), path)
     group = pq.ParquetFile(path).metadata.row_group(0)
@@ -47,6 +47,7 @@ def test_float_columns_are_byte_stream_split_and_labels_dictionary_encoded(tmp_p
     assert "BYTE_STREAM_SPLIT" in encodings["mz"]
     assert "BYTE_STREAM_SPLIT" in encodings["intensity"]
     assert "BYTE_STREAM_SPLIT" not in encodings["channel"]
+    assert "DELTA_BINARY_PACKED" in encodings["channel"]
     assert "RLE_DICTIONARY" in encodings["spot"]
     assert "RLE_DICTIONARY" not in encodings["mz"]
     assert group.column(0).compression == "ZSTD"
