@@ -58,8 +58,8 @@ rule peak_table:
 
 # One job for the summed spectrum, the peak search on it and the two QC figures: each is too
 # small to be worth a job of its own (Python, Snakemake's script preamble and the imports cost
-# more than summing, the peak search or one figure), and no other rule reads these outputs, so
-# a change to one of them reruns only this job.
+# more than summing, the peak search or one figure), and no analysis stage reads these outputs
+# (only the archive packs them), so a change to one of them reruns only this job.
 rule spectrum_qc:
     input:
         summed=spectrum_results("summed"),

@@ -1,7 +1,7 @@
 # Scaling: each scaling method of a study gives a scaled peak table, per-sample statistics and
 # box plots. One job per method does all three: the statistics take less time than starting a
-# job, and only this job reads the scaled table, so a change to the statistics or the box plots
-# reruns nothing else.
+# job, and no other analysis stage reads the scaled table (only the archive packs it), so a
+# change to the statistics or the box plots reruns nothing else.
 
 
 rule scale:
