@@ -342,7 +342,8 @@ def _calibrate(spectra: _Spectra, settings: CalibrationSettings) -> dict:
         done = (excess[np.arange(p.size), worst] <= 0) | (use[p].sum(axis=-1) == settings.min_ions)
         use[p[~done], worst[~done]] = False
         pending[p[done]] = False
-    return _results(settings, names, exact, found, enough, use, apex, a, b, limit, ppm_before)
+    fit = _Fit(found, enough, use, apex, a, b, limit, ppm_before)
+    return _results(settings, names, exact, fit)
 
 
 def _row_median(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -355,8 +356,24 @@ def _row_median(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.where(n > 0, (low + high) / 2, np.nan)
 
 
-def _results(settings, names, exact, found, enough, use, apex, a, b, limit, ppm_before) -> dict:
+@dataclass(frozen=True)
+class _Fit:
+    """Where the calibration of every spectrum ended (rows: spectra, columns: reference ions)."""
+
+    found: np.ndarray  # ion found in the first pass
+    enough: np.ndarray  # per spectrum: enough ions found for a first fit
+    use: np.ndarray  # ion kept in the final fit
+    apex: np.ndarray  # apex position on the fit's axis (channel or sqrt(m/z)), second pass
+    a: np.ndarray  # per spectrum: sqrt(m/z) = a * x + b
+    b: np.ndarray
+    limit: np.ndarray  # residual limit of each ion (ppm)
+    ppm_before: np.ndarray  # |error| of each ion with the stored calibration (ppm)
+
+
+def _results(settings, names, exact, fit: _Fit) -> dict:
     """The calibration columns (``CALIBRATION_COLUMNS`` after the labels) of every spectrum."""
+    found, enough, use, apex = fit.found, fit.enough, fit.use, fit.apex
+    a, b, limit, ppm_before = fit.a, fit.b, fit.limit, fit.ppm_before
     ok = enough & (use.sum(axis=-1) >= settings.min_ions)
     used = use & ok[:, None]
     residual = np.where(used, ppm_error(apex, a[:, None], b[:, None], exact), np.nan)
