@@ -75,3 +75,25 @@ def test_on_error_skip_lists_bad_spectra_and_keeps_the_rest(fresh):
     assert re.search(r"WARNING simsflow: skipped \S*data/mini/A/2\.txt: .*value is nan", log)
     peaks = pd.read_parquet(fresh / "results/mini/peaks.parquet")
     assert peaks["spot"].tolist() == ["1"]
+
+
+def test_on_error_skip_with_every_spectrum_skipped_says_so_and_keeps_the_qc_tables(fresh):
+    config = fresh / "config" / "config.yaml"
+    config.write_text(config.read_text() + "    on_error: skip\n")
+    for spot in ("1", "2"):
+        (fresh / "data" / "mini" / "A" / f"{spot}.txt").write_bytes(CASES[5].spectrum)
+    result = snakemake(fresh, "--cores", "2", "--keep-going", check=False)
+    assert result.returncode != 0
+    lines = sorted({ln for ln in result.stderr.splitlines() if ln.startswith("simsflow: ")})
+    assert lines == [
+        "simsflow: error: results/mini/peaks.parquet: no spectra: every spectrum of the study "
+        "was skipped or failed calibration (see the study's qc/skipped.tsv and "
+        "qc/calibration.tsv)",
+        "simsflow: error: results/mini/qc/calibration.tsv: no calibrated spectrum to sum: every "
+        "spectrum of the study was skipped or failed calibration (the status and reason of each "
+        "spectrum are in this table, unreadable exports in qc/skipped.tsv)",
+    ], result.stderr[-3000:]
+    # the tables that say why are kept
+    skipped = pd.read_csv(fresh / "results/mini/qc/skipped.tsv", sep="\t", dtype=str)
+    assert skipped["spot"].tolist() == ["1", "2"]
+    assert pd.read_parquet(fresh / "results/mini/peaks.parquet").empty

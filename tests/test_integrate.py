@@ -163,6 +163,14 @@ def test_dead_window_sums_equal_a_direct_sum(window):
     np.testing.assert_array_equal(deadtime.preceding_sum(values, window), expected)
 
 
+def test_a_study_without_calibrated_spectra_has_no_summed_spectrum_and_says_why():
+    from simsflow.summed import combine
+
+    empty = pd.DataFrame({"sample": [], "mz": [], "counts": [], "step": []})
+    with pytest.raises(SimsflowError, match=r"^qc/calibration\.tsv: no calibrated spectrum"):
+        combine([empty, empty], source="qc/calibration.tsv")
+
+
 def test_summed_spectrum_keeps_every_count_and_adds_spectra_in_one_pass():
     from simsflow.summed import sum_on_grid
 

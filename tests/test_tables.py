@@ -1,11 +1,17 @@
 """Parquet tables as simsflow writes them: plain types on disk, provenance, encodings."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
-from simsflow.io.tables import read_parquet_metadata, write_parquet
+from simsflow.errors import SimsflowError
+from simsflow.io.tables import read_parquet_metadata, read_peak_table, write_parquet
+
+from .conftest import ROOT
 
 
 def _table() -> pa.Table:
@@ -57,3 +63,22 @@ def test_the_same_table_gives_the_same_bytes(tmp_path):
     for name in ("a", "b"):
         write_parquet(_table(), tmp_path / f"{name}.parquet", metadata={"k": 1})
     assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+
+
+def test_a_peak_table_without_spectra_is_an_error_naming_it(tmp_path):
+    path = tmp_path / "peaks.parquet"
+    write_parquet(pd.DataFrame({"sample": ["A"], "spot": ["1"], "C-": [5.0]}), path)
+    assert read_peak_table(path)["C-"].tolist() == [5.0]
+    write_parquet(pd.DataFrame({"sample": [], "spot": [], "C-": []}), path)
+    with pytest.raises(SimsflowError, match=rf"^{re.escape(str(path))}: no spectra: every"):
+        read_peak_table(path)
+
+
+def test_every_rule_script_reads_the_study_peak_table_through_read_peak_table():
+    scripts = sorted((ROOT / "workflow" / "scripts").glob("*.py"))
+    readers = [p.name for p in scripts if "snakemake.input.peaks" in p.read_text()]
+    assert len(readers) >= 5  # scale, train_classifier, predict, pca_views, degradation
+    for path in scripts:
+        text = path.read_text()
+        uses = text.count("snakemake.input.peaks")
+        assert text.count("read_peak_table(snakemake.input.peaks)") == uses, path.name

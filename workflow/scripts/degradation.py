@@ -3,18 +3,16 @@
 from simsflow.runlog import logged
 
 with logged(snakemake.log[0]) as log:
-    import pandas as pd
-
     from simsflow.degradation import DegradationSettings, degradation_scores
     from simsflow.io.ratetest import read_rate_test
-    from simsflow.io.tables import write_parquet, write_tsv
+    from simsflow.io.tables import read_peak_table, write_parquet, write_tsv
 
     settings = {
         k: tuple(v) if isinstance(v, list) else v for k, v in snakemake.params.settings.items()
     }
     rate_test = read_rate_test(snakemake.input.rate_test) if snakemake.input.rate_test else None
     out = degradation_scores(
-        pd.read_parquet(snakemake.input.peaks),
+        read_peak_table(snakemake.input.peaks),
         snakemake.params.ions,
         snakemake.params.groups,
         DegradationSettings(**settings),

@@ -3,16 +3,14 @@
 from simsflow.runlog import logged
 
 with logged(snakemake.log[0]):
-    import pandas as pd
-
     from simsflow import plots
     from simsflow.classify import pca_views
     from simsflow.io.model import read_model
-    from simsflow.io.tables import write_parquet, write_tsv
+    from simsflow.io.tables import read_peak_table, write_parquet, write_tsv
 
     scores, variance, loadings, grids = pca_views(
         read_model(snakemake.input.model),
-        pd.read_parquet(snakemake.input.peaks),
+        read_peak_table(snakemake.input.peaks),
         snakemake.params.components,
         snakemake.params.boundaries,
     )

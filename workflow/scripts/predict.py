@@ -3,14 +3,12 @@
 from simsflow.runlog import logged
 
 with logged(snakemake.log[0]):
-    import pandas as pd
-
     from simsflow.classify import predict_unknowns
     from simsflow.io.model import read_model
-    from simsflow.io.tables import write_tsv
+    from simsflow.io.tables import read_peak_table, write_tsv
 
     spectra, samples = predict_unknowns(
-        read_model(snakemake.input.model), pd.read_parquet(snakemake.input.peaks)
+        read_model(snakemake.input.model), read_peak_table(snakemake.input.peaks)
     )
     write_tsv(samples, snakemake.output.samples)
     write_tsv(spectra, snakemake.output.spectra)

@@ -4,15 +4,13 @@ ion statistics of the scaled table (relative to the reference sample) and its bo
 from simsflow.runlog import logged
 
 with logged(snakemake.log[0]) as log:
-    import pandas as pd
-
     from simsflow import plots
-    from simsflow.io.tables import write_parquet, write_tsv
+    from simsflow.io.tables import read_peak_table, write_parquet, write_tsv
     from simsflow.scaling import scale_table
     from simsflow.stats import sample_statistics
 
     params, output = snakemake.params, snakemake.output
-    scaled = scale_table(pd.read_parquet(snakemake.input.peaks), params.ions, params.steps)
+    scaled = scale_table(read_peak_table(snakemake.input.peaks), params.ions, params.steps)
     write_parquet(scaled, output.scaled)
     log.info("scaled %d spectra with %s", len(scaled), params.steps)
     stats = sample_statistics(scaled, params.ions, params.groups, params.reference)

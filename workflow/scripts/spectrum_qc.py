@@ -15,7 +15,8 @@ with logged(snakemake.log[0]) as log:
 
     inputs, params, output = snakemake.input, snakemake.params, snakemake.output
     # per-sample and per-batch files alike, in sheet order
-    summed = combine(by_sample(read_in_sheet_order(inputs.summed, pd.read_parquet, params.samples)))
+    parts = by_sample(read_in_sheet_order(inputs.summed, pd.read_parquet, params.samples))
+    summed = combine(parts, source=inputs.calibration)
     write_parquet(summed, output.summed)
     proposed = propose_mass_list(
         summed["mz"].to_numpy(),

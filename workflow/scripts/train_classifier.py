@@ -3,17 +3,15 @@
 from simsflow.runlog import logged
 
 with logged(snakemake.log[0]) as log:
-    import pandas as pd
-
     from simsflow.classify import ClassifierSettings, train_study
     from simsflow.io.model import write_model
-    from simsflow.io.tables import write_tsv
+    from simsflow.io.tables import read_peak_table, write_tsv
 
     settings = dict(snakemake.params.settings)
     settings["scaling"] = tuple(settings["scaling"])
     settings["C_grid"] = tuple(settings["C_grid"])
     out = train_study(
-        pd.read_parquet(snakemake.input.peaks),
+        read_peak_table(snakemake.input.peaks),
         snakemake.params.ions,
         ClassifierSettings(**settings),
         snakemake.params.compare,

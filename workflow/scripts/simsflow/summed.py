@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .errors import SimsflowError
+
 MIN_STEP = 2.5e-4  # sqrt(u): finer than any peak at m/dm <= 10000 up to a few hundred u
 
 
@@ -37,9 +39,20 @@ def grid_step(mz: np.ndarray) -> float:
     return max(MIN_STEP, spacing)
 
 
-def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Add per-sample summed spectra (columns mz, counts, step) onto the coarsest grid."""
+def combine(frames: list[pd.DataFrame], source: str | None = None) -> pd.DataFrame:
+    """Add per-sample summed spectra (columns mz, counts, step) onto the coarsest grid.
+
+    Without any calibrated spectrum (every one skipped or failed calibration) there is nothing
+    to sum: a SimsflowError names ``source``, the table that says why of each spectrum."""
     frames = [f for f in frames if len(f)]
+    if not frames:
+        raise SimsflowError(
+            "no calibrated spectrum to sum: every spectrum of the study was skipped or failed "
+            "calibration",
+            file=source,
+            hint="the status and reason of each spectrum are in this table, unreadable exports "
+            "in qc/skipped.tsv",
+        )
     step = max(float(f["step"].iloc[0]) for f in frames)
     mz, counts = sum_on_grid([(f["mz"].to_numpy(), f["counts"].to_numpy()) for f in frames], step)
     return pd.DataFrame({"mz": mz, "counts": counts, "step": step})

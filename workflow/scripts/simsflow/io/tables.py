@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..errors import SimsflowError
 from .atomic import atomic_path, atomic_write_text
 
 METADATA_KEY = b"simsflow"
@@ -111,6 +112,20 @@ def parquet_parts(path: str | Path, schema: pa.Schema) -> Iterator[ParquetParts]
                 writer.add_key_value_metadata(_metadata_blob(parts.metadata))
         finally:
             writer.close()
+
+
+def read_peak_table(path: str | Path) -> pd.DataFrame:
+    """A study's peak table; one without rows (every spectrum of the study skipped or failed
+    calibration, and no image region) is a SimsflowError naming the file, rather than an error
+    deep in a later step about missing classes or samples."""
+    table = pd.read_parquet(path)
+    if table.empty:
+        raise SimsflowError(
+            "no spectra: every spectrum of the study was skipped or failed calibration",
+            file=str(path),
+            hint="see the study's qc/skipped.tsv and qc/calibration.tsv",
+        )
+    return table
 
 
 def read_parquet_metadata(path: str | Path) -> dict:
