@@ -523,6 +523,15 @@ def main(argv=None) -> dict:
         floor = make_project(work / f"project_{name}_floor", samples, batch)
         empty_jobs(floor)
         results["workflow"][name] = {"batch_samples": batch, **run_workflow(project, floor)}
+    # e end to end: the smaller study through the same command, with the largest batches
+    largest = max(args.batch)
+    small_project = make_project(work / "project_small", small, largest)
+    small_wall, _, _ = _snakemake(small_project, 2)
+    results["growth"]["workflow"] = {
+        "batch_samples": largest,
+        "small_wall_s": round(small_wall, 1),
+        "wall_s": results["workflow"][f"batches_of_{largest}"]["wall_s"],
+    }
     (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     (args.out / "results.md").write_text(markdown(results))
     print(json.dumps(results))
@@ -591,6 +600,14 @@ def markdown(r: dict) -> str:
         f"measured in turn, best of 5 each) | {g['small_s']} s -> {g['large_s']} s | "
         f"linear: {g['linear']}x | {g['ratio']} |"
     )
+    e2e = g.get("workflow")
+    if e2e:
+        rows.append(
+            f"| e. growth end to end: {g['spectra_small']} -> {g['spectra']} spectra "
+            f"(`snakemake --cores 2`, batches of {e2e['batch_samples']} samples) | "
+            f"{e2e['small_wall_s']} s -> {e2e['wall_s']} s | linear: {g['linear']}x | "
+            f"{e2e['wall_s'] / e2e['small_wall_s']:.2f} |"
+        )
     rows.append(f"| e. peak RSS of the benchmark process (a-c) | {r['peak_rss_mb']} MB | | |")
     for name, w in r.get("workflow", {}).items():
         rows.append(

@@ -38,6 +38,9 @@ def test_benchmark_runs_and_writes_results(tmp_path):
     assert len(list((tmp_path / "work" / "spectra").rglob("*.txt"))) == 20  # data under --work
     assert results["spectra"]["spectra"] == 20
     assert results["growth"]["spectra_small"] == 10 and results["growth"]["spectra"] == 20
+    # e end to end: the smaller study through snakemake too
+    assert results["growth"]["workflow"]["small_wall_s"] > 0
+    assert (tmp_path / "work" / "project_small" / "results" / "bench_negative").is_dir()
     assert results["images"]["pixels"] == 32 * 32
     # d and its floor (the same DAG with empty jobs; run.py fails if their job counts differ)
     workflow = results["workflow"]["batches_of_20"]
@@ -48,3 +51,4 @@ def test_benchmark_runs_and_writes_results(tmp_path):
     text = (tmp_path / "results.md").read_text()
     assert "import + calibration + integration" in text and "speed-up" in text
     assert "floor: the same DAG, every job empty" in text
+    assert "growth end to end" in text
