@@ -4,6 +4,8 @@ Parquet files carry no timestamps; a ``simsflow`` key in the file's key-value me
 provenance (source files, checksums, export header lines) as canonical JSON, so equal inputs give
 equal bytes. ``write_parquet`` puts it there through the Arrow schema; a file written a table at
 a time (``parquet_parts``) adds it when it closes, so it is read from the file's metadata.
+``read_peak_table`` reads a study's peak table for the steps after it, and stops with one
+clear line when no spectrum is left in it.
 """
 
 from __future__ import annotations
