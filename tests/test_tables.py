@@ -9,7 +9,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from simsflow.errors import SimsflowError
-from simsflow.io.tables import read_parquet_metadata, read_peak_table, write_parquet
+from simsflow.io.tables import (
+    concat_frames,
+    read_parquet_metadata,
+    read_peak_table,
+    write_parquet,
+)
 
 from .conftest import ROOT
 
@@ -82,3 +87,13 @@ def test_every_rule_script_reads_the_study_peak_table_through_read_peak_table():
         text = path.read_text()
         uses = text.count("snakemake.input.peaks")
         assert text.count("read_peak_table(snakemake.input.peaks)") == uses, path.name
+
+
+def test_frames_without_rows_add_no_rows_and_no_column_types():
+    empty = pd.DataFrame({"sample": pd.Series([], dtype=object), "C-": pd.Series([], dtype=object)})
+    full = pd.DataFrame({"sample": ["A", "B"], "C-": [1.5, 2.5]})
+    out = concat_frames([empty, full, empty])
+    assert out["C-"].dtype == np.float64  # pandas alone would make it object
+    assert out["sample"].tolist() == ["A", "B"] and out.index.tolist() == [0, 1]
+    assert list(concat_frames([empty, empty]).columns) == ["sample", "C-"]
+    assert concat_frames([]).empty

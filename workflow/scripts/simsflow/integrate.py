@@ -19,6 +19,7 @@ import pyarrow as pa
 from . import deadtime
 from .calibrate import calibrated_spots
 from .errors import SimsflowError
+from .io.tables import concat_frames
 from .spots import Spot
 
 NOTE_COLUMNS = ["study", "sample", "spot", "ion", "issue"]  # integration QC notes
@@ -185,7 +186,7 @@ def integrate_sample(
 
 def study_peak_table(sheet: pd.DataFrame, peaks: list[pd.DataFrame]) -> pd.DataFrame:
     """Sample-sheet columns joined with every sample's peak areas, in sheet order."""
-    areas = pd.concat(peaks, ignore_index=True)
+    areas = concat_frames(peaks)
     meta = sheet.drop(columns=[c for c in ("path", "sheet_line") if c in sheet.columns])
     table = meta.merge(areas.drop(columns=["study"]), on=["sample", "spot"], how="inner")
     study = areas["study"].iloc[0] if len(areas) else ""

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .importer import SPECTRA_SCHEMA
 from .tables import (
+    concat_frames,
     concat_tables,
     parquet_parts,
     read_parquet_metadata,
@@ -56,17 +57,11 @@ def write_batch(results: Iterable[SampleResult], out: Mapping[str, str | Path]) 
             summed.append(result.summed)
             provenance.append(result.provenance)
         spectra.metadata = {"samples": provenance}
-    write_parquet(_concat(calibration), out["calibration"])
-    write_parquet(_concat(peaks), out["peaks"])
-    write_parquet(_concat(summed), out["summed"])
-    write_tsv(_concat(notes), out["qc"])
+    write_parquet(concat_frames(calibration), out["calibration"])
+    write_parquet(concat_frames(peaks), out["peaks"])
+    write_parquet(concat_frames(summed), out["summed"])
+    write_tsv(concat_frames(notes), out["qc"])
     return provenance
-
-
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    filled = [f for f in frames if len(f)]
-    # an empty sample's frame adds no rows; its columns still stand when every one is empty
-    return pd.concat(filled or frames[:1], ignore_index=True)
 
 
 def in_sheet_order(frame: pd.DataFrame, samples: list[str]) -> pd.DataFrame:

@@ -148,7 +148,17 @@ def read_text_tsv(path: str | Path) -> pd.DataFrame:
     return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
 
 
+def concat_frames(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The rows of ``frames`` one after another. A frame without rows adds nothing, not even
+    its column types (pandas would make a float column object where an empty frame holds it
+    as object, e.g. a sample whose every spectrum was skipped); when all are empty the first
+    one's columns stand; without frames, an empty table."""
+    if not frames:
+        return pd.DataFrame()
+    filled = [f for f in frames if len(f)]
+    return pd.concat(filled or frames[:1], ignore_index=True)
+
+
 def concat_tables(paths, reader) -> pd.DataFrame:
-    """Concatenate tables read from paths; an empty table when there are none."""
-    frames = [reader(p) for p in paths]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    """``concat_frames`` of the tables read from ``paths``."""
+    return concat_frames([reader(p) for p in paths])
