@@ -5,11 +5,6 @@
 # job and leaves the others untouched.
 
 
-def _per_sample(study, batch_samples, function):
-    """An input function of the per-sample rules, applied to every sample of a batch."""
-    return {s: function(SimpleNamespace(study=study, sample=s)) for s in batch_samples}
-
-
 for _batch in SPECTRUM_BATCHES:
     _study, _name, _key, _samples = _batch.study, _batch.rule, _batch.key, _batch.samples
     _wc = SimpleNamespace(study=_study)
@@ -18,11 +13,7 @@ for _batch in SPECTRUM_BATCHES:
         name:
             _name
         input:
-            raw=[
-                r
-                for raw in _per_sample(_study, _samples, raw_inputs).values()
-                for r in as_list(raw)
-            ],
+            raw=batch_raw_inputs(_study, _samples),
             mass_list=mass_list_file(_wc),
         output:
             spectra=batch_file(_study, _key, "spectra"),
@@ -38,9 +29,9 @@ for _batch in SPECTRUM_BATCHES:
             code=script_code("spectra_batch"),
             study=_study,
             samples=_samples,
-            spots=_per_sample(_study, _samples, sample_spots),
-            files=_per_sample(_study, _samples, sample_files),
-            calibration=_per_sample(_study, _samples, calibration_settings),
+            spots=for_batch(_study, _samples, sample_spots),
+            files=for_batch(_study, _samples, sample_files),
+            calibration=for_batch(_study, _samples, calibration_settings),
             on_error=on_error(_wc),
             integration=integration_settings(_wc),
             mass_list=mass_list_records(_wc),

@@ -101,6 +101,17 @@ def raw_inputs(wildcards):
     return sample_files(wildcards)
 
 
+def for_batch(study, batch_samples, function):
+    """An input function of the per-sample rules, applied to every sample of a batch."""
+    return {s: function(SimpleNamespace(study=study, sample=s)) for s in batch_samples}
+
+
+def batch_raw_inputs(study, batch_samples):
+    """The raw files (or simulator folders) of every sample of a batch."""
+    raw = for_batch(study, batch_samples, raw_inputs).values()
+    return [r for one in raw for r in as_list(one)]
+
+
 def sample_spots(wildcards):
     return list(_sample_rows(wildcards)["spot"])
 
