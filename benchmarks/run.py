@@ -337,11 +337,16 @@ def snakemake_start_s() -> float:
 
 # The floor of d: every rule script replaced by one that does no work. A job still starts
 # Python with Snakemake's script preamble, imports what every real job imports (runlog's
-# STARTUP_MODULES) and creates its outputs, and Snakemake still builds the same DAG, schedules
-# the same jobs and records their metadata.
+# STARTUP_MODULES), creates its outputs and exits as a real job does (without the last garbage
+# collection), and Snakemake still builds the same DAG, schedules the same jobs and records
+# their metadata.
 EMPTY_JOB = f"""from pathlib import Path
 
 import {", ".join(STARTUP_MODULES)}  # noqa: F401, E401
+
+from simsflow.runlog import skip_collection_at_exit
+
+skip_collection_at_exit()
 
 for name in [*snakemake.output, *snakemake.log]:
     path = Path(name)

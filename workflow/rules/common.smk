@@ -13,6 +13,7 @@ from simsflow.checks import check_studies, demo_dir, load_studies
 from simsflow.errors import SimsflowError
 from simsflow.io.batches import STAGES as BATCH_STAGES
 from simsflow.provenance import code_hash
+from simsflow.runlog import end_snakemake_run
 from simsflow.stats import important_ions
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
