@@ -591,7 +591,8 @@ def markdown(r: dict) -> str:
             f"| d. Snakemake's start and end with nothing to do (the same command again) | "
             f"{w['nothing_to_do_wall_s']} s | | |",
             f"| d. floor: the same DAG, every job empty (Python with Snakemake's script preamble, "
-            f"the numpy/pandas/pyarrow imports, outputs created) | {w['floor_wall_s']} s wall, "
+            f"the numpy/pandas/pyarrow imports, outputs created, exit as a job exits) | "
+            f"{w['floor_wall_s']} s wall, "
             f"{w['floor_cpu_s']} s CPU ({w['floor_core_s_per_job']} core-s per job beyond "
             f"Snakemake's start and end) | time outside the library "
             f"({w['outside_library_core_s']} core-s) / the floor's cores x wall | "
@@ -643,7 +644,10 @@ plots with `--set-threads scale=N`).
 Snakemake's start and scheduling, interpreter start-up and the numpy/pandas/pyarrow imports of
 every job, and idle cores; the CPU-time share leaves the idle cores out (1 - work CPU / CPU
 time of the whole run, Snakemake included). Imports of matplotlib and scikit-learn inside
-figure jobs count as work.
+figure jobs count as work. Processes end as soon as their work is done (`simsflow.runlog`): a
+job and Snakemake skip the interpreter's last garbage collection, and Snakemake's onsuccess and
+onerror handlers cancel the scheduler's pending one-second timer, which otherwise held every
+run about a second after its last job.
 
 The floor of d runs the same project with every rule script replaced by an empty one
 (`EMPTY_JOB` in benchmarks/run.py): same DAG, same jobs, same inputs and outputs, so it costs
