@@ -1,10 +1,26 @@
 """The benchmark command keeps working (a tiny run; speed is never asserted in tests)."""
 
+import importlib.util
 import json
 import subprocess
 import sys
 
 from .conftest import ROOT
+
+
+def _bench_module():
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "benchmarks" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_slow_snakemake_start_is_flagged_in_the_results():
+    bench = _bench_module()
+    assert bench.slow_start_warning(0.8) == ""
+    warning = bench.slow_start_warning(9.8)
+    assert "`snakemake --version` took 9.8 s" in warning and "scontrol" in warning
 
 
 def test_benchmark_runs_and_writes_results(tmp_path):
