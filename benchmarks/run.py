@@ -498,7 +498,7 @@ def main(argv=None) -> dict:
         "--batch",
         type=int,
         nargs="+",
-        default=[20, 100],
+        default=[100, 20],
         help="samples per batch job in d: one run each (100: one batch per study)",
     )
     parser.add_argument(
@@ -594,9 +594,13 @@ def markdown(r: dict) -> str:
         f"naive loop: {n['naive_s_per_spectrum']} s | speed-up {n['speed_up']}x |",
     ]
     for w in r.get("workflow", {}).values():
-        how = (
-            f"batches of {w['batch_samples']} samples" if w["batch_samples"] else "per-sample jobs"
-        )
+        per_study = int(np.ceil(s["spectra"] / SPOTS_PER_SAMPLE / len(s["polarities"])))
+        if not w["batch_samples"]:
+            how = "per-sample jobs"
+        elif w["batch_samples"] >= per_study:
+            how = f"one batch per study ({per_study} sample{'s' * (per_study != 1)})"
+        else:
+            how = f"batches of {w['batch_samples']} samples"
         rows.append(
             f"| d. `snakemake --cores {w['cores']}` end to end, {s['spectra']} spectra in two "
             f"studies (one per polarity), {how} | "
