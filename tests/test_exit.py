@@ -81,7 +81,7 @@ runpy.run_module("snakemake", run_name="__main__")
 
 @pytest.mark.workflow
 @pytest.mark.parametrize("outcome", ["success", "error", "dry-run"])
-def test_the_workflow_ends_its_run_on_success_and_on_error(outcome, tmp_path):
+def test_the_workflow_ends_its_run_whatever_the_outcome(outcome, tmp_path):
     workdir = copy_workflow(tmp_path / "wf")
     build(workdir)
     if outcome == "error":

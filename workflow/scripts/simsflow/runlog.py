@@ -45,7 +45,7 @@ def skip_collection_at_exit() -> None:
     it exits.
 
     That last collection walks every object the process still holds (about 0.25 s in a job that
-    drew figures, as long as its import of pandas) only to free memory that the operating
+    drew figures: as long as importing pandas takes) only to free memory that the operating
     system takes back anyway. Everything a job writes is closed, and renamed into place, before
     it ends; what the freeze gives up is only the finalizers of reference cycles still alive at
     exit. Registered once however often it is asked for; it runs after the other exit handlers
