@@ -340,6 +340,12 @@ def snakemake_start_s() -> float:
 SLOW_START_S = 5.0
 
 
+def start_warning(results: dict) -> str:
+    """``slow_start_warning`` for the slowest Snakemake start of the d runs in ``results``."""
+    starts = [w["snakemake_version_s"] for w in results.get("workflow", {}).values()]
+    return slow_start_warning(max(starts, default=0.0))
+
+
 def slow_start_warning(seconds: float) -> str:
     """A warning for results.md when Snakemake itself took ``seconds`` to start; else ''."""
     if seconds <= SLOW_START_S:
@@ -559,8 +565,7 @@ def main(argv=None) -> dict:
     (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     (args.out / "results.md").write_text(markdown(results))
     print(json.dumps(results))
-    starts = [w["snakemake_version_s"] for w in results["workflow"].values()]
-    warning = slow_start_warning(max(starts, default=0.0))
+    warning = start_warning(results)
     if warning:
         print(warning.replace("**", "").strip(), file=sys.stderr)
     return results
@@ -649,8 +654,7 @@ def markdown(r: dict) -> str:
             f"{w['largest_job_peak_mb']} MB | | |"
         )
     table = "\n".join(rows)
-    starts = [w["snakemake_version_s"] for w in r.get("workflow", {}).values()]
-    warning = slow_start_warning(max(starts, default=0.0))
+    warning = start_warning(r)
     return f"""# simsflow benchmark results
 
 Date {r["date"]}; {r["machine"]}; Python {r["python"]}, numpy {r["numpy"]}, pandas {r["pandas"]},

@@ -67,4 +67,5 @@ def test_benchmark_runs_and_writes_results(tmp_path):
     text = (tmp_path / "results.md").read_text()
     assert "import + calibration + integration" in text and "speed-up" in text
     assert "floor: the same DAG, every job empty" in text
+    assert "one batch per study (1 sample)" in text  # 20 spectra: 1 sample per polarity
     assert "growth end to end" in text

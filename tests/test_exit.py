@@ -10,7 +10,6 @@ import threading
 from types import SimpleNamespace
 
 import pytest
-from snakemake.scheduling.job_scheduler import JobScheduler
 
 from simsflow.runlog import SCHEDULER_MODULE, end_snakemake_run
 
@@ -44,6 +43,8 @@ def test_a_job_exits_without_a_last_garbage_collection(tmp_path):
 
 
 def test_end_snakemake_run_cancels_the_scheduler_timers_and_no_other():
+    from snakemake.scheduling.job_scheduler import JobScheduler  # heavy: only for this test
+
     scheduler = SimpleNamespace(_open_jobs=threading.Semaphore(0))
     before = set(threading.enumerate())
     JobScheduler._schedule_reevalutation(scheduler, 60)  # what Snakemake's rate limiter starts

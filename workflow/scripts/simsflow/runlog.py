@@ -91,7 +91,6 @@ def end_snakemake_run() -> int:
         ):
             thread.cancel()
             cancelled += 1
-    skip_collection_at_exit()
     return cancelled
 
 
