@@ -39,11 +39,11 @@ _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 # only made the threads contend (benchmark a: 1.37-1.50x the parse floor against 1.48-1.60x
 # with 512 kB blocks; on 2 worker processes 1.26-1.31 s against 1.31-1.36 s)
 PARSE_BLOCK_BYTES = 1 << 24
-# Exports above this size are streamed: hashed and line-counted in blocks, then parsed by
-# pyarrow's streaming reader block by block into arrays allocated once, so the file's text and
-# the parsed table are never in memory together (a 190 MB export: peak RSS 1,035 MB when read
-# whole, 370 MB streamed: benchmark g).
-STREAM_BYTES = 1 << 25
+# Exports above 4 MB (a typical one holds 0.1-2 MB) are streamed: hashed and line-counted in
+# blocks, then parsed by pyarrow's streaming reader block by block into arrays allocated once,
+# so the file's text and the parsed table are never in memory together (a 190 MB export: peak
+# RSS 1,035 MB read whole, 370 MB streamed; benchmark g).
+STREAM_BYTES = 1 << 22
 # pyarrow's streaming reader holds several times its block: 4 MB blocks cost 190 MB, 64 kB 20
 STREAM_BLOCK_BYTES = 1 << 16
 _HEAD_BYTES = 1 << 20  # where the header and the column line of an export must fit
