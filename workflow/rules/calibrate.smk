@@ -3,9 +3,9 @@
 
 rule calibrate:
     input:
-        spectra="results/{study}/spectra/{sample}.parquet",
+        spectra=STAGE_FILES["spectra"],
     output:
-        calibration="results/{study}/calibration/{sample}.parquet",
+        calibration=STAGE_FILES["calibration"],
     log:
         "logs/{study}/calibrate/{sample}.log",
     wildcard_constraints:

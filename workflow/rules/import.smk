@@ -5,7 +5,7 @@ rule import_spectra:
     input:
         raw=raw_inputs,
     output:
-        spectra="results/{study}/spectra/{sample}.parquet",
+        spectra=STAGE_FILES["spectra"],
     log:
         "logs/{study}/import/{sample}.log",
     wildcard_constraints:
