@@ -12,6 +12,7 @@ from simsflow.errors import InputFileError
 from simsflow.io.importer import import_sample
 from simsflow.io.spectra import read_spectrum
 from simsflow.io.tables import write_parquet
+from simsflow.settings import estimate_mem_mb
 
 from .conftest import FIXTURES, ROOT
 
@@ -93,22 +94,46 @@ def test_large_table_written_by_row_group_reads_back(tmp_path, monkeypatch):
     assert back.equals(table.cast(back.schema))
 
 
-def test_50_mb_export_imports_under_a_300_mb_data_limit(tmp_path):
-    # Read whole, this export needed more than 400 MB of data segment (peak RSS 404 MB, 6.5
-    # bytes per byte of file); streamed its peak RSS is 235 MB, so the child passes at 300 MB.
-    path = _export(tmp_path / "big.txt", 2_300_000)
+@pytest.fixture(scope="module")
+def export_50_mb(tmp_path_factory):
+    path = _export(tmp_path_factory.mktemp("large") / "big.txt", 2_300_000)
     assert path.stat().st_size > 45e6
-    out = tmp_path / "big.parquet"
+    return path
+
+
+def _import_in_child(path, out, limit_mb=None) -> subprocess.CompletedProcess:
+    """Import one export as the import job does, in a fresh process; prints its peak RSS (MB)."""
+    limit = (
+        f"resource.setrlimit(resource.RLIMIT_DATA, ({limit_mb << 20}, {limit_mb << 20}))\n"
+        if limit_mb
+        else ""
+    )
     code = (
-        "import resource, sys\n"
-        "limit = 300 << 20\n"
-        "resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))\n"
+        f"import resource, sys\n{limit}"
         f"sys.path.insert(0, {str(ROOT / 'workflow' / 'scripts')!r})\n"
         "from simsflow.io.importer import import_sample\n"
         "from simsflow.io.tables import write_parquet\n"
         f"table, meta = import_sample('s', 'x', ['1'], [{str(path)!r}])\n"
         f"write_parquet(table, {str(out)!r}, metadata=meta)\n"
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]\n"
+        "print(int(hwm.split()[1]) / 1024)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+
+def test_50_mb_export_imports_under_a_300_mb_data_limit(export_50_mb, tmp_path):
+    # Read whole, this export needed more than 400 MB of data segment (peak RSS 404 MB, 6.5
+    # bytes per byte of file); streamed its peak RSS is 235 MB, so the child passes at 300 MB.
+    out = tmp_path / "big.parquet"
+    result = _import_in_child(export_50_mb, out, limit_mb=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert pq.ParquetFile(out).metadata.num_rows == 2_300_000
+
+
+def test_the_import_job_s_memory_request_covers_its_peak(export_50_mb, tmp_path):
+    result = _import_in_child(export_50_mb, tmp_path / "big.parquet")
+    assert result.returncode == 0, result.stderr[-2000:]
+    peak_mb = float(result.stdout.split()[-1])
+    # what the import rule requests for this sample (SLURM's mem_mb): 160 + 1.6 x 48 MB = 237;
+    # measured 180-235 MB
+    assert estimate_mem_mb("import", [export_50_mb]) >= peak_mb

@@ -12,6 +12,9 @@ rule calibrate:
         sample=SPECTRUM_RE,
     conda:
         "../../envs/io.yaml"
+    threads: 1
+    resources:
+        mem_mb=mem_mb("calibrate"),
     params:
         code=script_code("calibrate"),
         settings=calibration_settings,

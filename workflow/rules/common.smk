@@ -38,6 +38,8 @@ wildcard_constraints:
 
 # the input and params functions of the rules (simsflow.settings.Project)
 script_code = PROJECT.script_code
+mem_mb = PROJECT.mem_mb
+batch_mem_mb = PROJECT.batch_mem_mb
 sample_order = PROJECT.sample_order
 sample_spots = PROJECT.sample_spots
 sample_files = PROJECT.sample_files

@@ -12,6 +12,9 @@ rule import_spectra:
         sample=SPECTRUM_RE,
     conda:
         "../../envs/io.yaml"
+    threads: 1
+    resources:
+        mem_mb=mem_mb("import"),
     params:
         code=script_code("import_spectra"),
         spots=sample_spots,
@@ -33,6 +36,9 @@ rule import_images:
         sample=IMAGE_RE,
     conda:
         "../../envs/io.yaml"
+    threads: 1
+    resources:
+        mem_mb=mem_mb("images"),
     params:
         code=script_code("import_images"),
         spots=sample_spots,

@@ -17,6 +17,9 @@ rule integrate:
         sample=SPECTRUM_RE,
     conda:
         "../../envs/io.yaml"
+    threads: 1
+    resources:
+        mem_mb=mem_mb("integrate"),
     params:
         code=script_code("integrate"),
         mass_list=mass_list_records,

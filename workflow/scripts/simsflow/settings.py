@@ -14,7 +14,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -23,6 +25,7 @@ import pandas as pd
 from .calibrate import reference_ions_for
 from .checks import Studies, demo_dir
 from .io.batches import STAGES as BATCH_STAGES
+from .io.spectra import STREAM_BYTES
 from .provenance import code_hash
 from .stats import important_ions
 
@@ -50,6 +53,44 @@ CLASSIFIER_KEYS = (
     "n_bootstrap",
 )
 DEGRADATION_KEYS = ("uncycled", "uncoated", "pathways", "scaling", "exclude_groups", "components")
+
+# A job's peak memory (MB): the interpreter with the job's imports, plus a cost per MB of
+# input. Measured: the demo's job logs (the import of a sample of 13 MB of exports peaked at
+# 194 MB, the calibration of its 4 MB spectra table at 206 MB, the integration at 248 MB) and
+# benchmark g (an export above STREAM_BYTES is streamed: 1.4 MB per MB; smaller ones are read
+# whole, joined and parsed: up to 4 MB per MB, 6.5 for one 45 MB file when it was read whole).
+# The estimate is what the SLURM profile requests (`mem_mb`), times the attempt on a retry.
+JOB_MEMORY = {
+    # stage: (MB with the imports, MB per MB of exports read whole, per MB streamed or Parquet)
+    "import": (160, 4.0, 1.6),
+    "calibrate": (200, 10.0, 10.0),
+    "integrate": (200, 15.0, 15.0),
+    "batch": (250, 4.0, 1.6),
+    "images": (300, 4.0, 4.0),
+}
+
+
+def input_megabytes(paths: Iterable[str | Path]) -> tuple[float, float]:
+    """MB of the files under ``paths`` (folders walked) read whole, and streamed (exports
+    above the streaming size); files not there yet count nothing."""
+    whole = streamed = 0
+    for path in paths:
+        path = Path(path)
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for f in files:
+            size = f.stat().st_size if f.is_file() else 0
+            if size > STREAM_BYTES:
+                streamed += size
+            else:
+                whole += size
+    return whole / 1e6, streamed / 1e6
+
+
+def estimate_mem_mb(stage: str, paths: Iterable[str | Path], attempt: int = 1) -> int:
+    """Peak memory (MB) to request for a job of ``stage`` reading ``paths`` (JOB_MEMORY)."""
+    base, per_whole, per_streamed = JOB_MEMORY[stage]
+    whole, streamed = input_megabytes(paths)
+    return math.ceil((base + per_whole * whole + per_streamed * streamed) * attempt)
 
 
 def as_list(value) -> list:
@@ -179,6 +220,24 @@ class Project:
         """The raw files (or simulator folders) of every sample of a batch."""
         raw = self.for_batch(study, batch_samples, self.raw_inputs).values()
         return [r for one in raw for r in as_list(one)]
+
+    def mem_mb(self, stage: str):
+        """Resource function: the memory estimate of a job of ``stage`` from its inputs."""
+
+        def mem_mb(wildcards, input, attempt):
+            return estimate_mem_mb(stage, list(input), attempt)
+
+        return mem_mb
+
+    def batch_mem_mb(self, study: str, batch_samples) -> int:
+        """Memory estimate of a batch job: it holds one sample and reads the next ahead, so
+        its two largest samples count, not the whole batch."""
+        sizes = sorted(
+            sum(input_megabytes(as_list(self.raw_inputs(SimpleNamespace(study=study, sample=s)))))
+            for s in batch_samples
+        )
+        base, per_whole, _ = JOB_MEMORY["batch"]
+        return math.ceil(base + per_whole * sum(sizes[-2:]))
 
     # -- parameters of the jobs ----------------------------------------------------------------
 
