@@ -26,10 +26,7 @@ include: "workflow/rules/archive.smk"
 rule all:
     default_target: True
     input:
-        spectra_targets(),
-        study_targets(),
-        classification_targets(),
-        degradation_targets(),
+        PROJECT.all_targets(),
 
 
 # Once the run is over, Snakemake's process exits without waiting a second for its scheduler's

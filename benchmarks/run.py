@@ -32,6 +32,10 @@ import pyarrow.csv as pacsv
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "workflow" / "scripts"))
+sys.path.insert(0, str(HERE))
+
+from bench_memory import bench_memory  # noqa: E402
+from bench_memory import markdown_rows as memory_rows  # noqa: E402
 
 from simsflow.batch import SampleJob, process_sample, process_samples  # noqa: E402
 from simsflow.calibrate import CalibrationSettings, reference_ions_for  # noqa: E402
@@ -512,6 +516,16 @@ def main(argv=None) -> dict:
         action="store_true",
         help="also run d without batches (one job per sample and stage; slow)",
     )
+    parser.add_argument(
+        "--memory-mb",
+        type=float,
+        nargs="*",
+        default=[20, 100, 200],
+        help="g: sizes of the single exports whose import's peak memory is measured",
+    )
+    parser.add_argument(
+        "--ibd-mb", type=float, default=1024, help="g: size of the imzML's .ibd (0: none)"
+    )
     parser.add_argument("--out", type=Path, default=HERE)
     parser.add_argument(
         "--work", type=Path, default=HERE / "work", help="generated spectra and projects"
@@ -547,6 +561,8 @@ def main(argv=None) -> dict:
         "images": bench_images(args.regions, args.size, args.ions),
         "peak_rss_mb": round(peak_memory_mb(), 1),
     }
+    if args.memory_mb or args.ibd_mb:
+        results["memory"] = bench_memory(work / "memory", args.memory_mb, args.ibd_mb)
     runs = {f"batches_of_{n}": n for n in args.batch}
     if args.per_sample_run:
         runs["per_sample"] = 0
@@ -656,6 +672,8 @@ def markdown(r: dict) -> str:
             f"({w['largest_job_log']}) | "
             f"{w['largest_job_peak_mb']} MB | | |"
         )
+    if r.get("memory"):
+        rows += memory_rows(r["memory"])
     table = "\n".join(rows)
     warning = start_warning(r)
     return f"""# simsflow benchmark results

@@ -40,6 +40,11 @@ def test_benchmark_runs_and_writes_results(tmp_path):
             "20",
             "--batch",
             "20",
+            "--memory-mb",
+            "1",
+            "6",
+            "--ibd-mb",
+            "2",
             "--out",
             str(tmp_path),
             "--work",  # not the checkout's benchmarks/work, where a full-size run may be
@@ -69,3 +74,12 @@ def test_benchmark_runs_and_writes_results(tmp_path):
     assert "floor: the same DAG, every job empty" in text
     assert "one batch per study (1 sample)" in text  # 20 spectra: 1 sample per polarity
     assert "growth end to end" in text
+    # g: one export's import (read whole at 1 MB, streamed at 6 MB) and one imzML, each in a
+    # fresh process whose base and peak RSS are its own
+    memory, sizes = results["memory"], _bench_module().bench_memory.__globals__
+    rows = [int(mb * sizes["MB"] / sizes["BYTES_PER_ROW"]) for mb in (1, 6)]
+    assert [e["rows"] for e in memory["exports"]] == rows
+    assert all(0 < e["base_mb"] <= e["peak_mb"] for e in memory["exports"])
+    assert memory["imzml"]["pixels"] == int(2 * sizes["MB"] / (4 * 8192))
+    assert memory["imzml"]["peak_mb"] > 0
+    assert "g. peak RSS importing one unbinned export" in text and "g. growth of the peak" in text

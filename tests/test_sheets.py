@@ -1,11 +1,12 @@
 """The sheet command: a sample sheet from a folder of exports."""
 
+import re
 import subprocess
 
 import pytest
 
 from simsflow.errors import SimsflowError
-from simsflow.sheets import build_sheet
+from simsflow.sheets import assign_batches, build_sheet, parse_constants
 
 from .conftest import ROOT
 
@@ -46,19 +47,30 @@ def test_pattern_with_extra_groups_and_polarity(tmp_path):
     ("files", "pattern", "message"),
     [
         (
-            ["a/01.txt", "loose.txt"],
-            None,
-            "1 file(s) do not follow the layout <sample>/<spot>.txt: loose.txt",
+            ["N_x_1.txt", "P_x_1.txt"],
+            PATTERN,
+            "2 files give the same sample and spot, e.g. N_x_1.txt and P_x_1.txt "
+            "(the pattern's groups sample='x' and spot='1')",
         ),
-        (["N_x_1.txt", "P_x_1.txt"], PATTERN, "several files give the same sample and spot"),
+        (
+            ["a/01.txt", "b/1.txt", "loose.txt"],
+            None,
+            "1 of 3 file(s) do not follow the layout <sample>/<spot>.txt: loose.txt",
+        ),
+        (
+            ["x_1.txt", "y_2.txt"],
+            r"(?P<sample>\w+)-(?P<spot>\d+)",
+            "none of the 2 file(s) follow the pattern",
+        ),
+        (["x.txt"], r"(?P<sample>[", "is not a regular expression"),
         (["x.txt"], r"(?P<sample>\w+)", "needs named groups 'sample' and 'spot'"),
         (["bad name/01.txt"], None, "sample 'bad name' must be letters"),
     ],
-    ids=["unmatched", "duplicate", "no-spot-group", "bad-name"],
+    ids=["duplicate", "some-unmatched", "none-matched", "bad-regex", "no-spot-group", "bad-name"],
 )
 def test_sheet_errors(tmp_path, files, pattern, message):
     _touch(tmp_path, *files)
-    with pytest.raises(SimsflowError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(SimsflowError, match=re.escape(message)):
         build_sheet(tmp_path, pattern)
 
 
@@ -71,5 +83,71 @@ def test_sheet_command_line(tmp_path):
         text=True,
         check=True,
     )
-    assert "wrote 2 rows (1 samples)" in result.stdout
-    assert out.read_text() == "sample\tspot\tfile\nS1\t1\tS1/1.txt\nS1\t2\tS1/2.txt\n"
+    assert "wrote 2 rows (1 samples, 1 batches)" in result.stdout
+    assert out.read_text() == (
+        "sample\tspot\tfile\tbatch\nS1\t1\tS1/1.txt\tb001\nS1\t2\tS1/2.txt\tb001\n"
+    )
+
+
+def test_sheet_command_keeps_batches_when_rerun(tmp_path):
+    data = tmp_path / "data"
+    _touch(data, "S2/1.txt", "S3/1.txt")
+    out = tmp_path / "samples.tsv"
+    command = [str(ROOT / "bin" / "simsflow"), "sheet", str(data), "--out", str(out)]
+    subprocess.run([*command, "--batch-size", "1", "--set", "role=train"], check=True)
+    _touch(data, "S1/1.txt")
+    subprocess.run([*command, "--batch-size", "1", "--set", "role=train"], check=True)
+    assert out.read_text() == (
+        "sample\tspot\tfile\trole\tbatch\n"
+        "S1\t1\tS1/1.txt\ttrain\tb003\n"
+        "S2\t1\tS2/1.txt\ttrain\tb001\n"
+        "S3\t1\tS3/1.txt\ttrain\tb002\n"
+    )
+
+
+def test_duplicate_hint_names_the_group_that_differs(tmp_path):
+    _touch(tmp_path, "N_x_1.txt", "P_x_1.txt")
+    with pytest.raises(SimsflowError) as err:
+        build_sheet(tmp_path, PATTERN)
+    assert "they differ in the group(s) polarity" in str(err.value)
+
+
+def test_label_constants_and_batches(tmp_path):
+    names = [f"P_{alloy}_{spot}.txt" for alloy in ("RuPd", "PtIr", "AuAg") for spot in (1, 2, 3)]
+    _touch(tmp_path, *names)
+    pattern = r"(?P<polarity>[PN])_(?P<sample>(?P<alloy>[A-Za-z]+))_(?P<spot>\d+)"
+    sheet = build_sheet(tmp_path, pattern, label="alloy", constants={"role": "train"}, batch_size=4)
+    assert sheet["label"].tolist() == sheet["sample"].tolist()
+    assert set(sheet["role"]) == {"train"}
+    # samples in sheet order AuAg, PtIr, RuPd with 3 spots each; a batch of 4 holds one sample
+    assert sheet["batch"].tolist() == ["b001"] * 3 + ["b002"] * 3 + ["b003"] * 3
+
+
+def test_label_must_be_a_group(tmp_path):
+    _touch(tmp_path, "P_x_1.txt")
+    with pytest.raises(SimsflowError, match="--label alloy: no such group"):
+        build_sheet(tmp_path, PATTERN, label="alloy")
+
+
+def test_set_cannot_overwrite_ids():
+    with pytest.raises(SimsflowError, match="expected COLUMN=VALUE"):
+        parse_constants(["role"])
+    assert parse_constants(["role=train", "remark=a=b"]) == {"role": "train", "remark": "a=b"}
+
+
+def test_set_refuses_id_columns(tmp_path):
+    _touch(tmp_path, "S/1.txt")
+    with pytest.raises(SimsflowError, match="'sample' is read from the files"):
+        build_sheet(tmp_path, constants={"sample": "x"})
+
+
+def test_batches_never_split_a_sample_and_keep_earlier_ones():
+    samples = ["a"] * 3 + ["b"] * 60 + ["c"] * 2 + ["d"] * 2
+    batches = assign_batches(samples, 50)
+    assert batches == ["b001"] * 3 + ["b002"] * 60 + ["b003"] * 4
+    # a new sample sorted into the middle: the old samples keep their batches
+    grown = ["a"] * 3 + ["aa"] * 2 + ["b"] * 60 + ["c"] * 2 + ["d"] * 2
+    keep = dict(zip(samples, batches, strict=True))
+    assert assign_batches(grown, 50, keep) == (
+        ["b001"] * 3 + ["b004"] * 2 + ["b002"] * 60 + ["b003"] * 4
+    )

@@ -25,6 +25,9 @@ for _batch in SPECTRUM_BATCHES:
             f"logs/{_study}/batch/{_name}.log",
         conda:
             "../../envs/io.yaml"
+        threads: 1
+        resources:
+            mem_mb=batch_mem_mb(_study, _samples),
         params:
             code=script_code("spectra_batch"),
             study=_study,

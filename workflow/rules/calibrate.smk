@@ -3,15 +3,18 @@
 
 rule calibrate:
     input:
-        spectra="results/{study}/spectra/{sample}.parquet",
+        spectra=STAGE_FILES["spectra"],
     output:
-        calibration="results/{study}/calibration/{sample}.parquet",
+        calibration=STAGE_FILES["calibration"],
     log:
         "logs/{study}/calibrate/{sample}.log",
     wildcard_constraints:
         sample=SPECTRUM_RE,
     conda:
         "../../envs/io.yaml"
+    threads: 1
+    resources:
+        mem_mb=mem_mb("calibrate"),
     params:
         code=script_code("calibrate"),
         settings=calibration_settings,

@@ -5,13 +5,16 @@ rule import_spectra:
     input:
         raw=raw_inputs,
     output:
-        spectra="results/{study}/spectra/{sample}.parquet",
+        spectra=STAGE_FILES["spectra"],
     log:
         "logs/{study}/import/{sample}.log",
     wildcard_constraints:
         sample=SPECTRUM_RE,
     conda:
         "../../envs/io.yaml"
+    threads: 1
+    resources:
+        mem_mb=mem_mb("import"),
     params:
         code=script_code("import_spectra"),
         spots=sample_spots,
@@ -33,6 +36,9 @@ rule import_images:
         sample=IMAGE_RE,
     conda:
         "../../envs/io.yaml"
+    threads: 1
+    resources:
+        mem_mb=mem_mb("images"),
     params:
         code=script_code("import_images"),
         spots=sample_spots,

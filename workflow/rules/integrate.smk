@@ -4,19 +4,22 @@
 
 rule integrate:
     input:
-        spectra="results/{study}/spectra/{sample}.parquet",
-        calibration="results/{study}/calibration/{sample}.parquet",
+        spectra=STAGE_FILES["spectra"],
+        calibration=STAGE_FILES["calibration"],
         mass_list=mass_list_file,
     output:
-        peaks="results/{study}/peaks/{sample}.parquet",
-        summed="results/{study}/summed/{sample}.parquet",
-        qc="results/{study}/qc/integration/{sample}.tsv",
+        peaks=STAGE_FILES["peaks"],
+        summed=STAGE_FILES["summed"],
+        qc=STAGE_FILES["qc"],
     log:
         "logs/{study}/integrate/{sample}.log",
     wildcard_constraints:
         sample=SPECTRUM_RE,
     conda:
         "../../envs/io.yaml"
+    threads: 1
+    resources:
+        mem_mb=mem_mb("integrate"),
     params:
         code=script_code("integrate"),
         mass_list=mass_list_records,

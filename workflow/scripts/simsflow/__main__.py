@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from .errors import SimsflowError
+from .sheets import DEFAULT_BATCH_SIZE
 
 
 def _simulate(args) -> None:
@@ -16,12 +17,25 @@ def _simulate(args) -> None:
 
 
 def _sheet(args) -> None:
-    from .io.tables import write_tsv
-    from .sheets import build_sheet
+    from pathlib import Path
 
-    sheet = build_sheet(args.folder, args.pattern, args.polarity)
-    write_tsv(sheet, args.out)
-    print(f"wrote {len(sheet)} rows ({sheet['sample'].nunique()} samples) to {args.out}")
+    from .io.tables import read_text_tsv, write_tsv
+    from .sheets import build_sheet, parse_constants
+
+    out = Path(args.out)
+    previous = read_text_tsv(out) if out.is_file() else None
+    sheet = build_sheet(
+        args.folder,
+        args.pattern,
+        args.polarity,
+        label=args.label,
+        constants=parse_constants(args.set),
+        batch_size=args.batch_size,
+        previous=previous,
+    )
+    write_tsv(sheet, out)
+    batches = f", {sheet['batch'].nunique()} batches" if "batch" in sheet.columns else ""
+    print(f"wrote {len(sheet)} rows ({sheet['sample'].nunique()} samples{batches}) to {args.out}")
 
 
 def _verify(args) -> int:
@@ -57,6 +71,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     sheet.add_argument(
         "--polarity", choices=["negative", "positive"], help="keep only exports of this polarity"
+    )
+    sheet.add_argument(
+        "--label",
+        metavar="GROUP",
+        help="copy this named group of the pattern (or sample) into the label column",
+    )
+    sheet.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="COLUMN=VALUE",
+        help="a column with one value on every row, e.g. --set role=train (repeatable)",
+    )
+    sheet.add_argument(
+        "--batch-size",
+        type=int,
+        default=DEFAULT_BATCH_SIZE,
+        metavar="N",
+        help="put consecutive samples into batches of about N spectra (a job per batch and "
+        f"stage; default {DEFAULT_BATCH_SIZE}; 0: no batch column). Samples already in --out "
+        "keep their batch",
     )
     sheet.set_defaults(func=_sheet)
     verify = commands.add_parser("verify", help="re-check an archive against its manifest")

@@ -33,6 +33,8 @@ def concatenated(arrays: list[np.ndarray]) -> np.ndarray:
     array (as ``read_spectra_together`` gives the spots of a sample parsed in one call): same
     owner, each piece starting where the one before ends."""
     first = arrays[0]
+    if len(arrays) == 1:
+        return first
     owner = first.base
     address = first.__array_interface__["data"][0]
     for a in arrays:

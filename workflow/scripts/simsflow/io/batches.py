@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .importer import SPECTRA_SCHEMA
 from .tables import (
@@ -28,8 +29,18 @@ from .tables import (
     write_tsv,
 )
 
-if TYPE_CHECKING:
-    from ..batch import SampleResult
+
+class SampleOutputs(Protocol):
+    """What a batch writes of one sample (``simsflow.batch.SampleResult`` is one): the
+    readers and writers here know the tables, not the algorithms that made them."""
+
+    spectra: pa.Table
+    provenance: dict
+    calibration: pd.DataFrame
+    peaks: pd.DataFrame
+    notes: pd.DataFrame
+    summed: pd.DataFrame
+
 
 # a batch's outputs: stage -> file suffix (results/{study}/batches/{batch}/{stage}.{suffix})
 STAGES = {
@@ -42,7 +53,7 @@ STAGES = {
 SKIPPED_COLUMNS = ["study", "sample", "spot", "file", "reason"]
 
 
-def write_batch(results: Iterable[SampleResult], out: Mapping[str, str | Path]) -> list[dict]:
+def write_batch(results: Iterable[SampleOutputs], out: Mapping[str, str | Path]) -> list[dict]:
     """Write the results of a batch's samples, one file per stage (``out``: stage -> path);
     the spectra are written as each sample comes, so one sample's are in memory at a time.
     Returns the samples' import provenance, in order (also in the spectra file's metadata

@@ -1,0 +1,171 @@
+"""simsflow.settings: what the rules are given, computed from the demo config without
+Snakemake (every decision that used to live in common.smk)."""
+
+import copy
+import hashlib
+import json
+from types import SimpleNamespace
+
+import pytest
+import yaml
+
+from simsflow.calibrate import DEFAULT_REFERENCE_IONS
+from simsflow.checks import check_studies, load_studies
+from simsflow.settings import NEVER, STAGE_FILES, Project
+
+from .conftest import ROOT, SCHEMAS
+
+CONFIG_FILE = "config/config.yaml"
+
+
+@pytest.fixture(autouse=True)
+def in_project(monkeypatch):
+    monkeypatch.chdir(ROOT)  # the config's paths are relative to the project
+
+
+def _project(edit=None, edit_sheets=None) -> Project:
+    config = yaml.safe_load((ROOT / CONFIG_FILE).read_text())
+    if edit is not None:
+        config = copy.deepcopy(config)
+        edit(config)
+    cfg, sheets, mass_lists = load_studies(config, SCHEMAS, [CONFIG_FILE])
+    if edit_sheets is not None:
+        edit_sheets(sheets)
+    return Project(cfg, sheets, mass_lists, check_studies(cfg, sheets, mass_lists, CONFIG_FILE))
+
+
+@pytest.fixture(scope="module")
+def project():
+    return _project()
+
+
+def wc(**kw):
+    return SimpleNamespace(**kw)
+
+
+def test_studies_by_analysis(project):
+    assert project.studies == ["cathode", "cathode_images", "lithium"]
+    assert project.classified == ["lithium"]
+    assert project.degraded == ["cathode"]
+    assert project.simulated == project.studies
+
+
+def test_stage_files_per_sample_and_per_batch():
+    def batch(sheets):
+        sheet = sheets["cathode"]
+        first = list(dict.fromkeys(sheet["sample"]))[:2]
+        sheet["batch"] = sheet["sample"].isin(first).map({True: "b1", False: ""})
+
+    project = _project(edit_sheets=batch)
+    first, _, third = project.samples_of_kind("cathode", "spectrum")[:3]
+    assert (
+        project.stage_file("cathode", first, "peaks") == "results/cathode/batches/b1/peaks.parquet"
+    )
+    assert project.stage_file("cathode", third, "qc") == STAGE_FILES["qc"].format(
+        study="cathode", sample=third
+    )
+    # a batch's file once, where its first sample stands
+    files = project.spectrum_files("cathode", "peaks")
+    assert files[0] == "results/cathode/batches/b1/peaks.parquet"
+    assert files[1] == f"results/cathode/peaks/{third}.parquet"
+    # batched samples are kept out of the per-sample rules' wildcard pattern
+    pattern = project.sample_patterns()["spectrum"]
+    assert first not in pattern.split("|") and third in pattern.split("|")
+
+
+def test_no_images_gives_a_pattern_that_matches_nothing(project):
+    assert project.sample_patterns()["image"] != NEVER  # cathode_images has images
+    only_lithium = _project(
+        edit=lambda c: [c["studies"].pop(s) for s in ("cathode", "cathode_images")]
+    )
+    assert only_lithium.sample_patterns()["image"] == NEVER
+
+
+def test_calibration_settings_add_the_polarity_s_reference_ions(project):
+    sample = project.samples_of_kind("lithium", "spectrum")[0]
+    settings = project.calibration_settings(wc(study="lithium", sample=sample))
+    polarity = project.sample_rows(wc(study="lithium", sample=sample))["polarity"].iloc[0]
+    extra = project.config["studies"]["lithium"]["calibration"]["reference_ions"]
+    assert set(settings["reference_ions"]) == set(DEFAULT_REFERENCE_IONS[polarity]) | set(extra)
+    assert "replace_defaults" not in settings
+
+
+def test_skipping_unreadable_files_excludes_failed_calibrations():
+    def skip(config):
+        config["studies"]["lithium"]["on_error"] = "skip"
+
+    project = _project(edit=skip)
+    sample = project.samples_of_kind("lithium", "spectrum")[0]
+    assert project.calibration_settings(wc(study="lithium", sample=sample))["on_failure"] == (
+        "exclude"
+    )
+
+
+def test_compared_scalings_default_to_every_chain(project):
+    compared = project.compared_scalings(wc(study="lithium"))
+    assert list(compared) == project.scaling_methods("lithium")
+
+
+def test_classification_hash_changes_with_the_classification_only(project):
+    def fold(config):
+        config["studies"]["lithium"]["classification"]["folds"] = 3
+
+    def polarity(config):
+        config["studies"]["lithium"]["calibration"]["search_ppm"] = 900
+
+    base = project.classification_config_hash(wc(study="lithium"))
+    assert _project(edit=fold).classification_config_hash(wc(study="lithium")) != base
+    assert _project(edit=polarity).classification_config_hash(wc(study="lithium")) == base
+    blob = json.dumps(
+        {
+            "classification": project.config["studies"]["lithium"]["classification"],
+            "compare": project.compared_scalings(wc(study="lithium")),
+            "ions": project.study_ions(wc(study="lithium")),
+        },
+        sort_keys=True,
+    )
+    assert base == hashlib.sha256(blob.encode()).hexdigest()
+
+
+def test_radar_axes_follow_pathways_and_rate_test(project):
+    d = project.config["studies"]["cathode"]["degradation"]
+    axes = project.radar_axes(wc(study="cathode"))
+    expected = ["DS", *[f"DS_{p}" for p in d["pathways"]]]
+    if d["rate_test"] is not None:
+        expected += ["QS_0", "QS_ret"]
+    assert axes == (d["radar"] if d["radar"] is not None else expected)
+
+    def no_rate(config):
+        config["studies"]["cathode"]["degradation"]["rate_test"] = None
+        config["studies"]["cathode"]["degradation"]["radar"] = None
+
+    assert "QS_0" not in _project(edit=no_rate).radar_axes(wc(study="cathode"))
+
+
+def test_imaging_maps_default_to_every_ion(project):
+    settings = project.imaging_settings(wc(study="cathode_images"))
+    configured = project.config["studies"]["cathode_images"]["imaging"]["maps"]
+    assert settings["maps"] == (configured or project.study_ions(wc(study="cathode_images")))
+
+
+def test_targets_of_one_study_are_what_its_archive_holds(project):
+    every = project.all_targets()
+    lithium = project.study_results(wc(study="lithium"))
+    assert lithium and all(t.startswith("results/lithium/") for t in lithium)
+    assert set(lithium) == {t for t in every if t.startswith("results/lithium/")}
+    assert "results/lithium/model/model.json" in lithium
+    assert "results/cathode/degradation/scores.tsv" in every
+
+
+def test_archive_files_hold_the_config_sheet_and_mass_list(project):
+    files = project.archive_files(wc(study="lithium"))
+    settings = project.config["studies"]["lithium"]
+    assert files[:3] == [CONFIG_FILE, settings["sample_sheet"], settings["mass_list"]]
+    assert files[-2:] == ["results/report.html", "results/report.zip"]
+
+
+def test_simulated_samples_read_their_simulator_folder(project):
+    sample = project.samples_of_kind("lithium", "spectrum")[0]
+    raw = project.raw_inputs(wc(study="lithium", sample=sample))
+    assert raw == f"data/demo/lithium/raw/{sample}"
+    assert project.batch_raw_inputs("lithium", [sample]) == [raw]

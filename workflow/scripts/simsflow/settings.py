@@ -1,0 +1,479 @@
+"""What the rules need to know of the validated studies: the sample index, every job's
+parameters with their defaults and hashes, and the file lists and targets of each stage.
+
+``workflow/rules/common.smk`` builds one :class:`Project` when the workflow starts and hands
+its methods to the rules as input and params functions. A method that a rule calls takes the
+rule's ``wildcards`` (any object with the attributes it reads, ``study`` and maybe
+``sample``), so every decision here is unit-tested without Snakemake. The per-sample file of
+each spectrum stage is written down once, in :data:`STAGE_FILES`: the rules' outputs and the
+targets both come from it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+
+from .calibrate import reference_ions_for
+from .checks import Studies, demo_dir
+from .io.batches import STAGES as BATCH_STAGES
+from .io.spectra import STREAM_BYTES
+from .provenance import code_hash
+from .stats import important_ions
+
+NEVER = "(?!x)x"  # a wildcard pattern that matches nothing
+
+# a spectrum stage's per-sample file (rules import_spectra, calibrate, integrate); a batch's
+# file of the same stage is BATCH_FILE
+STAGE_FILES = {
+    "spectra": "results/{study}/spectra/{sample}.parquet",
+    "calibration": "results/{study}/calibration/{sample}.parquet",
+    "peaks": "results/{study}/peaks/{sample}.parquet",
+    "summed": "results/{study}/summed/{sample}.parquet",
+    "qc": "results/{study}/qc/integration/{sample}.tsv",
+}
+BATCH_FILE = "results/{study}/batches/{key}/{stage}.{suffix}"
+
+CLASSIFIER_KEYS = (
+    "scaling",
+    "folds",
+    "group_column",
+    "C",
+    "C_grid",
+    "seed",
+    "top_k",
+    "n_bootstrap",
+)
+DEGRADATION_KEYS = ("uncycled", "uncoated", "pathways", "scaling", "exclude_groups", "components")
+
+# A job's peak memory (MB): the interpreter with the job's imports, plus a cost per MB of
+# input. Measured: the demo's job logs (the import of a sample of 13 MB of exports peaked at
+# 194 MB, the calibration of its 4 MB spectra table at 206 MB, the integration at 248 MB) and
+# benchmark g (an export above STREAM_BYTES is streamed: 1.4 MB per MB; smaller ones are read
+# whole, joined and parsed: up to 4 MB per MB, 6.5 for one 45 MB file when it was read whole).
+# The estimate is what the SLURM profile requests (`mem_mb`), times the attempt on a retry.
+JOB_MEMORY = {
+    # stage: (MB with the imports, MB per MB of exports read whole, per MB streamed or Parquet)
+    "import": (160, 4.0, 1.6),
+    "calibrate": (200, 10.0, 10.0),
+    "integrate": (200, 15.0, 15.0),
+    "batch": (250, 4.0, 1.6),
+    "images": (300, 4.0, 4.0),
+}
+
+
+def input_megabytes(paths: Iterable[str | Path]) -> tuple[float, float]:
+    """MB of the files under ``paths`` (folders walked) read whole, and streamed (exports
+    above the streaming size); files not there yet count nothing."""
+    whole = streamed = 0
+    for path in paths:
+        path = Path(path)
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for f in files:
+            size = f.stat().st_size if f.is_file() else 0
+            if size > STREAM_BYTES:
+                streamed += size
+            else:
+                whole += size
+    return whole / 1e6, streamed / 1e6
+
+
+def estimate_mem_mb(stage: str, paths: Iterable[str | Path], attempt: int = 1) -> int:
+    """Peak memory (MB) to request for a job of ``stage`` reading ``paths`` (JOB_MEMORY)."""
+    base, per_whole, per_streamed = JOB_MEMORY[stage]
+    whole, streamed = input_megabytes(paths)
+    return math.ceil((base + per_whole * whole + per_streamed * streamed) * attempt)
+
+
+def as_list(value) -> list:
+    """``value`` itself if it is a list, else a list of it."""
+    return value if isinstance(value, list) else [value]
+
+
+class Project:
+    """The validated configuration, sheets and mass lists of every study, as the rules ask."""
+
+    def __init__(
+        self,
+        config: dict,
+        sheets: dict[str, pd.DataFrame],
+        mass_lists: dict[str, pd.DataFrame],
+        studies: Studies,
+        basedir: str | Path = ".",
+    ):
+        self.config = config
+        self.sheets = sheets
+        self.mass_lists = mass_lists
+        self.index = studies
+        self.basedir = Path(basedir)
+        self.studies = sorted(config["studies"])
+        self.simulated = sorted(s for s in self.studies if "simulate" in self._study(s))
+        self.classified = sorted(
+            s for s in self.studies if self._study(s)["classification"] is not None
+        )
+        self.degraded = sorted(s for s in self.studies if self._study(s)["degradation"] is not None)
+        self.batches = studies.batches
+        # study -> sample -> the key of its batch (batched samples only)
+        self.batch_of = {study: studies.batch_keys(study) for study in self.studies}
+
+    def _study(self, study: str) -> dict:
+        return self.config["studies"][study]
+
+    # -- the sample index ---------------------------------------------------------------------
+
+    def sample_patterns(self) -> dict[str, str]:
+        """Wildcard patterns: ``spectrum`` samples of the per-sample rules (not batched),
+        ``image`` samples."""
+        index = self.index
+        spectra = [s for s in index.spectrum_samples if s not in index.batched_samples]
+        return {
+            "spectrum": "|".join(re.escape(s) for s in spectra) or NEVER,
+            "image": "|".join(re.escape(s) for s in index.image_samples) or NEVER,
+        }
+
+    def samples(self, study: str) -> list[str]:
+        """Sample names of a study, in sheet order."""
+        return list(self.index.rows_by_sample[study])
+
+    def sample_order(self, wildcards) -> list[str]:
+        """Sample names of the study of ``wildcards``, in sheet order."""
+        return self.samples(wildcards.study)
+
+    @functools.cache  # noqa: B019 - one Project per run; asked by several input functions
+    def samples_of_kind(self, study: str, kind: str) -> tuple[str, ...]:
+        """Sample names of one kind ('spectrum' or 'image') of a study, in sheet order."""
+        rows = self.index.rows_by_sample[study]
+        return tuple(s for s, r in rows.items() if r["kind"].iloc[0] == kind)
+
+    def sample_rows(self, wildcards) -> pd.DataFrame:
+        """The sheet rows of one sample (none for an unknown sample)."""
+        rows = self.index.rows_by_sample[wildcards.study]
+        return rows.get(wildcards.sample, self.sheets[wildcards.study].iloc[:0])
+
+    def sample_spots(self, wildcards) -> list[str]:
+        """The spots of a sample, in sheet order."""
+        return list(self.sample_rows(wildcards)["spot"])
+
+    def sample_files(self, wildcards) -> list[str]:
+        """The raw files of a sample's spots (paths from the working directory)."""
+        return list(self.sample_rows(wildcards)["path"])
+
+    def has_spectra(self, study: str) -> bool:
+        """Whether a study has spectrum samples."""
+        return bool((self.sheets[study]["kind"] == "spectrum").any())
+
+    # -- files of the spectrum stages ----------------------------------------------------------
+
+    def batch_file(self, study: str, key: str, stage: str) -> str:
+        """A batch's file of one spectrum stage."""
+        return BATCH_FILE.format(study=study, key=key, stage=stage, suffix=BATCH_STAGES[stage])
+
+    def stage_file(self, study: str, sample: str, stage: str) -> str:
+        """The file holding ``stage`` of a spectrum sample: its own, or its batch's."""
+        key = self.batch_of[study].get(sample)
+        if key is not None:
+            return self.batch_file(study, key, stage)
+        return STAGE_FILES[stage].format(study=study, sample=sample)
+
+    def spectrum_files(self, study: str, stage: str) -> list[str]:
+        """The files holding ``stage`` of every spectrum sample of a study, in sheet order (a
+        batch's file once, where its first sample stands)."""
+        names = self.samples_of_kind(study, "spectrum")
+        return list(dict.fromkeys(self.stage_file(study, s, stage) for s in names))
+
+    def spectrum_results(self, stage: str):
+        """Input function: ``spectrum_files`` of the study."""
+
+        def inputs(wildcards):
+            return self.spectrum_files(wildcards.study, stage)
+
+        return inputs
+
+    def per_sample(self, pattern: str, kind: str):
+        """Input function: ``pattern`` expanded over the samples of one kind of the study."""
+
+        def inputs(wildcards):
+            names = self.samples_of_kind(wildcards.study, kind)
+            return [pattern.format(study=wildcards.study, sample=s) for s in names]
+
+        return inputs
+
+    def raw_inputs(self, wildcards):
+        """The raw files of a sample, or the folder the simulator writes them to."""
+        if wildcards.study in self.simulated:
+            return f"{demo_dir(wildcards.study)}/raw/{wildcards.sample}"
+        return self.sample_files(wildcards)
+
+    def for_batch(self, study: str, batch_samples, function) -> dict:
+        """An input function of the per-sample rules, applied to every sample of a batch."""
+        return {s: function(SimpleNamespace(study=study, sample=s)) for s in batch_samples}
+
+    def batch_raw_inputs(self, study: str, batch_samples) -> list[str]:
+        """The raw files (or simulator folders) of every sample of a batch."""
+        raw = self.for_batch(study, batch_samples, self.raw_inputs).values()
+        return [r for one in raw for r in as_list(one)]
+
+    def mem_mb(self, stage: str):
+        """Resource function: the memory estimate of a job of ``stage`` from its inputs."""
+
+        def mem_mb(wildcards, input, attempt):
+            return estimate_mem_mb(stage, list(input), attempt)
+
+        return mem_mb
+
+    def batch_mem_mb(self, study: str, batch_samples) -> int:
+        """Memory estimate of a batch job: it holds one sample and reads the next ahead, so
+        its two largest samples count, not the whole batch."""
+        sizes = sorted(
+            sum(input_megabytes(as_list(self.raw_inputs(SimpleNamespace(study=study, sample=s)))))
+            for s in batch_samples
+        )
+        base, per_whole, _ = JOB_MEMORY["batch"]
+        return math.ceil(base + per_whole * sum(sizes[-2:]))
+
+    # -- parameters of the jobs ----------------------------------------------------------------
+
+    def script_code(self, name: str) -> str:
+        """Content hash of a rule script and the library code it reaches (a rerun trigger)."""
+        return code_hash(self.basedir / "workflow" / "scripts" / f"{name}.py")
+
+    def demo_design(self, wildcards) -> str:
+        """The simulated study's design (demo studies)."""
+        return self._study(wildcards.simulated)["simulate"]["design"]
+
+    def demo_seed(self, wildcards) -> int:
+        """The simulated study's seed (demo studies)."""
+        return self._study(wildcards.simulated)["simulate"]["seed"]
+
+    def study_polarity(self, wildcards) -> str:
+        """The study's polarity (for sheet rows without one)."""
+        return self._study(wildcards.study)["polarity"]
+
+    def on_error(self, wildcards) -> str:
+        """What the import does with an unreadable file: 'stop' or 'skip'."""
+        return self._study(wildcards.study)["on_error"]
+
+    def calibration_settings(self, wildcards) -> dict:
+        """Calibration settings of a sample, with the reference ions of its polarity."""
+        settings = dict(self._study(wildcards.study)["calibration"])
+        if self._study(wildcards.study)["on_error"] == "skip":
+            settings["on_failure"] = "exclude"
+        polarity = self.sample_rows(wildcards)["polarity"].iloc[0]
+        settings["reference_ions"] = list(
+            reference_ions_for(
+                polarity, settings.pop("reference_ions"), settings.pop("replace_defaults")
+            )
+        )
+        return settings
+
+    def integration_settings(self, wildcards) -> dict:
+        """The study's integration settings."""
+        return dict(self._study(wildcards.study)["integration"])
+
+    def peak_search_settings(self, wildcards) -> dict:
+        """The study's peak-search settings."""
+        return dict(self._study(wildcards.study)["peak_search"])
+
+    def mass_list_file(self, wildcards) -> str:
+        """The study's mass-list file."""
+        return self._study(wildcards.study)["mass_list"]
+
+    def mass_list_records(self, wildcards) -> list[dict]:
+        """The validated mass list (ion, formula, mz, lower, upper, group) as plain records."""
+        return self.mass_lists[wildcards.study].drop(columns=["line"]).to_dict(orient="records")
+
+    def sheet_records(self, wildcards) -> list[dict]:
+        """The study's sheet rows as plain records (without paths and line numbers)."""
+        sheet = self.sheets[wildcards.study]
+        return sheet.drop(columns=["path", "sheet_line"]).to_dict(orient="records")
+
+    def scaling_methods(self, study: str) -> list[str]:
+        """The names of a study's scaling chains, sorted."""
+        return sorted(self._study(study)["scaling"]["methods"])
+
+    def scaling_steps(self, wildcards) -> list[dict]:
+        """The steps of the scaling chain ``wildcards.method``."""
+        return self._study(wildcards.study)["scaling"]["methods"][wildcards.method]
+
+    def study_ions(self, wildcards) -> list[str]:
+        """The study's ions, in mass-list order."""
+        return self.mass_lists[wildcards.study]["ion"].tolist()
+
+    def ion_groups(self, wildcards) -> dict[str, str]:
+        """Each ion's mass-list group."""
+        table = self.mass_lists[wildcards.study]
+        return dict(zip(table["ion"], table["group"], strict=True))
+
+    def reference_sample(self, wildcards) -> str | None:
+        """The sample the differences (%) of the statistics refer to."""
+        return self._study(wildcards.study)["scaling"]["reference_sample"]
+
+    def important_and_extra(self, wildcards) -> dict[str, list[str]]:
+        """The ions drawn in the box plots (important) and the rest (extra)."""
+        settings = self._study(wildcards.study)["scaling"]
+        important, extra = important_ions(
+            self.study_ions(wildcards),
+            self.ion_groups(wildcards),
+            settings["important_ions"],
+            settings["important_groups"],
+        )
+        return {"important": important, "extra": extra}
+
+    def _classification(self, wildcards) -> dict:
+        return self._study(wildcards.study)["classification"]
+
+    def classifier_settings(self, wildcards) -> dict:
+        """The classifier's settings (scaling, folds, groups, C, seed...)."""
+        c = self._classification(wildcards)
+        return {k: c[k] for k in CLASSIFIER_KEYS}
+
+    def compared_scalings(self, wildcards) -> dict[str, list[dict]]:
+        """The scaling chains cross-validated side by side (default: all of the study's)."""
+        methods = self._study(wildcards.study)["scaling"]["methods"]
+        names = self._classification(wildcards)["compare"]
+        return {n: methods[n] for n in (sorted(methods) if names is None else names)}
+
+    def classification_config_hash(self, wildcards) -> str:
+        """SHA-256 of everything the model depends on in the config (a rerun trigger)."""
+        blob = json.dumps(
+            {
+                "classification": self._classification(wildcards),
+                "compare": self.compared_scalings(wildcards),
+                "ions": self.study_ions(wildcards),
+            },
+            sort_keys=True,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def pca_components(self, wildcards) -> int:
+        """Number of principal components of the classification's PCA views."""
+        return self._classification(wildcards)["pca_components"]
+
+    def decision_boundaries(self, wildcards):
+        """The PC pairs whose decision boundaries are drawn."""
+        return self._classification(wildcards)["decision_boundaries"]
+
+    def _degradation(self, wildcards) -> dict:
+        return self._study(wildcards.study)["degradation"]
+
+    def degradation_settings(self, wildcards) -> dict:
+        """The degradation score's settings (anchors, pathways, scaling...)."""
+        d = self._degradation(wildcards)
+        return {k: d[k] for k in DEGRADATION_KEYS}
+
+    def rate_test_input(self, wildcards) -> list[str] | str:
+        """The rate-test table, if the study has one."""
+        path = self._degradation(wildcards)["rate_test"]
+        return [] if path is None else path
+
+    def score_pairs(self, wildcards):
+        """The PC pairs of the degradation score plots."""
+        return self._degradation(wildcards)["score_pairs"]
+
+    def radar_axes(self, wildcards) -> list[str]:
+        """The radar chart's axes: configured, else DS, each pathway's DS, and QS if rated."""
+        d = self._degradation(wildcards)
+        if d["radar"] is not None:
+            return d["radar"]
+        axes = ["DS", *[f"DS_{p}" for p in d["pathways"]]]
+        return axes + (["QS_0", "QS_ret"] if d["rate_test"] is not None else [])
+
+    def imaging_settings(self, wildcards) -> dict:
+        """The study's imaging settings; ``maps`` defaults to every ion."""
+        settings = dict(self._study(wildcards.study)["imaging"])
+        settings["maps"] = settings["maps"] or self.study_ions(wildcards)
+        return settings
+
+    # -- targets -------------------------------------------------------------------------------
+
+    def spectra_targets(self) -> list[str]:
+        """The imported spectra (or image stacks) of every sample (a batch's in one file)."""
+        targets = []
+        for study in self.studies:
+            targets += self.spectrum_files(study, "spectra")
+            images = self.samples_of_kind(study, "image")
+            targets += [f"results/{study}/images/{s}.parquet" for s in images]
+        return targets
+
+    def study_targets(self) -> list[str]:
+        """Peak tables, QC figures, scaled tables, statistics and box plots of every study."""
+        targets = []
+        for study in self.studies:
+            targets.append(f"results/{study}/peaks.parquet")
+            if self.has_spectra(study):
+                targets += [
+                    f"results/{study}/figures/calibration_ppm.png",
+                    f"results/{study}/figures/summed_spectrum.png",
+                    f"results/{study}/mass_list.proposed.tsv",
+                ]
+            for sample in self.samples_of_kind(study, "image"):
+                targets.append(f"results/{study}/figures/images/{sample}")
+            for method in self.scaling_methods(study):
+                targets += [
+                    f"results/{study}/scaled/{method}.parquet",
+                    f"results/{study}/stats/{method}.tsv",
+                    f"results/{study}/figures/boxplots/{method}",
+                ]
+        return targets
+
+    def classification_targets(self) -> list[str]:
+        """Model, predictions and figures of every study with a classification."""
+        targets = []
+        for study in self.classified:
+            targets += [
+                f"results/{study}/model/model.json",
+                f"results/{study}/predictions.tsv",
+                f"results/{study}/pca/scores.parquet",
+                f"results/{study}/figures/pca",
+                f"results/{study}/figures/confusion.png",
+            ]
+        return targets
+
+    def degradation_targets(self) -> list[str]:
+        """Scores and figures of every study with a degradation analysis."""
+        targets = []
+        for study in self.degraded:
+            targets += [
+                f"results/{study}/degradation/scores.tsv",
+                f"results/{study}/figures/degradation",
+            ]
+        return targets
+
+    def all_targets(self) -> list[str]:
+        """Every final output of every study (rule all)."""
+        return (
+            self.spectra_targets()
+            + self.study_targets()
+            + self.classification_targets()
+            + self.degradation_targets()
+        )
+
+    def study_results(self, wildcards) -> list[str]:
+        """Every final output of one study (what an archive of it must hold)."""
+        prefix = f"results/{wildcards.study}/"
+        return [t for t in self.all_targets() if t.startswith(prefix)]
+
+    def archive_files(self, wildcards) -> list[str]:
+        """Config, sheet, mass list, rate test and report: the archive's inputs besides results."""
+        settings = self._study(wildcards.study)
+        files = ["config/config.yaml", settings["sample_sheet"], settings["mass_list"]]
+        degradation = settings["degradation"]
+        if degradation is not None and degradation["rate_test"] is not None:
+            files.append(degradation["rate_test"])
+        return [*files, "results/report.html", "results/report.zip"]
+
+    def raw_files(self, wildcards) -> list[str]:
+        """Every raw file of a study (the files of image folders one by one)."""
+        paths = []
+        for path in self.sheets[wildcards.study]["path"]:
+            p = Path(path)
+            paths += [str(f) for f in sorted(p.glob("*"))] if p.is_dir() else [path]
+        return paths
