@@ -13,10 +13,7 @@ from simsflow.checks import check_studies, demo_dir, load_studies
 from simsflow.errors import SimsflowError
 from simsflow.io.batches import STAGES as BATCH_STAGES
 from simsflow.provenance import code_hash
-from simsflow.runlog import end_snakemake_run, freeze_startup
 from simsflow.stats import important_ions
-
-freeze_startup()  # what Snakemake and the imports hold now is never garbage: not walked again
 
 SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
 NEVER = "(?!x)x"  # a wildcard pattern that matches nothing
