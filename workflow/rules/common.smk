@@ -6,7 +6,10 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
+# the project's folder, found from this file: workflow.basedir is the folder of the main
+# Snakefile, which is the user's own when simsflow is used as a module (snakedeploy)
+PROJECT = Path(workflow.current_basedir).parents[1]
+sys.path.insert(0, str(PROJECT / "workflow" / "scripts"))
 
 from simsflow.calibrate import reference_ions_for
 from simsflow.checks import check_studies, demo_dir, load_studies
@@ -15,7 +18,7 @@ from simsflow.io.batches import STAGES as BATCH_STAGES
 from simsflow.provenance import code_hash
 from simsflow.stats import important_ions
 
-SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
+SCHEMAS = PROJECT / "workflow" / "schemas"
 NEVER = "(?!x)x"  # a wildcard pattern that matches nothing
 
 
@@ -236,7 +239,7 @@ def study_targets():
 
 def script_code(name):
     """Content hash of a rule script and the library code it reaches (a rerun trigger)."""
-    return code_hash(Path(workflow.basedir) / "workflow" / "scripts" / f"{name}.py")
+    return code_hash(PROJECT / "workflow" / "scripts" / f"{name}.py")
 
 
 def scaling_methods(study):
