@@ -8,6 +8,8 @@ rule calibrate:
         calibration="results/{study}/calibration/{sample}.parquet",
     log:
         "logs/{study}/calibrate/{sample}.log",
+    benchmark:
+        "benchmarks/{study}/calibrate/{sample}.tsv"
     wildcard_constraints:
         sample=SPECTRUM_RE,
     conda:

@@ -13,6 +13,8 @@ rule integrate:
         qc="results/{study}/qc/integration/{sample}.tsv",
     log:
         "logs/{study}/integrate/{sample}.log",
+    benchmark:
+        "benchmarks/{study}/integrate/{sample}.tsv"
     wildcard_constraints:
         sample=SPECTRUM_RE,
     conda:
@@ -46,6 +48,8 @@ rule peak_table:
         skipped="results/{study}/qc/skipped.tsv",
     log:
         "logs/{study}/peak_table.log",
+    benchmark:
+        "benchmarks/{study}/peak_table.tsv"
     conda:
         "../../envs/io.yaml"
     params:
@@ -81,6 +85,8 @@ rule spectrum_qc:
         ),
     log:
         "logs/{study}/spectrum_qc.log",
+    benchmark:
+        "benchmarks/{study}/spectrum_qc.tsv"
     conda:
         "../../envs/plot.yaml"
     params:
