@@ -27,13 +27,3 @@ rule all:
     default_target: True
     input:
         PROJECT.all_targets(),
-
-
-# Once the run is over, Snakemake's process exits without waiting a second for its scheduler's
-# last timer (simsflow.runlog.end_snakemake_run).
-onsuccess:
-    end_snakemake_run()
-
-
-onerror:
-    end_snakemake_run()

@@ -698,10 +698,9 @@ plots with `--set-threads scale=N`).
 Snakemake's start and scheduling, interpreter start-up and the numpy/pandas/pyarrow imports of
 every job, and idle cores; the CPU-time share leaves the idle cores out (1 - work CPU / CPU
 time of the whole run, Snakemake included). Imports of matplotlib and scikit-learn inside
-figure jobs count as work. Processes end as soon as their work is done (`simsflow.runlog`): a
-job and Snakemake skip the interpreter's last garbage collection, and Snakemake's onsuccess and
-onerror handlers cancel the scheduler's pending one-second timer, which otherwise held every
-run about a second after its last job.
+figure jobs count as work. A job skips the interpreter's last garbage collection
+(`simsflow.runlog`); Snakemake's own process is left as Snakemake runs it (since issue 22: its
+exit waits for the scheduler's last one-second rate-limiter timer, about a second per run).
 
 The floor of d runs the same project with every rule script replaced by an empty one
 (`EMPTY_JOB` in benchmarks/run.py): same DAG, same jobs, same inputs and outputs, so it costs

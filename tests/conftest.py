@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -77,3 +78,44 @@ def demo_run(tmp_path_factory):
     workdir = copy_workflow(tmp_path_factory.mktemp("demo"))
     snakemake(workdir, "--cores", "2")
     return workdir
+
+
+# A Snakefile that reads the project's and writes down the rules Snakemake made of it. Asking
+# Snakemake (not a regex over the rule files) also finds the rules made in a loop without a
+# `rule <name>:` line, such as one batch rule per sheet batch.
+LIST_RULES = """
+include: {snakefile!r}
+
+
+import json
+
+with open("rules.json", "w") as out:
+    json.dump(
+        [[r.name, r.script, r.conda_env, r.benchmark and str(r.benchmark)] for r in workflow.rules],
+        out,
+    )
+"""
+
+
+@pytest.fixture(scope="session")
+def project_rules(tmp_path_factory):
+    """(rule, script file name, env file name, benchmark path) of every rule Snakemake makes of
+    the project with the .test configuration (whose sheet has two batches); None where a rule has
+    none (the target rule `all` has neither script nor env)."""
+    workdir = tmp_path_factory.mktemp("rules")
+    shutil.copytree(ROOT / ".test" / "config", workdir / "config")
+    (workdir / "Snakefile").write_text(LIST_RULES.format(snakefile=str(ROOT / "Snakefile")))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--list-rules"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return [
+        (name, script and Path(script).name, conda and Path(conda).name, benchmark)
+        for name, script, conda, benchmark in json.loads((workdir / "rules.json").read_text())
+    ]

@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import ROOT
 
 
@@ -23,6 +25,7 @@ def test_a_slow_snakemake_start_is_flagged_in_the_results():
     assert "`snakemake --version` took 9.8 s" in warning and "scontrol" in warning
 
 
+@pytest.mark.workflow  # runs Snakemake on copies of the project: about two minutes
 def test_benchmark_runs_and_writes_results(tmp_path):
     result = subprocess.run(
         [

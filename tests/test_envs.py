@@ -2,11 +2,9 @@
 their pins agree with requirements.txt."""
 
 import ast
-import re
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 from simsflow.provenance import reached_files
@@ -22,16 +20,6 @@ CONDA_NAME = {
     "rocrate": "rocrate",
 }
 OPTIONAL = {"pySPM"}  # optional extra, imported only when a user has it
-RULE = re.compile(r"^rule (\w+):\n(.*?)(?=^rule |\Z)", re.S | re.M)
-
-
-def _rules():
-    for path in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
-        for name, body in RULE.findall(path.read_text()):
-            script = re.search(r'script:\n\s+"\.\./scripts/(\w+\.py)"', body)
-            conda = re.search(r'conda:\n\s+"\.\./\.\./envs/(\w+\.yaml)"', body)
-            if script:
-                yield name, script.group(1), conda.group(1) if conda else None
 
 
 def _third_party(files) -> set[str]:
@@ -60,21 +48,25 @@ def _env(name):
     return dict(dep.split("=", 1) for dep in spec["dependencies"])
 
 
-RULES = list(_rules())
+def test_every_rule_with_a_script_declares_an_env(project_rules):
+    names = {name for name, *_ in project_rules}
+    assert len(project_rules) >= 15 and "all" in names
+    # the .test sheet's two batches, each a rule of its own
+    assert {"spectra_batch_lithium_session1", "spectra_batch_lithium_session2"} <= names
+    assert all(env is not None for _, script, env, _ in project_rules if script), project_rules
 
 
-def test_every_rule_with_a_script_declares_an_env():
-    assert len(RULES) >= 15
-    assert all(env is not None for _, _, env in RULES), RULES
-
-
-@pytest.mark.parametrize(("rule", "script", "env"), RULES, ids=[r[0] for r in RULES])
-def test_rule_env_provides_its_imports(rule, script, env):
-    files = reached_files(str(ROOT / "workflow" / "scripts" / script))
-    modules = _third_party(files)
-    provided = _env(env)
-    missing = sorted(m for m in modules if CONDA_NAME.get(m, m) not in provided)
-    assert not missing, f"{rule} imports {missing}, not in envs/{env}"
+def test_every_rule_env_provides_its_imports(project_rules):
+    missing = {}
+    for rule, script, env, _ in project_rules:
+        if script is None:
+            continue
+        files = reached_files(str(ROOT / "workflow" / "scripts" / script))
+        provided = _env(env)
+        modules = sorted(m for m in _third_party(files) if CONDA_NAME.get(m, m) not in provided)
+        if modules:
+            missing[rule] = f"imports {modules}, not in envs/{env}"
+    assert not missing, missing
 
 
 def test_env_pins_agree_with_requirements():
@@ -92,14 +84,10 @@ def test_env_pins_agree_with_requirements():
             assert pins.get(package) == version, f"{env.name}: {package}={version}"
 
 
-def test_cluster_profile_names_only_rules_the_workflow_has():
+def test_cluster_profile_names_only_rules_the_workflow_has(project_rules):
     # Snakemake ignores resources and groups of a rule it does not know: a renamed or merged
     # rule would silently lose its memory, runtime and grouping on the cluster
     profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
-    rules = {
-        name
-        for path in (ROOT / "workflow" / "rules").glob("*.smk")
-        for name, _ in RULE.findall(path.read_text())
-    }
+    names = {name for name, *_ in project_rules}
     named = set(profile["set-resources"]) | set(profile["groups"])
-    assert named and named <= rules, sorted(named - rules)
+    assert named and named <= names, sorted(named - names)

@@ -23,6 +23,8 @@ for _batch in SPECTRUM_BATCHES:
             qc=batch_file(_study, _key, "qc"),
         log:
             f"logs/{_study}/batch/{_name}.log",
+        benchmark:
+            f"benchmarks/{_study}/batch/{_name}.tsv"
         conda:
             "../../envs/io.yaml"
         threads: 1

@@ -8,6 +8,8 @@ rule calibrate:
         calibration=STAGE_FILES["calibration"],
     log:
         "logs/{study}/calibrate/{sample}.log",
+    benchmark:
+        "benchmarks/{study}/calibrate/{sample}.tsv"
     wildcard_constraints:
         sample=SPECTRUM_RE,
     conda:

@@ -29,6 +29,8 @@ rule train_classifier:
         ),
     log:
         "logs/{study}/train_classifier.log",
+    benchmark:
+        "benchmarks/{study}/train_classifier.tsv"
     conda:
         "../../envs/ml.yaml"
     params:
@@ -55,6 +57,8 @@ rule predict:
         spectra="results/{study}/predictions_spectra.tsv",
     log:
         "logs/{study}/predict.log",
+    benchmark:
+        "benchmarks/{study}/predict.tsv"
     conda:
         "../../envs/ml.yaml"
     params:
@@ -86,6 +90,8 @@ rule pca_views:
         ),
     log:
         "logs/{study}/pca_views.log",
+    benchmark:
+        "benchmarks/{study}/pca_views.tsv"
     conda:
         "../../envs/plot.yaml"
     params:
@@ -130,6 +136,8 @@ rule classification_figures:
         ),
     log:
         "logs/{study}/classification_figures.log",
+    benchmark:
+        "benchmarks/{study}/classification_figures.tsv"
     conda:
         "../../envs/plot.yaml"
     params:

@@ -5,16 +5,16 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
+# the project's folder, found from this file: workflow.basedir is the folder of the main
+# Snakefile, which is the user's own when simsflow is used as a module (snakedeploy)
+HOME = Path(workflow.current_basedir).parents[1]
+sys.path.insert(0, str(HOME / "workflow" / "scripts"))
 
 from simsflow.checks import check_studies, load_studies
 from simsflow.errors import SimsflowError
-from simsflow.runlog import end_snakemake_run, freeze_startup
-from simsflow.settings import STAGE_FILES, Project
+from simsflow.settings import NEVER, STAGE_FILES, Project
 
-freeze_startup()  # what Snakemake and the imports hold now is never garbage: not walked again
-
-SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
+SCHEMAS = HOME / "workflow" / "schemas"
 
 try:
     CONFIG, SHEETS, MASS_LISTS = load_studies(config, SCHEMAS, workflow.configfiles)
@@ -22,7 +22,7 @@ try:
 except SimsflowError as err:
     sys.exit(f"simsflow: configuration error: {err}")
 
-PROJECT = Project(CONFIG, SHEETS, MASS_LISTS, _INDEX, workflow.basedir)
+PROJECT = Project(CONFIG, SHEETS, MASS_LISTS, _INDEX, HOME)
 STUDIES = PROJECT.studies
 SPECTRUM_BATCHES = PROJECT.batches
 # samples whose spectra go through the per-sample rules (import_spectra, calibrate, integrate)
@@ -33,7 +33,7 @@ IMAGE_RE = PROJECT.sample_patterns()["image"]
 wildcard_constraints:
     study="|".join(STUDIES),
     sample="[A-Za-z0-9][A-Za-z0-9_.-]*",
-    simulated="|".join(PROJECT.simulated) or "(?!x)x",
+    simulated="|".join(PROJECT.simulated) or NEVER,
 
 
 # the input and params functions of the rules (simsflow.settings.Project)

@@ -26,6 +26,8 @@ rule degradation:
         all_variance="results/{study}/pca/all/explained_variance.tsv",
     log:
         "logs/{study}/degradation.log",
+    benchmark:
+        "benchmarks/{study}/degradation.tsv"
     conda:
         "../../envs/ml.yaml"
     params:
@@ -56,6 +58,8 @@ rule degradation_figures:
         ),
     log:
         "logs/{study}/degradation_figures.log",
+    benchmark:
+        "benchmarks/{study}/degradation_figures.tsv"
     conda:
         "../../envs/plot.yaml"
     params:

@@ -9,6 +9,8 @@ rule pixel_scale:
         qc="results/{study}/qc/imaging/{sample}.tsv",
     log:
         "logs/{study}/pixel_scale/{sample}.log",
+    benchmark:
+        "benchmarks/{study}/pixel_scale/{sample}.tsv"
     wildcard_constraints:
         sample=IMAGE_RE,
     conda:
@@ -35,6 +37,8 @@ rule image_figures:
         ),
     log:
         "logs/{study}/image_figures/{sample}.log",
+    benchmark:
+        "benchmarks/{study}/image_figures/{sample}.tsv"
     wildcard_constraints:
         sample=IMAGE_RE,
     conda:

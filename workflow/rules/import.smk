@@ -8,6 +8,8 @@ rule import_spectra:
         spectra=STAGE_FILES["spectra"],
     log:
         "logs/{study}/import/{sample}.log",
+    benchmark:
+        "benchmarks/{study}/import/{sample}.tsv"
     wildcard_constraints:
         sample=SPECTRUM_RE,
     conda:
@@ -32,6 +34,8 @@ rule import_images:
         images="results/{study}/images/{sample}.parquet",
     log:
         "logs/{study}/import/{sample}.log",
+    benchmark:
+        "benchmarks/{study}/import_images/{sample}.tsv"
     wildcard_constraints:
         sample=IMAGE_RE,
     conda:

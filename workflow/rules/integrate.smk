@@ -13,6 +13,8 @@ rule integrate:
         qc=STAGE_FILES["qc"],
     log:
         "logs/{study}/integrate/{sample}.log",
+    benchmark:
+        "benchmarks/{study}/integrate/{sample}.tsv"
     wildcard_constraints:
         sample=SPECTRUM_RE,
     conda:
@@ -49,6 +51,8 @@ rule peak_table:
         skipped="results/{study}/qc/skipped.tsv",
     log:
         "logs/{study}/peak_table.log",
+    benchmark:
+        "benchmarks/{study}/peak_table.tsv"
     conda:
         "../../envs/io.yaml"
     params:
@@ -84,6 +88,8 @@ rule spectrum_qc:
         ),
     log:
         "logs/{study}/spectrum_qc.log",
+    benchmark:
+        "benchmarks/{study}/spectrum_qc.tsv"
     conda:
         "../../envs/plot.yaml"
     params:

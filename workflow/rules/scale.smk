@@ -26,6 +26,8 @@ rule scale:
         ),
     log:
         "logs/{study}/scale/{method}.log",
+    benchmark:
+        "benchmarks/{study}/scale/{method}.tsv"
     # The longest job of a study (the box plots): started first, the short ones fill the other
     # cores. One thread packs best on a small machine; with cores to spare
     # `--set-threads scale=4` draws the box plots in 4 processes.

@@ -49,6 +49,21 @@ def _verify(args) -> int:
     return 1 if problems else 0
 
 
+def _config_doc(args) -> None:
+    from pathlib import Path
+
+    from .schemadoc import config_reference, with_reference
+
+    reference = config_reference(Path(__file__).resolve().parents[2] / "schemas")
+    if args.update is None:
+        print(reference, end="")
+        return
+    readme = Path(args.update)
+    text = readme.read_text(encoding="utf-8")
+    readme.write_text(with_reference(text, reference, readme), encoding="utf-8")
+    print(f"updated the reference in {readme}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="simsflow", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -97,6 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     verify = commands.add_parser("verify", help="re-check an archive against its manifest")
     verify.add_argument("archive", help="archive/<study>-<tag>.tar.gz")
     verify.set_defaults(func=_verify)
+    doc = commands.add_parser(
+        "config-doc", help="print config/README.md's configuration reference (from the schemas)"
+    )
+    doc.add_argument("--update", metavar="README", help="replace the reference in this file")
+    doc.set_defaults(func=_config_doc)
     args = parser.parse_args(argv)
     try:
         return args.func(args) or 0

@@ -1,5 +1,7 @@
 """How a rule script runs a library call: log to the rule's log, fail with one clear line; and
-how a process (a job, or Snakemake itself) ends without waiting on work that frees nothing."""
+how a job's process ends without a last garbage collection that frees nothing.
+
+Only the job's own process is touched: Snakemake's process and its internals are left alone."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ import importlib
 import logging
 import os
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,45 +54,6 @@ def skip_collection_at_exit() -> None:
     """
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
-
-
-def freeze_startup() -> None:
-    """For Snakemake's process, as it reads the workflow: leave every object it holds by then
-    out of the garbage collector's passes, and out of the last collection at exit.
-
-    Those objects are the modules it has imported (Snakemake, its plugins, pandas) and their
-    data; none of them becomes garbage while Snakemake runs, yet each full collection walked
-    them all again, and the interpreter walked them once more as it exited: about 0.3 s of every
-    Snakemake start and end, even with nothing to do. Objects made later are collected as usual.
-    """
-    gc.freeze()
-    skip_collection_at_exit()
-
-
-# the module of Snakemake's scheduler, whose rate limiter starts the timers end_snakemake_run ends
-SCHEDULER_MODULE = "snakemake.scheduling.job_scheduler"
-
-
-def end_snakemake_run() -> int:
-    """Let Snakemake's process exit as soon as its run is over (its onsuccess/onerror handler).
-
-    Snakemake's job rate limiter (the default ``--max-jobs-per-timespan 100/1s``) starts a
-    one-second ``threading.Timer`` after every scheduling pass that selects a job, to wake the
-    scheduler once the timespan is over. The timer is not a daemon thread, so the interpreter
-    waits for the last one before it exits, and the last pass selects the target rule ``all``,
-    which takes no time: every run ended about a second after its last job. Once the scheduler
-    has returned, such a timer can only wake a loop that has ended, so it is cancelled here;
-    timers of anyone else are left alone. Returns how many were cancelled.
-    """
-    cancelled = 0
-    for thread in threading.enumerate():
-        function = getattr(thread, "function", None)
-        if isinstance(thread, threading.Timer) and getattr(function, "__module__", None) == (
-            SCHEDULER_MODULE
-        ):
-            thread.cancel()
-            cancelled += 1
-    return cancelled
 
 
 @contextlib.contextmanager
