@@ -72,9 +72,21 @@ def _edited(config, path, value):
         ),
         (
             ("cathode", "scaling", "methods", "NiO2"),
-            [{"method": "minmax", "ion": "NiO2-"}],
-            "column 'studies.cathode.scaling': scaling method 'minmax': unexpected "
+            [{"method": "minmax", "axis": "ion", "ion": "NiO2-"}],
+            "column 'studies.cathode.scaling.methods.NiO2': scaling method 'minmax': unexpected "
             "parameter(s) ion (it takes: axis)",
+        ),
+        (
+            ("cathode", "scaling", "methods", "NiO2"),
+            [{"method": "total_ion"}, {"method": "minmax"}],
+            "column 'studies.cathode.scaling.methods.NiO2': scaling method 'minmax' needs axis "
+            "(e.g. {method: minmax, axis: ion})",
+        ),
+        (
+            ("lithium", "classification", "scaling"),
+            [{"method": "reference_ion"}],
+            "column 'studies.lithium.classification.scaling': scaling method 'reference_ion' "
+            "needs ion",
         ),
         (
             ("lithium", "classification", "compare"),
@@ -126,6 +138,8 @@ def _edited(config, path, value):
         "reference-sample",
         "reference-ion",
         "step-parameter",
+        "step-without-required-parameter",
+        "classifier-step-without-required-parameter",
         "compared-scaling",
         "boundary-class",
         "boundary-mixture",

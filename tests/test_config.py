@@ -5,7 +5,13 @@ import os
 import pytest
 import yaml
 
-from simsflow.config import _validate_each, read_sample_sheet, validate_config, validate_rows
+from simsflow.config import (
+    _validate_each,
+    check_yaml_size,
+    read_sample_sheet,
+    validate_config,
+    validate_rows,
+)
 from simsflow.errors import ConfigError
 from simsflow.io.masslist import read_mass_list
 
@@ -44,7 +50,13 @@ def test_defaults_come_from_the_schema(tmp_path, config_schema):
     ("extra", "line", "column", "message"),
     [
         ("    polarity: neg\n", 6, "studies.demo.polarity", "'neg' is not one of"),
-        ("    colour: red\n", 6, "studies.demo.colour", "Additional properties are not allowed"),
+        ("    colour: red\n", 6, "studies.demo.colour", "unknown key 'colour' (known here: "),
+        (
+            "    scaling: {methds: {}}\n",
+            6,
+            "studies.demo.scaling.methds",
+            "unknown key 'methds' (did you mean 'methods'?)",
+        ),
         (
             "    simulate: {design: lithium, seed: one}\n",
             6,
@@ -53,7 +65,7 @@ def test_defaults_come_from_the_schema(tmp_path, config_schema):
         ),
         ("    mass_window: {ppm: -5}\n", 6, "studies.demo.mass_window.ppm", "less than or equal"),
     ],
-    ids=["enum", "unknown-key", "type", "range"],
+    ids=["enum", "unknown-key", "misspelled-key", "type", "range"],
 )
 def test_config_errors_name_file_line_and_key(
     tmp_path, config_schema, extra, line, column, message
@@ -72,6 +84,84 @@ def test_missing_required_key_is_named(tmp_path, config_schema):
         ConfigError, match=r"line 2, column 'studies.demo.data_dir': 'data_dir' is a required"
     ):
         validate_config(config, config_schema, [path])
+
+
+def test_misspelled_required_key_is_named_as_misspelled_not_as_missing(tmp_path, config_schema):
+    config, path = _config(tmp_path, GOOD.replace("sample_sheet:", "sample_shet:"))
+    with pytest.raises(ConfigError) as err:
+        validate_config(config, config_schema, [path])
+    assert str(err.value).startswith(
+        f"{path}, line 3, column 'studies.demo.sample_shet': unknown key 'sample_shet' "
+        "(did you mean 'sample_sheet'?)"
+    )
+
+
+def _nested_aliases(levels: int, width: int = 9) -> str:
+    """A list under a known key whose anchors and aliases expand to width**levels strings
+    ("billion laughs")."""
+    value = "&l0 [" + ", ".join(["lol"] * width) + "]"
+    for k in range(1, levels):
+        value = f"&l{k} [{value}, " + ", ".join([f"*l{k - 1}"] * (width - 1)) + "]"
+    return value
+
+
+def _nested_merge_keys(levels: int) -> str:
+    """Mappings merged into mappings (``<<``): constructing them expands every level."""
+    lines = ["    simulate:", "      m0: &m0 {a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8}"]
+    for k in range(1, levels):
+        merged = ", ".join([f"*m{k - 1}"] * 8)
+        lines.append(f"      m{k}: &m{k} {{<<: [{merged}]}}")
+    return "\n".join(lines) + "\n"
+
+
+def test_config_whose_aliases_expand_hugely_is_refused_naming_the_key(tmp_path, config_schema):
+    text = GOOD + f"    scaling:\n      important_ions: {_nested_aliases(9)}\n"
+    config, path = _config(tmp_path, text)  # 9**9 strings once expanded; shared when loaded
+    expected = (
+        f"{path}, line 7, column 'studies.demo.scaling.important_ions': the value expands to "
+        "more than 100,000 values"
+    )
+    with pytest.raises(ConfigError) as err:
+        check_yaml_size(path)
+    assert str(err.value).startswith(expected)
+    with pytest.raises(ConfigError) as err:
+        validate_config(config, config_schema, [path])
+    assert str(err.value).startswith(expected)
+    assert len(str(err.value)) < 400
+
+
+def test_config_whose_merge_keys_expand_hugely_is_refused_before_it_is_loaded(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(GOOD + _nested_merge_keys(12))  # yaml.safe_load would not return
+    with pytest.raises(ConfigError) as err:
+        check_yaml_size(path)
+    # m5 is the first of them to pass 100,000 values (8**5 times 16 keys and values)
+    assert str(err.value).startswith(f"{path}, line 12, column 'studies.demo.simulate.m5': ")
+
+
+def test_aliases_that_stay_small_are_fine(tmp_path, config_schema):
+    text = GOOD + (
+        "    scaling:\n      methods:\n        a: &chain [{method: total_ion}]\n        b: *chain\n"
+    )
+    config, path = _config(tmp_path, text)
+    check_yaml_size(path)
+    methods = validate_config(config, config_schema, [path])["studies"]["demo"]["scaling"]
+    assert methods["methods"]["b"] == [{"method": "total_ion"}]
+
+
+def test_a_huge_value_is_never_rendered_whole(tmp_path, config_schema):
+    huge = "x" * 200_000
+    config, path = _config(tmp_path, GOOD + f"    polarity: {huge}\n")
+    with pytest.raises(ConfigError) as err:
+        validate_config(config, config_schema, [path])
+    text = str(err.value)
+    assert text.startswith(f"{path}, line 6, column 'studies.demo.polarity': 'xxx")
+    assert "characters]... xxx" in text
+    assert text.endswith(
+        "' is not one of ['negative', 'positive'] (see workflow/schemas/config.schema.yaml "
+        "for the allowed keys and values)"
+    )
+    assert len(text) < 600
 
 
 def test_overlay_config_is_blamed_for_its_own_value(tmp_path, config_schema):

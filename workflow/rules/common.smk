@@ -9,7 +9,13 @@ from types import SimpleNamespace
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
 from simsflow.calibrate import reference_ions_for
-from simsflow.checks import check_studies, demo_dir, load_studies
+from simsflow.checks import (
+    check_studies,
+    demo_dir,
+    load_studies,
+    unknown_study_message,
+    unknown_study_pattern,
+)
 from simsflow.errors import SimsflowError
 from simsflow.io.batches import STAGES as BATCH_STAGES
 from simsflow.provenance import code_hash
@@ -401,3 +407,13 @@ def raw_files(wildcards):
 
 def on_error(wildcards):
     return CONFIG["studies"][wildcards.study]["on_error"]
+
+
+def unknown_study_input(wildcards):
+    """Input function of the unknown_study rule, which stops the run naming the studies (it is
+    asked while the jobs are planned, so a dry run stops too)."""
+    target = f"results/{wildcards.unknown_study}/{wildcards.path}"
+    message = unknown_study_message(
+        target, wildcards.unknown_study, STUDIES, workflow.configfiles[-1]
+    )
+    sys.exit(f"simsflow: error: {message}")

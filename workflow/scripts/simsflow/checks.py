@@ -29,6 +29,10 @@ STEP_PARAMETERS: dict[str, tuple[str, ...]] = {
     "log": ("offset",),
 }
 
+# the parameters a method cannot do without (no default in simsflow.scaling), with an example
+STEP_REQUIRED: dict[str, tuple[str, ...]] = {"reference_ion": ("ion",), "minmax": ("axis",)}
+STEP_EXAMPLES = {"reference_ion": {"ion": "C2H-"}, "minmax": {"axis": "ion"}}
+
 
 def check_scaling_steps(steps: list[dict]) -> None:
     """A scaling chain names known methods with parameters they take."""
@@ -41,6 +45,13 @@ def check_scaling_steps(steps: list[dict]) -> None:
             raise SimsflowError(
                 f"unknown scaling method {name!r}",
                 hint=f"choose from {', '.join(STEP_PARAMETERS)}",
+            )
+        missing = [p for p in STEP_REQUIRED.get(name, ()) if p not in params]
+        if missing:
+            example = ", ".join(f"{p}: {STEP_EXAMPLES[name][p]}" for p in missing)
+            raise SimsflowError(
+                f"scaling method '{name}' needs {', '.join(missing)}",
+                hint=f"e.g. {{method: {name}, {example}}}",
             )
         unknown = sorted(set(params) - set(STEP_PARAMETERS[name]))
         if unknown:
@@ -229,7 +240,12 @@ def _check_analysis(study, settings, mass_list, samples, config_file) -> None:
     where = f"studies.{study}.scaling"
     try:
         for name, steps in scaling["methods"].items():
-            check_scaling_steps(steps)
+            try:
+                check_scaling_steps(steps)
+            except SimsflowError as err:
+                raise SimsflowError(
+                    err.message, column=f"{where}.methods.{name}", hint=err.hint
+                ) from None
             for step in steps:
                 if step.get("ion") is not None and step["ion"] not in ions:
                     raise SimsflowError(
@@ -350,3 +366,22 @@ def _check_imaging(study, imaging, mass_list, config_file) -> None:
             file=config_file,
             column=f"studies.{study}.imaging",
         )
+
+
+def unknown_study_pattern(studies: list[str]) -> str:
+    """Wildcard pattern of a folder name under results/ that is not one of ``studies`` (a
+    negative lookahead on the name and the '/' after it)."""
+    names = "|".join(re.escape(s) for s in studies)
+    return f"(?!(?:{names})/)[^/]+" if names else "[^/]+"
+
+
+def unknown_study_message(target: str, study: str, studies: list[str], config_file: str) -> str:
+    """What a target under results/ of a study the config does not define gets."""
+    import difflib
+
+    close = difflib.get_close_matches(study, studies, n=1)
+    guess = f"did you mean '{close[0]}'? " if close else ""
+    return (
+        f"{target}: no study '{study}' in {config_file} ({guess}the studies are "
+        f"{', '.join(studies) or 'none'})"
+    )

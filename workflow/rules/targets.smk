@@ -1,0 +1,20 @@
+# A target under results/ of a study the config does not define (a typo, a study removed from
+# the config): instead of Snakemake's bare MissingRuleException, the run stops before any job
+# with the studies that exist. Every other rule writes under results/{study}/ of a known study,
+# so this one never competes with them; a new output elsewhere under results/ must not use a
+# folder name this rule would take for a study.
+
+
+rule unknown_study:
+    input:
+        unknown_study_input,
+    output:
+        "results/{unknown_study}/{path}",
+    log:
+        "logs/unknown_study/{unknown_study}/{path}.log",
+    wildcard_constraints:
+        unknown_study=unknown_study_pattern(STUDIES),
+    conda:
+        "../../envs/io.yaml"
+    shell:
+        "exit 1"
