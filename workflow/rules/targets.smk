@@ -2,7 +2,8 @@
 # the config): instead of Snakemake's bare MissingRuleException, the run stops before any job
 # with the studies that exist. Every other rule writes under results/{study}/ of a known study,
 # so this one never competes with them; a new output elsewhere under results/ must not use a
-# folder name this rule would take for a study.
+# folder name this rule would take for a study. The rule has no action: its input function
+# (common.smk) ends the run while the jobs are planned.
 
 
 rule unknown_study:
@@ -10,11 +11,5 @@ rule unknown_study:
         unknown_study_input,
     output:
         "results/{unknown_study}/{path}",
-    log:
-        "logs/unknown_study/{unknown_study}/{path}.log",
     wildcard_constraints:
         unknown_study=unknown_study_pattern(STUDIES),
-    conda:
-        "../../envs/io.yaml"
-    shell:
-        "exit 1"
