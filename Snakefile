@@ -35,6 +35,7 @@ rule all:
         study_targets(),
         classification_targets(),
         degradation_targets(),
+        configuration_errors_targets(),
 
 
 # Once the run is over, Snakemake's process exits without waiting a second for its scheduler's

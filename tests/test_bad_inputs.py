@@ -193,3 +193,31 @@ def test_a_yaml_alias_bomb_is_refused_before_it_grows(fresh, tmp_path):
         ], result.stderr[-3000:]
         assert peak_mb < plain_mb + 100, (peak_mb, plain_mb)
         assert not (fresh / "results").exists()
+
+
+def test_a_broken_study_is_left_out_the_others_are_built_and_the_run_fails_naming_it(fresh):
+    """Issue 23: `snakemake --cores 2` builds every good study, then ends non-zero listing
+    the studies left out with their problems."""
+    config = fresh / "config" / "config.yaml"
+    config.write_text(
+        config.read_text()
+        + "  broken:\n    sample_sheet: config/mini/samples.tsv\n"
+        + "    mass_list: config/mini/mass_list.tsv\n    data_dir: data/mini\n"
+        + "    scaling:\n      methods:\n        mm: [{method: minmax}]\n"
+    )
+    result = snakemake(fresh, "--cores", "2", check=False)
+    assert result.returncode != 0
+    problem = (
+        "study 'broken': config/config.yaml, column 'studies.broken.scaling.methods.mm': "
+        "scaling method 'minmax' needs axis (e.g. {method: minmax, axis: ion})"
+    )
+    assert _simsflow_lines(result.stderr) == [
+        f"simsflow: configuration error: {problem} (left out)",
+        "simsflow: error: 1 study was left out for a problem in the configuration, sheet or "
+        "mass list, the others are built: 'broken' (each problem is printed at the start of "
+        "the run and in logs/configuration_errors.log; fix them and run again)",
+    ], result.stderr[-3000:]
+    assert f"left out: {problem}" in (fresh / "logs" / "configuration_errors.log").read_text()
+    assert pd.read_parquet(fresh / "results/mini/peaks.parquet")["spot"].tolist() == ["1", "2"]
+    assert (fresh / "results/mini/stats/total_ion.tsv").exists()
+    assert sorted(p.name for p in (fresh / "results").iterdir()) == ["mini"]

@@ -235,3 +235,45 @@ def test_the_studies_know_each_batched_sample_s_batch(demo_config):
     assert list(keys) == first_two(demo_config) and set(keys.values()) == {"b1"}
     assert set(keys) == studies.batched_samples
     assert studies.batch_keys("lithium") == {}
+
+
+def test_one_bad_study_is_left_out_and_the_others_are_kept(demo_config, tmp_path):
+    """Issue 23: a problem in one study's config, sheet or mass list leaves that study out,
+    with a message naming it; the other studies load and check as if it were not there."""
+    from simsflow.checks import load_and_check_studies
+
+    config = _edited(demo_config, ("cathode", "on_error"), "maybe")  # schema
+    config = _edited(config, ("lithium", "classification", "folds"), 20)  # cross-check
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("sample,spot,file\n")
+    config = _edited(config, ("cathode_images", "sample_sheet"), str(sheet))  # sheet
+    config["studies"]["fine"] = copy.deepcopy(demo_config["studies"]["cathode"])
+    config["studies"]["fine"]["simulate"]["design"] = "cathode"
+    config["studies"]["fine"]["data_dir"] = "data/demo/fine"
+    cfg, sheets, mass_lists, studies, bad = load_and_check_studies(config, SCHEMAS, [CONFIG_FILE])
+    assert list(cfg["studies"]) == list(sheets) == list(mass_lists) == ["fine"]
+    assert set(studies.rows_by_sample) == {"fine"}
+    assert list(bad) == ["cathode", "cathode_images", "lithium"]
+    assert bad["cathode"].startswith(
+        # edited here, not in a file: "config" stands for the file
+        "study 'cathode': config, column 'studies.cathode.on_error': 'maybe' is not one of"
+    )
+    assert bad["cathode_images"] == (
+        f"study 'cathode_images': {sheet}, line 1: expected tab-separated columns; found "
+        "commas (save the table as tab-separated text (TSV), not CSV)"
+    )
+    assert bad["lithium"].startswith(
+        "study 'lithium': config/lithium/samples.tsv, column 'label': class(es) "
+    )
+
+
+def test_when_every_study_is_bad_the_first_problem_stops_the_run(demo_config):
+    from simsflow.checks import StudyError, load_and_check_studies
+
+    config = _edited(demo_config, ("cathode", "on_error"), "maybe")
+    config["studies"] = {"cathode": config["studies"]["cathode"]}
+    with pytest.raises(StudyError) as err:
+        load_and_check_studies(config, SCHEMAS, [CONFIG_FILE])
+    assert str(err.value).startswith(
+        "study 'cathode': config, column 'studies.cathode.on_error': 'maybe' is not one of"
+    )

@@ -10,9 +10,8 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
 from simsflow.calibrate import reference_ions_for
 from simsflow.checks import (
-    check_studies,
     demo_dir,
-    load_studies,
+    load_and_check_studies,
     unknown_study_message,
     unknown_study_pattern,
 )
@@ -29,10 +28,15 @@ NEVER = "(?!x)x"  # a wildcard pattern that matches nothing
 
 
 try:
-    CONFIG, SHEETS, MASS_LISTS = load_studies(config, SCHEMAS, workflow.configfiles)
-    _STUDIES = check_studies(CONFIG, SHEETS, MASS_LISTS, workflow.configfiles[-1])
+    CONFIG, SHEETS, MASS_LISTS, _STUDIES, BAD_STUDIES = load_and_check_studies(
+        config, SCHEMAS, workflow.configfiles
+    )
 except SimsflowError as err:
     sys.exit(f"simsflow: configuration error: {err}")
+# a study with a configuration problem is left out; the others run, and rule
+# configuration_errors (targets.smk) ends the run non-zero with the problems
+for _message in BAD_STUDIES.values():
+    print(f"simsflow: configuration error: {_message} (left out)", file=sys.stderr)
 
 STUDIES = sorted(CONFIG["studies"])
 SIMULATED = sorted(s for s in STUDIES if "simulate" in CONFIG["studies"][s])
@@ -414,6 +418,17 @@ def unknown_study_input(wildcards):
     asked while the jobs are planned, so a dry run stops too)."""
     target = f"results/{wildcards.unknown_study}/{wildcards.path}"
     message = unknown_study_message(
-        target, wildcards.unknown_study, STUDIES, workflow.configfiles[-1]
+        target, wildcards.unknown_study, STUDIES, workflow.configfiles[-1], BAD_STUDIES
     )
     sys.exit(f"simsflow: error: {message}")
+
+
+def every_good_study_target(wildcards):
+    """Input function of the configuration_errors rule: every final output of the studies
+    that are fine, so it runs after them."""
+    return spectra_targets() + study_targets() + classification_targets() + degradation_targets()
+
+
+def configuration_errors_targets():
+    """The target that ends a run non-zero when a study was left out (none otherwise)."""
+    return ["results/configuration_errors.txt"] if BAD_STUDIES else []

@@ -13,3 +13,20 @@ rule unknown_study:
         "results/{unknown_study}/{path}",
     wildcard_constraints:
         unknown_study=unknown_study_pattern(STUDIES),
+
+
+# Runs last when a study was left out for a configuration problem (common.smk): it needs every
+# output of the good studies, and fails with the left-out studies and their problems.
+rule configuration_errors:
+    input:
+        every_good_study_target,
+    output:
+        "results/configuration_errors.txt",
+    log:
+        "logs/configuration_errors.log",
+    conda:
+        "../../envs/io.yaml"
+    params:
+        errors=BAD_STUDIES,
+    script:
+        "../scripts/configuration_errors.py"
