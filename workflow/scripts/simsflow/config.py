@@ -290,13 +290,12 @@ def validate_config(config: dict, schema: dict, configfiles: Iterable[str | Path
     )
 
 
-def _cell(text: str) -> str:
-    """A cell as written, without the quotes a spreadsheet puts around a whole cell
-    (``"a, b"`` -> ``a, b``, ``""`` inside -> ``"``); any other ``"`` is an ordinary character."""
-    text = text.strip()
-    if len(text) >= 2 and text[0] == text[-1] == '"':
-        return text[1:-1].replace('""', '"')
-    return text
+def _unquoted(cell: str) -> str:
+    """A cell without the quotes a spreadsheet puts around a whole cell (``"a, b"`` ->
+    ``a, b``, ``""`` inside -> ``"``); any other ``"`` is an ordinary character."""
+    if len(cell) >= 2 and cell[0] == cell[-1] == '"':
+        return cell[1:-1].replace('""', '"')
+    return cell
 
 
 def read_tsv_rows(path: str | Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
@@ -323,7 +322,9 @@ def read_tsv_rows(path: str | Path) -> tuple[list[str], list[tuple[int, dict[str
     for line, content in enumerate(text.split("\n"), start=1):
         if not content.strip() or content.lstrip().startswith("#"):
             continue
-        fields = [_cell(f) for f in content.split("\t")]
+        fields = [f.strip() for f in content.split("\t")]
+        if '"' in content:
+            fields = [_unquoted(f) for f in fields]
         if header is None:
             if len(fields) == 1:
                 for mark, name in ((",", "commas"), (";", "semicolons")):
