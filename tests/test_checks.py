@@ -277,3 +277,20 @@ def test_when_every_study_is_bad_the_first_problem_stops_the_run(demo_config):
     assert str(err.value).startswith(
         "study 'cathode': config, column 'studies.cathode.on_error': 'maybe' is not one of"
     )
+
+
+def test_a_sample_in_two_batches_leaves_only_its_study_out(demo_config, tmp_path):
+    from simsflow.checks import load_and_check_studies
+
+    lines = (ROOT / "config" / "cathode" / "samples.tsv").read_text().splitlines()
+    batches = ["batch", *(["b1", "b2"] + ["b1"] * (len(lines) - 3))]
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("".join(f"{ln}\t{b}\n" for ln, b in zip(lines, batches, strict=True)))
+    config = _edited(demo_config, ("cathode", "sample_sheet"), str(sheet))
+    cfg, _, _, studies, bad = load_and_check_studies(config, SCHEMAS, [CONFIG_FILE])
+    assert sorted(cfg["studies"]) == ["cathode_images", "lithium"]
+    assert "uncycled" not in studies.spectrum_samples
+    assert bad == {
+        "cathode": f"study 'cathode': {sheet}, line 3, column 'batch': sample 'uncycled' is in "
+        "batches 'b1', 'b2' (all rows of a sample need one batch)"
+    }

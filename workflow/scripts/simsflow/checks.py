@@ -235,9 +235,8 @@ def check_studies(
     def good():
         return [s for s in config["studies"] if bad is None or s not in bad]
 
-    # across studies first: sample names of one kind everywhere, one batch per sample
-    names = {s: {"sheet": sheets[s], "settings": config["studies"][s]} for s in good()}
-    kinds = _kinds({s: n["sheet"] for s, n in names.items()})
+    # across studies first: a sample name is of one kind (spectrum or image) everywhere
+    kinds = _kinds({s: sheets[s] for s in good()})
     both = set(kinds["spectrum"]) & set(kinds["image"])
     if both:
         raise SimsflowError(
@@ -245,22 +244,21 @@ def check_studies(
             "another; give them distinct names"
         )
     rows = {s: dict(tuple(sheets[s].groupby("sample", sort=False))) for s in good()}
-    _check_batches(
-        {"studies": {s: n["settings"] for s, n in names.items()}}, rows, set(kinds["spectrum"])
-    )
     for study in sorted(good()):
+        settings = config["studies"][study]
         try:
-            _check_study(
-                study, config["studies"][study], sheets[study], mass_lists[study], config_file
-            )
+            _check_one_batch_per_sample(settings["sample_sheet"], rows[study])
+            _check_study(study, settings, sheets[study], mass_lists[study], config_file)
         except SimsflowError as err:
             if bad is None:
                 raise
             bad[study] = err
     kept = {s: sheets[s] for s in good()}
     kinds = _kinds(kept)
-    rows = {s: rows[s] for s in kept}
-    return Studies(rows, kinds["spectrum"], kinds["image"], spectrum_batches(kept))
+    _check_batches(list(kept), rows, set(kinds["spectrum"]))
+    return Studies(
+        {s: rows[s] for s in kept}, kinds["spectrum"], kinds["image"], spectrum_batches(kept)
+    )
 
 
 def _kinds(sheets: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
@@ -308,25 +306,31 @@ def spectrum_batches(sheets: dict[str, pd.DataFrame]) -> list[Batch]:
     return batches
 
 
-def _check_batches(config: dict, rows: dict[str, dict[str, pd.DataFrame]], spectra: set[str]):
-    """A sample's rows must share one batch, and a spectrum sample name is batched in every
-    study or none (the per-sample rules' wildcard constraint is by name)."""
+def _check_one_batch_per_sample(sheet_file: str, rows: dict[str, pd.DataFrame]) -> None:
+    """All rows of a spectrum sample share one batch (a check of one study)."""
+    for sample, group in rows.items():
+        if group["kind"].iloc[0] != "spectrum":
+            continue
+        values = group["batch"].unique()
+        if len(values) > 1:
+            line = int(group.loc[group["batch"] != values[0], "sheet_line"].iloc[0])
+            raise SimsflowError(
+                f"sample '{sample}' is in batches {', '.join(repr(v) for v in values)} "
+                "(all rows of a sample need one batch)",
+                file=sheet_file,
+                line=line,
+                column="batch",
+            )
+
+
+def _check_batches(studies: list[str], rows: dict[str, dict[str, pd.DataFrame]], spectra):
+    """A spectrum sample name is batched in every study or none (the per-sample rules'
+    wildcard constraint is by name); each sample has one batch (checked per study)."""
     batched, single = set(), set()
-    for study in sorted(config["studies"]):
+    for study in sorted(studies):
         for sample, group in rows[study].items():
-            if sample not in spectra:
-                continue
-            values = group["batch"].unique()
-            if len(values) > 1:
-                line = int(group.loc[group["batch"] != values[0], "sheet_line"].iloc[0])
-                raise SimsflowError(
-                    f"sample '{sample}' is in batches {', '.join(repr(v) for v in values)} "
-                    "(all rows of a sample need one batch)",
-                    file=config["studies"][study]["sample_sheet"],
-                    line=line,
-                    column="batch",
-                )
-            (batched if values[0] else single).add(sample)
+            if sample in spectra:
+                (batched if group["batch"].iloc[0] else single).add(sample)
     if batched & single:
         raise SimsflowError(
             f"sample name(s) {', '.join(sorted(batched & single))} are batched in one study and "
