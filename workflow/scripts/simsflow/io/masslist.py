@@ -65,6 +65,46 @@ def _from_surfacelab(rows, source):
     return out
 
 
+def _check_positive(row: dict, source: str, line: int) -> None:
+    """m/z and bounds are masses: above zero (a spectrum has no counts below)."""
+    for column in NUMERIC:
+        value = row.get(column)
+        if value is not None and not value > 0:
+            raise ConfigError(
+                f"{column} {value:g} is not a positive m/z",
+                file=source,
+                line=line,
+                column=column,
+                hint="masses in the mass list are in u and above zero",
+            )
+
+
+def _centre(ion: str, lower, upper, source: str, line: int) -> float:
+    """The m/z of a row without mz or formula: the ion's, if its name is a formula, else the
+    middle of its interval when both bounds are given."""
+    try:
+        return ion_mz(ion)
+    except SimsflowError:
+        pass
+    if lower is not None and upper is not None:
+        return (lower + upper) / 2
+    if lower is not None or upper is not None:
+        given, missing = ("lower", "upper") if lower is not None else ("upper", "lower")
+        raise ConfigError(
+            f"'{ion}' has {given} but no {missing}, and no mz or formula",
+            file=source,
+            line=line,
+            column=missing,
+            hint=f"'{ion}' is not a formula, so its interval needs both bounds, or give mz",
+        )
+    raise ConfigError(
+        f"no m/z for '{ion}': give mz, or a formula, or lower and upper bounds",
+        file=source,
+        line=line,
+        column="mz",
+    )
+
+
 def read_mass_list(
     path: str | Path, schema: dict, *, window_ppm: float | None = 300.0, window_da=None
 ) -> pd.DataFrame:
@@ -95,6 +135,7 @@ def read_mass_list(
                 column="ion",
             )
         seen[ion] = line
+        _check_positive(row, source, line)
         mz = row["mz"]
         formula = row["formula"]
         if formula:
@@ -111,15 +152,7 @@ def read_mass_list(
                 )
             mz = exact
         elif mz is None:
-            try:
-                mz = ion_mz(ion)
-            except SimsflowError:
-                raise ConfigError(
-                    f"no m/z for '{ion}': give mz, or a formula, or lower and upper bounds",
-                    file=source,
-                    line=line,
-                    column="mz",
-                ) from None
+            mz = _centre(ion, row["lower"], row["upper"], source, line)
         lower, upper = row["lower"], row["upper"]
         half = window_da if window_da is not None else mz * (window_ppm or 0.0) * 1e-6
         lower = mz - half if lower is None else lower
