@@ -35,6 +35,13 @@ def _verify(args) -> int:
     return 1 if problems else 0
 
 
+def _extract(args) -> None:
+    from .archive import extract_archive
+
+    written = extract_archive(args.archive, args.into)
+    print(f"{args.archive}: verified, {len(written)} files unpacked into {args.into}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="simsflow", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -62,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     verify = commands.add_parser("verify", help="re-check an archive against its manifest")
     verify.add_argument("archive", help="archive/<study>-<tag>.tar.gz")
     verify.set_defaults(func=_verify)
+    extract = commands.add_parser(
+        "extract", help="unpack an archive into a folder, only if it verifies"
+    )
+    extract.add_argument("archive", help="archive/<study>-<tag>.tar.gz")
+    extract.add_argument("--into", required=True, help="folder to unpack into")
+    extract.set_defaults(func=_extract)
     args = parser.parse_args(argv)
     try:
         return args.func(args) or 0
