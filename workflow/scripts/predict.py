@@ -2,7 +2,7 @@
 
 from simsflow.runlog import logged
 
-with logged(snakemake.log[0]):
+with logged(snakemake.log[0], inputs=snakemake.input):
     from simsflow.classify import predict_unknowns
     from simsflow.io.model import read_model
     from simsflow.io.tables import read_peak_table, write_tsv
