@@ -9,7 +9,7 @@ from types import SimpleNamespace
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
 from simsflow.calibrate import reference_ions_for
-from simsflow.checks import check_studies, demo_dir, load_studies
+from simsflow.checks import check_studies, demo_dir, has_unknowns, load_studies
 from simsflow.errors import SimsflowError
 from simsflow.io.batches import STAGES as BATCH_STAGES
 from simsflow.provenance import code_hash
@@ -326,6 +326,8 @@ def classification_targets():
             f"results/{study}/figures/pca",
             f"results/{study}/figures/confusion.png",
         ]
+        if has_unknowns(SHEETS[study]):
+            targets.append(f"results/{study}/figures/predictions_heatmap.png")
     return targets
 
 

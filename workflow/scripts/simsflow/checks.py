@@ -70,6 +70,12 @@ def check_classes(labels: np.ndarray, folds: int) -> None:
         )
 
 
+def has_unknowns(sheet: pd.DataFrame) -> bool:
+    """Whether a study's sheet has samples to predict (role predict): a classification study
+    without them trains and validates its model, and draws no prediction figures."""
+    return bool((sheet["role"] == "predict").any())
+
+
 def demo_dir(study: str) -> str:
     """Where a simulated study's data are written."""
     return f"data/demo/{study}"
