@@ -125,6 +125,7 @@ HOSTILE = {
     ),
     "absolute": (_member("/tmp/evil.txt", data=b"x"), "refused: '/tmp/evil.txt': an absolute name"),
     "windows-drive": (_member("C:\\evil.txt", data=b"x"), "an absolute name"),
+    "dot": (_member("results/./s/x.tsv", data=b"x"), "a '.' or empty component"),
     "control": (_member("results/s/a\nb.tsv", data=b"x"), "control characters in the name"),
     "symlink": (
         _member("results/s/passwd", tarfile.SYMTYPE, link="/etc/passwd"),
@@ -171,13 +172,18 @@ def test_verify_and_extract_refuse_unsafe_members(case, project, tmp_path):
 def test_unsafe_manifest_line_is_refused(project, tmp_path):
     members = collect(project, "s", [], [], False, "v1")
     archive = tmp_path / "a.tar.gz"
-    _rewrite(archive, members, manifest_extra=f"{'0' * 64}  ../../etc/cron.d/x\nnot a line\n")
+    _rewrite(
+        archive,
+        members,
+        manifest_extra=f"{'0' * 64}  ../../etc/cron.d/x\nnot a line\n{'0' * 64}  provenance.json\n",
+    )
     problems = verify_archive(archive)
     n = members["MANIFEST.sha256"].count(b"\n")  # the added lines follow the true ones
     assert f"refused: MANIFEST.sha256, line {n + 1}: '../../etc/cron.d/x': a '..' component" in (
         problems
     )
     assert f"refused: MANIFEST.sha256, line {n + 2}: not '<sha256>  <name>'" in problems
+    assert f"refused: MANIFEST.sha256, line {n + 3}: 'provenance.json' is listed twice" in problems
 
 
 def test_extract_writes_a_verified_archive_inside_its_target_only(project, tmp_path):

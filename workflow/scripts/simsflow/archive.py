@@ -162,6 +162,8 @@ def unsafe_name(name: str) -> str | None:
         return "an absolute name"
     if ".." in PurePosixPath(name.replace("\\", "/")).parts:
         return "a '..' component"
+    if PurePosixPath(name).as_posix() != name:  # two names for one file: 'a/./b', 'a//b'
+        return "a '.' or empty component"
     return None
 
 
@@ -199,6 +201,9 @@ def _read_manifest(text: str, problems: list[str]) -> dict[str, str]:
         why = unsafe_name(name)
         if why is not None:
             problems.append(f"refused: {MANIFEST}, line {number}: {name!r}: {why}")
+            continue
+        if name in expected:
+            problems.append(f"refused: {MANIFEST}, line {number}: {name!r} is listed twice")
             continue
         expected[name] = digest
     return expected
