@@ -274,6 +274,13 @@ CASES = [
         edit=_few_per_class,
     ),
     Case(
+        "one-class",
+        "start",
+        "samples.tsv, column 'label': training needs at least two classes, "
+        "found 1: 'x' (2 spectra)",
+        edit=_config("    classification: {folds: 2}\n"),
+    ),
+    Case(
         "predict-only-study",
         "start",
         "column 'studies.mini.classification': no rows with role train",

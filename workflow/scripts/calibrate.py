@@ -2,7 +2,7 @@
 
 from simsflow.runlog import logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], inputs=snakemake.input) as log:
     from simsflow.calibrate import calibrate_sample, calibration_settings
     from simsflow.io.tables import write_parquet
     from simsflow.spots import read_spectra

@@ -2,7 +2,7 @@
 
 from simsflow.runlog import logged
 
-with logged(snakemake.log[0]):
+with logged(snakemake.log[0], inputs=snakemake.input):
     import pandas as pd
 
     from simsflow import plots

@@ -2,7 +2,7 @@
 
 from simsflow.runlog import logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], inputs=snakemake.input) as log:
     import pandas as pd
 
     from simsflow.integrate import IntegrationSettings, integrate_sample

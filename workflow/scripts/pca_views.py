@@ -2,7 +2,7 @@
 
 from simsflow.runlog import logged
 
-with logged(snakemake.log[0]):
+with logged(snakemake.log[0], inputs=snakemake.input):
     from simsflow import plots
     from simsflow.classify import pca_views
     from simsflow.io.model import read_model

@@ -3,7 +3,7 @@ ion statistics of the scaled table (relative to the reference sample) and its bo
 
 from simsflow.runlog import logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], inputs=snakemake.input) as log:
     from simsflow import plots
     from simsflow.io.tables import read_peak_table, write_parquet, write_tsv
     from simsflow.scaling import scale_table

@@ -4,7 +4,7 @@ mass list's intervals)."""
 
 from simsflow.runlog import logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], inputs=snakemake.input) as log:
     import pandas as pd
 
     from simsflow import plots

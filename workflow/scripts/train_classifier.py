@@ -2,7 +2,7 @@
 
 from simsflow.runlog import logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], inputs=snakemake.input) as log:
     from simsflow.classify import ClassifierSettings, train_study
     from simsflow.io.model import write_model
     from simsflow.io.tables import read_peak_table, write_tsv

@@ -66,8 +66,11 @@ def check_classes(labels: np.ndarray, folds: int) -> None:
     """Training labels: at least two classes, each with at least ``folds`` spectra."""
     classes, counts = np.unique(labels, return_counts=True)
     if classes.size < 2:
+        found = f": '{classes[0]}' ({counts[0]} spectra)" if classes.size else ""
         raise SimsflowError(
-            f"training needs at least two classes, found {classes.size}", column="label"
+            f"training needs at least two classes, found {classes.size}{found}",
+            column="label",
+            hint="label train rows of a second class, or leave classification out of the study",
         )
     small = [f"'{c}' ({n})" for c, n in zip(classes, counts, strict=True) if n < folds]
     if small:
@@ -76,6 +79,12 @@ def check_classes(labels: np.ndarray, folds: int) -> None:
             column="label",
             hint="measure more spectra of the class or lower classification.folds",
         )
+
+
+def has_unknowns(sheet: pd.DataFrame) -> bool:
+    """Whether a study's sheet has samples to predict (role predict): a classification study
+    without them trains and validates its model, and draws no prediction figures."""
+    return bool((sheet["role"] == "predict").any())
 
 
 def demo_dir(study: str) -> str:

@@ -23,7 +23,7 @@ from types import SimpleNamespace
 import pandas as pd
 
 from .calibrate import reference_ions_for
-from .checks import Studies, demo_dir
+from .checks import Studies, demo_dir, has_unknowns
 from .io.batches import STAGES as BATCH_STAGES
 from .io.spectra import STREAM_BYTES
 from .provenance import code_hash
@@ -435,6 +435,8 @@ class Project:
                 f"results/{study}/figures/pca",
                 f"results/{study}/figures/confusion.png",
             ]
+            if has_unknowns(self.sheets[study]):  # no heat map of nothing to predict
+                targets.append(f"results/{study}/figures/predictions_heatmap.png")
         return targets
 
     def degradation_targets(self) -> list[str]:

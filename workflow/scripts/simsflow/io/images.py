@@ -119,10 +119,23 @@ def read_surfacelab_region(files: dict[str, Path], ions: list[str]) -> pd.DataFr
         if xi.size != x.size or not (
             np.array_equal(xi[o], stack["x"]) and np.array_equal(yi[o], stack["y"])
         ):
-            raise InputFileError("pixels differ from the total image", file=str(files[ion]))
+            raise InputFileError(
+                f"pixels differ from the total image: {xi.size} pixels "
+                f"({_extent(xi, yi)}), the total image {files[TOTAL].name} has {x.size} "
+                f"({_extent(x, y)})",
+                file=str(files[ion]),
+                hint="export every image of the region with the same size and binning",
+            )
         stack[ion] = counts[o].astype(np.float32)
     stack[TOTAL] = total[order].astype(np.float32)
     return pd.DataFrame(stack)
+
+
+def _extent(x: np.ndarray, y: np.ndarray) -> str:
+    """An image's size as 'width x height' of its pixel coordinates."""
+    if x.size == 0:
+        return "empty"
+    return f"{int(x.max() - x.min()) + 1} x {int(y.max() - y.min()) + 1}"
 
 
 def format_image(x, y, counts, header=("# SurfaceLab ion image",)) -> str:
@@ -154,6 +167,7 @@ def read_imzml_region(path: str | Path, mass_list: pd.DataFrame) -> pd.DataFrame
         parser = ImzMLParser(source)
     except Exception as err:  # pyimzml raises bare exceptions on damaged files
         raise InputFileError(f"not a readable imzML file: {err}", file=source) from None
+    _check_ibd_size(parser)
     intervals = Intervals.of(mass_list["lower"], mass_list["upper"])
     ions = mass_list["ion"].tolist()
     rows = np.zeros((len(parser.coordinates), len(ions)), dtype=np.float32)
@@ -170,6 +184,30 @@ def read_imzml_region(path: str | Path, mass_list: pd.DataFrame) -> pd.DataFrame
         stack[ion] = rows[:, k]
     stack[TOTAL] = totals
     return stack
+
+
+def _check_ibd_size(parser) -> None:
+    """The .ibd holds every spectrum the .imzML points to (a copy cut short does not: reading
+    past its end would fail in numpy, naming neither file nor size)."""
+    import os
+
+    mz_size = np.dtype(parser.mzPrecision).itemsize
+    intensity_size = np.dtype(parser.intensityPrecision).itemsize
+    needed = 0
+    for offsets, lengths, size in (
+        (parser.mzOffsets, parser.mzLengths, mz_size),
+        (parser.intensityOffsets, parser.intensityLengths, intensity_size),
+    ):
+        if len(offsets):
+            ends = np.asarray(offsets, dtype=np.int64) + np.asarray(lengths, dtype=np.int64) * size
+            needed = max(needed, int(ends.max()))
+    has = os.fstat(parser.m.fileno()).st_size
+    if has < needed:
+        raise InputFileError(
+            f"truncated: {has} bytes, but its .imzML points to spectra up to byte {needed}",
+            file=parser.m.name,
+            hint="copy or export the .imzML and .ibd pair again",
+        )
 
 
 def read_ita_region(path: str | Path, mass_list: pd.DataFrame) -> pd.DataFrame:
