@@ -99,6 +99,7 @@ def load_studies(config: dict, schemas: Path, configfiles: list[str]):
             mass_schema,
             window_ppm=window.get("ppm"),
             window_da=window.get("da"),
+            allow_overlap=settings["integration"]["method"] != "interval",
         )
     return cfg, sheets, mass_lists
 
