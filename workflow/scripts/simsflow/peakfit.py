@@ -304,6 +304,13 @@ def _columns(ions: list[FitIon], shape: PeakShape, edges: np.ndarray, shift: flo
     return np.array(columns).T, main_parts
 
 
+def _inverse(matrix: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.inv(matrix)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(matrix)
+
+
 def _weighted_nnls(design: np.ndarray, counts: np.ndarray, variance: np.ndarray) -> np.ndarray:
     w = 1.0 / np.sqrt(np.maximum(variance, 1.0))
     x, _ = nnls(design * w[:, None], counts * w)
@@ -318,7 +325,7 @@ def fit_cluster(
     shape: PeakShape,
     *,
     max_shift_ppm: float = 60.0,
-    iterations: int = 4,
+    iterations: int = 3,
 ) -> ClusterFit | None:
     """Fit one cluster in one calibrated spectrum (``edges`` from ``bin_edges(mz)``); None when
     the spectrum does not cover the cluster's window.
@@ -343,38 +350,56 @@ def fit_cluster(
     bound = max_shift_ppm * 1e-6 * centre
     step = 1e-3 * float(np.min(shape.sigma([ion.masses[ion.main] for ion in ions])))
     shift, variance = 0.0, np.maximum(y, 1.0)
-    for _ in range(iterations + 1):
-        peaks, main_parts = _columns(ions, shape, window_edges, shift)
+    for _ in range(iterations):
+        peaks, _ = _columns(ions, shape, window_edges, shift)
         design = np.column_stack([peaks, ramps])
         x = _weighted_nnls(design, y, variance)
         model = design @ x
         variance = np.maximum(model, 1.0)
+        if bound <= 0 or not x[:n].any():
+            break
         ahead, _ = _columns(ions, shape, window_edges, shift + step)
         behind, _ = _columns(ions, shape, window_edges, shift - step)
         gradient = (ahead - behind) @ x[:n] / (2 * step)  # d model / d shift
-        if bound <= 0 or not x[:n].any():
-            break
         g = gradient / variance
         shift = float(np.clip(shift + (g @ (y - model)) / max(g @ gradient, 1e-300), -bound, bound))
-    jacobian = np.column_stack([design, gradient]) if bound > 0 else design
-    fisher = jacobian.T @ (jacobian / variance[:, None])
-    try:
-        cov = np.linalg.inv(fisher)
-    except np.linalg.LinAlgError:
-        cov = np.linalg.pinv(fisher)
+    peaks, main_parts = _columns(ions, shape, window_edges, shift)
+    design = np.column_stack([peaks, ramps])
+    x = _weighted_nnls(design, y, variance)
+    model = design @ x
+    variance = np.maximum(model, 1.0)
+    ahead, ahead_main = _columns(ions, shape, window_edges, shift + step)
+    behind, behind_main = _columns(ions, shape, window_edges, shift - step)
+    d_peaks = (ahead - behind) / (2 * step)
+    jacobian = design
+    if bound > 0:
+        jacobian = np.column_stack([design, d_peaks @ x[:n]])
+    cov = _inverse(jacobian.T @ (jacobian / variance[:, None]))
     se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    inside = np.array(
-        [
-            ((window_mz >= ion.lower) & (window_mz < ion.upper)) @ part
-            for ion, part in zip(ions, main_parts, strict=True)
-        ]
-    )
+    # An ion's area: the counts in its interval less what the fit gives the other peaks (and
+    # its own other isotopologues) and the baseline there; its error propagates the counting
+    # noise of the interval and of the fitted spill-over, which share bins (linearized).
+    area, area_se = np.empty(n), np.empty(n)
+    for i, ion in enumerate(ions):
+        inside = (window_mz >= ion.lower) & (window_mz < ion.upper)
+        own = x[i] * main_parts[i]
+        spill = model[inside].sum() - own[inside].sum()
+        area[i] = max(y[inside].sum() - spill, 0.0)
+        c = np.zeros(jacobian.shape[1])
+        c[: n + 2] = design[inside].sum(axis=0)
+        c[i] -= main_parts[i][inside].sum()
+        if bound > 0:
+            d_own = x[i] * (ahead_main[i] - behind_main[i]) / (2 * step)
+            c[-1] = (d_peaks @ x[:n] - d_own)[inside].sum()
+        h = jacobian[inside].sum(axis=0)
+        var = variance[inside].sum() + c @ cov @ c - 2.0 * c @ cov @ h
+        area_se[i] = np.sqrt(max(var, 0.0))
     residual = y - model
     return ClusterFit(
         ions=[ion.name for ion in ions],
         fitted=np.array([ion.fitted for ion in ions]),
-        area=x[:n] * inside,
-        area_se=se[:n] * inside,
+        area=area,
+        area_se=area_se,
         total=x[:n],
         total_se=se[:n],
         shift_ppm=float(shift / centre * 1e6),
