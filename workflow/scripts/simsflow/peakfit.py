@@ -239,32 +239,40 @@ def fit_ions(mass_list: pd.DataFrame) -> list[FitIon]:
     return out
 
 
-def _reach(ion: FitIon, shape: PeakShape) -> tuple[float, float]:
+def _segments(ion: FitIon, shape: PeakShape) -> np.ndarray:
+    """Where an ion is seen, as (lower, upper) rows: its interval, and each of its peaks from
+    CORE_REACH sigma below to the tail's TAIL_REACH decay lengths above."""
     sigma = shape.sigma(ion.masses)
     up = (TAIL_START + TAIL_REACH * shape.tail(ion.atomic)) * sigma
-    return (
-        min(ion.lower, float(np.min(ion.masses - CORE_REACH * sigma))),
-        max(ion.upper, float(np.max(ion.masses + up))),
-    )
+    peaks = np.column_stack([ion.masses - CORE_REACH * sigma, ion.masses + up])
+    return np.vstack([[ion.lower, ion.upper], peaks])
 
 
 def find_clusters(ions: list[FitIon], shape: PeakShape) -> list[list[int]]:
-    """Groups of ions whose peaks or intervals overlap (each ion's reach: its interval and its
-    peaks from CORE_REACH sigma below to the tail's TAIL_REACH decay lengths above), in m/z
-    order; an isolated ion is a group of one."""
-    reach = np.array([_reach(ion, shape) for ion in ions]).reshape(-1, 2)
-    order = np.argsort(reach[:, 0], kind="stable")
-    groups: list[list[int]] = []
-    end = -np.inf
-    for i in order:
-        lo, hi = reach[i]
-        if groups and lo < end:
-            groups[-1].append(int(i))
-            end = max(end, hi)
-        else:
-            groups.append([int(i)])
-            end = hi
-    return groups
+    """Groups of ions whose peaks or intervals overlap (``_segments``), in m/z order of their
+    first segment; an isolated ion is a group of one. Tied isotopologues join their ion's group
+    only where they overlap something, so a group never spans empty masses between them."""
+    parent = list(range(len(ions)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    segments = [(lo, hi, i) for i, ion in enumerate(ions) for lo, hi in _segments(ion, shape)]
+    segments.sort()
+    end, last = -np.inf, -1
+    for lo, hi, i in segments:
+        if lo < end:
+            parent[root(i)] = root(last)
+        if hi > end:
+            end, last = hi, i
+    groups: dict[int, list[int]] = {}
+    for i in range(len(ions)):
+        groups.setdefault(root(i), []).append(i)
+    first = {r: min(s[0] for s in segments if root(s[2]) == r) for r in groups}
+    return [groups[r] for r in sorted(groups, key=lambda r: (first[r], r))]
 
 
 @dataclass
@@ -291,14 +299,15 @@ class ClusterFit:
         return "|".join(self.ions)
 
 
-def _columns(ions: list[FitIon], shape: PeakShape, edges: np.ndarray, shift: float):
-    """Each ion's binned peak(s) with unit total area, and its main peak's part."""
+def _columns(ions: list[FitIon], shape: PeakShape, edges: np.ndarray, bins, shift: float):
+    """Each ion's binned peak(s) with unit total area, and its main peak's part, in the
+    ``bins`` (indices) of the window whose bin ``edges`` are given."""
     columns, main_parts = [], []
     for ion in ions:
         masses = ion.masses + shift
         sigma = shape.sigma(masses)[:, None]
         cdf = tailed_cdf(edges[None, :] - masses[:, None], sigma, shape.tail(ion.atomic))
-        parts = np.diff(cdf, axis=1) * ion.abundances[:, None]
+        parts = np.diff(cdf, axis=1)[:, bins] * ion.abundances[:, None]
         columns.append(parts.sum(axis=0))
         main_parts.append(parts[ion.main])
     return np.array(columns).T, main_parts
@@ -337,39 +346,45 @@ def fit_cluster(
     of the previous model; the standard errors come from the Fisher information of all
     parameters (amplitudes, baseline, shift) at the solution.
     """
-    reach = np.array([_reach(ion, shape) for ion in ions])
-    lo, hi = np.searchsorted(mz, [reach[:, 0].min(), reach[:, 1].max()])
+    segments = np.vstack([_segments(ion, shape) for ion in ions])
+    lo, hi = np.searchsorted(mz, [segments[:, 0].min(), segments[:, 1].max()])
     if lo == 0 or hi >= mz.size or hi - lo < 2:
         return None
-    window_mz, window_edges = mz[lo:hi], edges[lo : hi + 1]
-    y = counts[lo:hi].astype(float)
+    # only the bins where the cluster's peaks or intervals are: no unlisted peak between them
+    seen = np.zeros(hi - lo, dtype=bool)
+    for a, b in np.searchsorted(mz[lo:hi], segments):
+        seen[a:b] = True
+    bins = np.flatnonzero(seen)
+    window_edges = edges[lo : hi + 1]
+    window_mz = mz[lo:hi]
+    y = counts[lo:hi][bins].astype(float)
     n = len(ions)
-    u = (window_mz - window_mz[0]) / max(window_mz[-1] - window_mz[0], 1e-12)
+    u = (window_mz[bins] - window_mz[0]) / max(window_mz[-1] - window_mz[0], 1e-12)
     ramps = np.column_stack([1.0 - u, u])
     centre = float(np.mean([ion.masses[ion.main] for ion in ions]))
     bound = max_shift_ppm * 1e-6 * centre
     step = 1e-3 * float(np.min(shape.sigma([ion.masses[ion.main] for ion in ions])))
     shift, variance = 0.0, np.maximum(y, 1.0)
     for _ in range(iterations):
-        peaks, _ = _columns(ions, shape, window_edges, shift)
+        peaks, _ = _columns(ions, shape, window_edges, bins, shift)
         design = np.column_stack([peaks, ramps])
         x = _weighted_nnls(design, y, variance)
         model = design @ x
         variance = np.maximum(model, 1.0)
         if bound <= 0 or not x[:n].any():
             break
-        ahead, _ = _columns(ions, shape, window_edges, shift + step)
-        behind, _ = _columns(ions, shape, window_edges, shift - step)
+        ahead, _ = _columns(ions, shape, window_edges, bins, shift + step)
+        behind, _ = _columns(ions, shape, window_edges, bins, shift - step)
         gradient = (ahead - behind) @ x[:n] / (2 * step)  # d model / d shift
         g = gradient / variance
         shift = float(np.clip(shift + (g @ (y - model)) / max(g @ gradient, 1e-300), -bound, bound))
-    peaks, main_parts = _columns(ions, shape, window_edges, shift)
+    peaks, main_parts = _columns(ions, shape, window_edges, bins, shift)
     design = np.column_stack([peaks, ramps])
     x = _weighted_nnls(design, y, variance)
     model = design @ x
     variance = np.maximum(model, 1.0)
-    ahead, ahead_main = _columns(ions, shape, window_edges, shift + step)
-    behind, behind_main = _columns(ions, shape, window_edges, shift - step)
+    ahead, ahead_main = _columns(ions, shape, window_edges, bins, shift + step)
+    behind, behind_main = _columns(ions, shape, window_edges, bins, shift - step)
     d_peaks = (ahead - behind) / (2 * step)
     jacobian = design
     if bound > 0:
@@ -381,7 +396,7 @@ def fit_cluster(
     # noise of the interval and of the fitted spill-over, which share bins (linearized).
     area, area_se = np.empty(n), np.empty(n)
     for i, ion in enumerate(ions):
-        inside = (window_mz >= ion.lower) & (window_mz < ion.upper)
+        inside = (window_mz[bins] >= ion.lower) & (window_mz[bins] < ion.upper)
         own = x[i] * main_parts[i]
         spill = model[inside].sum() - own[inside].sum()
         area[i] = max(y[inside].sum() - spill, 0.0)
@@ -405,7 +420,7 @@ def fit_cluster(
         shift_ppm=float(shift / centre * 1e6),
         residual_pct=float(100.0 * np.abs(residual).sum() / max(y.sum(), 1.0)),
         chi2_per_bin=float((residual**2 / variance).sum() / max(y.size - n - 3, 1)),
-        mz=window_mz,
+        mz=window_mz[bins],
         counts=y,
         components=peaks.T * x[:n, None],
         baseline=ramps @ x[n:],
