@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import least_squares, nnls
+from scipy.optimize import nnls
 from scipy.special import ndtr
 
 from .chemistry import ion_mz, isotope_pattern, parse_ion
@@ -86,53 +86,63 @@ def bin_edges(mz: np.ndarray) -> np.ndarray:
     return np.concatenate([[2 * mz[0] - mid[0]], mid, [2 * mz[-1] - mid[-1]]])
 
 
-def _fit_one_peak(edges, counts, mz0, sigma0, tail0):
-    """Least-squares fit of one isolated peak (centre, sigma, tail, area, flat background)."""
-    area0 = max(counts.sum() - counts.size * min(counts[0], counts[-1]), 1.0)
-    x0 = [mz0, np.log(sigma0), np.log(tail0), area0, max(min(counts[0], counts[-1]), 0.0)]
-    weight = 1.0 / np.sqrt(np.maximum(counts, 1.0))
+def _fit_peaks(windows: list[tuple[np.ndarray, np.ndarray, float, float]], iterations: int = 40):
+    """Least-squares fits of isolated peaks, all at once (Levenberg-Marquardt on padded arrays):
+    each window is (bin edges, counts, expected m/z, first sigma); the model is the tailed peak
+    (centre, sigma, tail, area) on a flat background, weighted by Poisson variances. Returns
+    sigma and tail per window, NaN where a fit ends at a bound of its width or tail."""
+    n, length = len(windows), max(w[1].size for w in windows)
+    edges = np.empty((n, length + 1))
+    counts = np.zeros((n, length))
+    weight = np.zeros((n, length))
+    p = np.empty((n, 5))  # centre, log sigma, log tail, area, background
+    lower, upper = np.empty((n, 5)), np.empty((n, 5))
+    for k, (e, y, m0, sigma0) in enumerate(windows):
+        edges[k, : e.size] = e
+        edges[k, e.size :] = e[-1]  # padding bins are empty (and weigh nothing)
+        counts[k, : y.size] = y
+        weight[k, : y.size] = 1.0 / np.sqrt(np.maximum(y, 1.0))
+        floor = max(min(y[0], y[-1]), 0.0)
+        area = max(y.sum() - y.size * floor, 1.0)
+        p[k] = [m0, np.log(sigma0), np.log(3.0), area, floor]
+        lower[k] = [m0 - 3 * sigma0, np.log(sigma0 / 5), np.log(0.2), 0.0, 0.0]
+        upper[k] = [m0 + 3 * sigma0, np.log(sigma0 * 5), np.log(20.0), 10 * area + 10, area + 10]
 
-    def residual(p):
-        cdf = tailed_cdf(edges - p[0], np.exp(p[1]), np.exp(p[2]))
-        return (p[3] * np.diff(cdf) + p[4] - counts) * weight
+    def residual(q):
+        cdf = tailed_cdf(edges - q[:, :1], np.exp(q[:, 1:2]), np.exp(q[:, 2:3]))
+        return (q[:, 3:4] * np.diff(cdf, axis=1) + q[:, 4:5] - counts) * weight
 
-    lower = [mz0 - 3 * sigma0, np.log(sigma0 / 5), np.log(0.2), 0.0, 0.0]
-    upper = [mz0 + 3 * sigma0, np.log(sigma0 * 5), np.log(20.0), 10 * area0 + 10, area0 + 10]
-    x0 = np.clip(x0, lower, upper)
-    try:
-        fit = least_squares(residual, x0, bounds=(lower, upper), x_scale="jac", max_nfev=200)
-    except ValueError:
-        return None
-    sigma, tail = float(np.exp(fit.x[1])), float(np.exp(fit.x[2]))
-    at_bound = not (lower[1] + 1e-3 < fit.x[1] < upper[1] - 1e-3) or not (
-        lower[2] + 1e-3 < fit.x[2] < upper[2] - 1e-3
-    )
-    if not fit.success or at_bound:
-        return None
-    return sigma, tail
+    r = residual(p)
+    cost = (r * r).sum(axis=1)
+    damping = np.full(n, 1e-3)
+    eye = np.eye(5)
+    for _ in range(iterations):
+        h = 1e-6 * np.maximum(np.abs(p), 1.0)
+        jac = np.stack(
+            [(residual(p + h[:, k : k + 1] * eye[k]) - r) / h[:, k : k + 1] for k in range(5)],
+            axis=-1,
+        )
+        gradient = np.einsum("plk,pl->pk", jac, r)
+        hessian = np.einsum("plk,plm->pkm", jac, jac)
+        diagonal = np.einsum("pkk->pk", hessian)
+        damped = hessian + (damping[:, None] * diagonal + 1e-12)[:, :, None] * eye
+        step = -np.linalg.solve(damped, gradient[:, :, None])[:, :, 0]
+        trial = np.clip(p + step, lower, upper)
+        r_trial = residual(trial)
+        cost_trial = (r_trial * r_trial).sum(axis=1)
+        better = cost_trial < cost
+        p[better], r[better], cost[better] = trial[better], r_trial[better], cost_trial[better]
+        damping = np.where(better, damping / 3.0, damping * 4.0)
+    inner = (p[:, 1:3] > lower[:, 1:3] + 1e-3) & (p[:, 1:3] < upper[:, 1:3] - 1e-3)
+    ok = inner.all(axis=1) & np.isfinite(p).all(axis=1)
+    return np.where(ok, np.exp(p[:, 1]), np.nan), np.where(ok, np.exp(p[:, 2]), np.nan)
 
 
-def estimate_shape(
-    mz: np.ndarray,
-    counts: np.ndarray,
-    candidates: list[tuple[float, bool]],
-    known_masses: np.ndarray,
-    *,
-    min_counts: float = 500.0,
-    min_peaks: int = 2,
-) -> PeakShape | None:
-    """Peak shape of one calibrated spectrum from its isolated strong peaks.
-
-    ``candidates``: (exact m/z, atomic) of peaks to try (the reference ions); one is used when
-    no other ``known_masses`` lies within its reach and it has ``min_counts`` counts. A peak
-    narrower than a bin gives no width (coarse binning at low mass) and is skipped. Returns
-    None with fewer than ``min_peaks`` usable peaks.
-    """
-    if mz.size < 8:
-        return None
+def _peak_windows(mz, counts, candidates, known, min_counts):
+    """The fit windows of a spectrum's candidate peaks that are isolated and strong enough:
+    (m/z, atomic, bin width, (edges, counts, m/z, first sigma))."""
     edges = bin_edges(mz)
-    known = np.sort(np.asarray(known_masses, dtype=float))
-    rows = []
+    out = []
     for m0, atomic in candidates:
         if not mz[0] < m0 < mz[-1]:
             continue
@@ -145,20 +155,19 @@ def estimate_shape(
             continue
         fwhm = max(np.count_nonzero(counts[near] > top / 2), 1) * width
         sigma0 = max(fwhm / FWHM_PER_SIGMA, 0.5 * width)
-        tail0 = 3.0
-        lo_m, hi_m = m0 - 10 * sigma0, m0 + (TAIL_START + 6 * tail0) * sigma0
+        lo_m, hi_m = m0 - 10 * sigma0, m0 + (TAIL_START + 18.0) * sigma0
         others = known[(known > lo_m) & (known < hi_m) & (np.abs(known - m0) > 1e-6)]
         if others.size:
             continue
         lo, hi = np.searchsorted(mz, [lo_m, hi_m])
         if hi - lo < 6 or counts[lo:hi].sum() < min_counts:
             continue
-        fitted = _fit_one_peak(edges[lo : hi + 1], counts[lo:hi].astype(float), m0, sigma0, tail0)
-        if fitted is None or fitted[0] < 0.3 * width:
-            continue
-        rows.append((m0, fitted[0], fitted[1], atomic))
-    if len(rows) < min_peaks:
-        return None
+        window = (edges[lo : hi + 1], counts[lo:hi].astype(float), m0, sigma0)
+        out.append((m0, atomic, width, window))
+    return out
+
+
+def _combine(rows) -> PeakShape:
     m, s, t, atomic = (np.array(c) for c in zip(*rows, strict=True))
     # sigma^2 = a m^2 + b m, relative errors, a and b non-negative
     design = np.column_stack([m * m, m]) / (s * s)[:, None]
@@ -168,6 +177,53 @@ def estimate_shape(
     tail_atomic = float(np.median(tails[True])) if tails[True].size else t_all
     tail_molecular = float(np.median(tails[False])) if tails[False].size else t_all
     return PeakShape(float(a), float(b), tail_atomic, tail_molecular, n_peaks=len(rows))
+
+
+def estimate_shapes(
+    spectra: list[tuple[np.ndarray, np.ndarray]],
+    candidates: list[list[tuple[float, bool]]],
+    known_masses: np.ndarray,
+    *,
+    min_counts: float = 500.0,
+    min_peaks: int = 2,
+) -> list[PeakShape | None]:
+    """Peak shape of each calibrated spectrum ((mz, counts)) from its isolated strong peaks.
+
+    ``candidates``: per spectrum, (exact m/z, atomic) of the peaks to try (its reference ions);
+    one is used when no other of ``known_masses`` lies within its reach and it has
+    ``min_counts`` counts. A peak narrower than a bin gives no width (coarse binning at low
+    mass) and is skipped. A spectrum with fewer than ``min_peaks`` usable peaks gets None.
+    The peaks of all spectra are fitted together (one vectorized least-squares problem).
+    """
+    known = np.sort(np.asarray(known_masses, dtype=float))
+    found = [
+        _peak_windows(mz, counts, c, known, min_counts) if mz.size >= 8 else []
+        for (mz, counts), c in zip(spectra, candidates, strict=True)
+    ]
+    windows = [w[3] for spectrum in found for w in spectrum]
+    if not windows:
+        return [None] * len(spectra)
+    sigma, tail = _fit_peaks(windows)
+    shapes, k = [], 0
+    for spectrum in found:
+        rows = []
+        for m0, atomic, width, _ in spectrum:
+            if np.isfinite(sigma[k]) and sigma[k] >= 0.3 * width:
+                rows.append((m0, sigma[k], tail[k], atomic))
+            k += 1
+        shapes.append(_combine(rows) if len(rows) >= min_peaks else None)
+    return shapes
+
+
+def estimate_shape(
+    mz: np.ndarray,
+    counts: np.ndarray,
+    candidates: list[tuple[float, bool]],
+    known_masses: np.ndarray,
+    **options,
+) -> PeakShape | None:
+    """``estimate_shapes`` of one spectrum."""
+    return estimate_shapes([(mz, counts)], [candidates], known_masses, **options)[0]
 
 
 def median_shape(shapes: list[PeakShape]) -> PeakShape:
@@ -299,18 +355,31 @@ class ClusterFit:
         return "|".join(self.ions)
 
 
+def _tailed_pdf(x, sigma, tail, tail_start: float = TAIL_START):
+    """Density of ``tailed_cdf`` (per unit of x)."""
+    lam = tail * sigma
+    g_j = np.exp(-0.5 * tail_start * tail_start)
+    core = np.exp(-0.5 * np.square(np.minimum(x, tail_start * sigma) / sigma))
+    beyond = np.maximum(x - tail_start * sigma, 0.0)
+    density = core * np.exp(-beyond / lam)
+    return density / (sigma * np.sqrt(2.0 * np.pi) * ndtr(tail_start) + g_j * lam)
+
+
 def _columns(ions: list[FitIon], shape: PeakShape, edges: np.ndarray, bins, shift: float):
-    """Each ion's binned peak(s) with unit total area, and its main peak's part, in the
-    ``bins`` (indices) of the window whose bin ``edges`` are given."""
-    columns, main_parts = [], []
-    for ion in ions:
-        masses = ion.masses + shift
-        sigma = shape.sigma(masses)[:, None]
-        cdf = tailed_cdf(edges[None, :] - masses[:, None], sigma, shape.tail(ion.atomic))
-        parts = np.diff(cdf, axis=1)[:, bins] * ion.abundances[:, None]
-        columns.append(parts.sum(axis=0))
-        main_parts.append(parts[ion.main])
-    return np.array(columns).T, main_parts
+    """Each ion's binned peak(s) with unit total area (bins x ions) and its main peak's part,
+    in the ``bins`` (indices) of the window whose bin ``edges`` are given, and both their
+    derivatives with respect to a common shift of the peaks."""
+    owner = np.concatenate([np.full(ion.masses.size, i) for i, ion in enumerate(ions)])
+    masses = np.concatenate([ion.masses for ion in ions]) + shift
+    abundance = np.concatenate([ion.abundances for ion in ions])
+    tail = np.concatenate([np.full(ion.masses.size, shape.tail(ion.atomic)) for ion in ions])
+    main = np.cumsum([0] + [ion.masses.size for ion in ions[:-1]]) + [i.main for i in ions]
+    x = edges[None, :] - masses[:, None]
+    sigma, tail = shape.sigma(masses)[:, None], tail[:, None]
+    parts = np.diff(tailed_cdf(x, sigma, tail), axis=1)[:, bins] * abundance[:, None]
+    d_parts = -np.diff(_tailed_pdf(x, sigma, tail), axis=1)[:, bins] * abundance[:, None]
+    member = owner[None, :] == np.arange(len(ions))[:, None]  # ions x peaks
+    return (member @ parts).T, parts[main], (member @ d_parts).T, d_parts[main]
 
 
 def _inverse(matrix: np.ndarray) -> np.ndarray:
@@ -363,29 +432,23 @@ def fit_cluster(
     ramps = np.column_stack([1.0 - u, u])
     centre = float(np.mean([ion.masses[ion.main] for ion in ions]))
     bound = max_shift_ppm * 1e-6 * centre
-    step = 1e-3 * float(np.min(shape.sigma([ion.masses[ion.main] for ion in ions])))
     shift, variance = 0.0, np.maximum(y, 1.0)
     for _ in range(iterations):
-        peaks, _ = _columns(ions, shape, window_edges, bins, shift)
+        peaks, _, d_peaks, _ = _columns(ions, shape, window_edges, bins, shift)
         design = np.column_stack([peaks, ramps])
         x = _weighted_nnls(design, y, variance)
         model = design @ x
         variance = np.maximum(model, 1.0)
         if bound <= 0 or not x[:n].any():
             break
-        ahead, _ = _columns(ions, shape, window_edges, bins, shift + step)
-        behind, _ = _columns(ions, shape, window_edges, bins, shift - step)
-        gradient = (ahead - behind) @ x[:n] / (2 * step)  # d model / d shift
+        gradient = d_peaks @ x[:n]  # d model / d shift
         g = gradient / variance
         shift = float(np.clip(shift + (g @ (y - model)) / max(g @ gradient, 1e-300), -bound, bound))
-    peaks, main_parts = _columns(ions, shape, window_edges, bins, shift)
+    peaks, main_parts, d_peaks, d_main = _columns(ions, shape, window_edges, bins, shift)
     design = np.column_stack([peaks, ramps])
     x = _weighted_nnls(design, y, variance)
     model = design @ x
     variance = np.maximum(model, 1.0)
-    ahead, ahead_main = _columns(ions, shape, window_edges, bins, shift + step)
-    behind, behind_main = _columns(ions, shape, window_edges, bins, shift - step)
-    d_peaks = (ahead - behind) / (2 * step)
     jacobian = design
     if bound > 0:
         jacobian = np.column_stack([design, d_peaks @ x[:n]])
@@ -404,7 +467,7 @@ def fit_cluster(
         c[: n + 2] = design[inside].sum(axis=0)
         c[i] -= main_parts[i][inside].sum()
         if bound > 0:
-            d_own = x[i] * (ahead_main[i] - behind_main[i]) / (2 * step)
+            d_own = x[i] * d_main[i]
             c[-1] = (d_peaks @ x[:n] - d_own)[inside].sum()
         h = jacobian[inside].sum(axis=0)
         var = variance[inside].sum() + c @ cov @ c - 2.0 * c @ cov @ h
@@ -487,12 +550,12 @@ def fit_sample(
         raise SimsflowError(f"unknown fit method '{method}'", hint="use interval, fit or auto")
     ions = fit_ions(mass_list)
     listed = [float(m) for m in mass_list["mz"]]
-    shapes = []
-    for (mz, counts), names in zip(spectra, shape_ions, strict=True):
+    candidates = []
+    for names in shape_ions:
         masses = {n: _ion_mz(n) for n in names}
-        candidates = [(m, _atomic(n)) for n, m in masses.items() if m is not None]
-        known = np.array(listed + [m for m, _ in candidates])
-        shapes.append(estimate_shape(mz, counts, candidates, known))
+        candidates.append([(m, _atomic(n)) for n, m in masses.items() if m is not None])
+    known = np.array(listed + [m for c in candidates for m, _ in c])
+    shapes = estimate_shapes(spectra, candidates, known)
     found = [s for s in shapes if s is not None]
     areas = np.full((len(spectra), len(ions)), np.nan)
     if not found:
