@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simsflow import plots
 from simsflow.chemistry import ion_mz
 from simsflow.errors import ConfigError
 from simsflow.integrate import FIT_NOTE_COLUMNS, IntegrationSettings, integrate_sample
@@ -181,7 +182,9 @@ def test_integrate_sample_with_fit_writes_the_fit_to_the_qc_notes():
     # overlapping intervals: refused by interval integration, a cluster for the fit
     mass_list = pd.DataFrame({"ion": names, "mz": mz, "lower": mz - 0.04, "upper": mz + 0.04})
     interval, _ = integrate_sample(table, cal, mass_list, meta, IntegrationSettings())
-    peaks, notes = integrate_sample(table, cal, mass_list, meta, IntegrationSettings(method="auto"))
+    fits = []
+    settings = IntegrationSettings(method="auto")
+    peaks, notes = integrate_sample(table, cal, mass_list, meta, settings, fits=fits)
     assert list(notes.columns) == FIT_NOTE_COLUMNS
     assert list(peaks.columns) == list(interval.columns)
     assert set(notes["cluster"]) == {"K+|C3H3+"} and (notes["issue"] == "fitted").all()
@@ -189,6 +192,16 @@ def test_integrate_sample_with_fit_writes_the_fit_to_the_qc_notes():
     # the overlapping intervals count the other ion's peak too; the fit does not
     assert (peaks["C3H3+"] < 0.8 * interval["C3H3+"]).all()
     assert (peaks["K+"] + peaks["C3H3+"] < interval["K+"] + interval["C3H3+"]).all()
+    # the figure: per spectrum and cluster, counts, each ion's peak, baseline, fit; residual
+    assert [(spot, fit.name) for spot, fit in fits] == [("0", "K+|C3H3+"), ("1", "K+|C3H3+")]
+    fig = plots.fitted_clusters(fits, "s")
+    assert len(fig.axes) == 4  # 2 spectra x (peaks, residual)
+    top, residual = fig.axes[0], fig.axes[1]
+    np.testing.assert_array_equal(top.lines[0].get_ydata(), fits[0][1].counts)
+    assert [line.get_label() for line in top.lines[1:3]] == ["K+", "C3H3+"]
+    model = fits[0][1].components.sum(axis=0) + fits[0][1].baseline
+    np.testing.assert_allclose(residual.lines[-1].get_ydata(), fits[0][1].counts - model)
+    assert len(plots.fitted_clusters([], "s").axes) == 1  # says nothing was fitted
 
 
 def _write_mass_list(tmp_path, rows):

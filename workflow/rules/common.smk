@@ -157,6 +157,20 @@ def spectrum_results(stage):
     return inputs
 
 
+def first_spectrum_sample(wildcards):
+    """The study's first spectrum sample in sheet order (its spectra are drawn as examples)."""
+    return samples_of_kind(wildcards.study, "spectrum")[0]
+
+
+def first_spectrum_file(stage):
+    """Input function: the file holding ``stage`` of the study's first spectrum sample."""
+
+    def inputs(wildcards):
+        return stage_file(wildcards.study, first_spectrum_sample(wildcards), stage)
+
+    return inputs
+
+
 def per_sample(pattern, kind):
     """Input function: ``pattern`` expanded over the samples of one kind of the study."""
 
@@ -225,6 +239,8 @@ def study_targets():
                 f"results/{study}/figures/summed_spectrum.png",
                 f"results/{study}/mass_list.proposed.tsv",
             ]
+            if CONFIG["studies"][study]["integration"]["method"] != "interval":
+                targets.append(f"results/{study}/figures/fitted_clusters.png")
         sheet = SHEETS[study]
         for sample in dict.fromkeys(sheet.loc[sheet["kind"] == "image", "sample"]):
             targets.append(f"results/{study}/figures/images/{sample}")

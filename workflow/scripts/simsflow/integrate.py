@@ -120,11 +120,15 @@ def integrate_sample(
     mass_list: pd.DataFrame,
     provenance: dict,
     settings: IntegrationSettings,
+    *,
+    fits: list | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Peak table of one sample (one row per calibrated spot) and its QC notes (columns
     ``NOTE_COLUMNS``, or ``FIT_NOTE_COLUMNS`` with method fit or auto: see ``simsflow.peakfit``).
 
     Spots whose calibration was excluded are left out (they are listed in the calibration QC).
+    With a fit, ``fits`` (a list) receives (spot, ``peakfit.ClusterFit``) of every fitted
+    cluster, for figures.
     """
     ions = mass_list["ion"].tolist()
     lower = mass_list["lower"].to_numpy(dtype=float)
@@ -188,7 +192,7 @@ def integrate_sample(
     # built column by column: much faster than from a list of row dicts
     matrix = np.array([r[1] for r in rows], dtype=float).reshape(len(rows), len(ions))
     if fitting and rows:
-        matrix = _fitted(matrix, rows, spectra_to_fit, shape_ions, mass_list, settings, notes)
+        matrix = _fitted(matrix, rows, spectra_to_fit, shape_ions, mass_list, settings, notes, fits)
     table = {
         "study": [r[0][0] for r in rows],
         "sample": [r[0][1] for r in rows],
@@ -200,7 +204,7 @@ def integrate_sample(
     return pd.DataFrame(table), pd.DataFrame(notes, columns=columns)
 
 
-def _fitted(matrix, rows, spectra, shape_ions, mass_list, settings, notes) -> np.ndarray:
+def _fitted(matrix, rows, spectra, shape_ions, mass_list, settings, notes, fits) -> np.ndarray:
     """Interval areas replaced by fitted ones where the mass list's clusters were fitted; the
     fit's QC rows (and any spectrum left to interval integration) added to ``notes``."""
     result = fit_sample(
@@ -231,6 +235,8 @@ def _fitted(matrix, rows, spectra, shape_ions, mass_list, settings, notes) -> np
                     "shape was used",
                 }
             )
+    if fits is not None:
+        fits.extend((rows[s][0][2], fit) for s, spot in enumerate(result.fits) for fit in spot)
     for row in result.rows:
         key = rows[row.pop("spot_index")][0]
         notes.append({"study": key[0], "sample": key[1], "spot": key[2], **row})
