@@ -108,31 +108,41 @@ def _fit_peaks(windows: list[tuple[np.ndarray, np.ndarray, float, float]], itera
         lower[k] = [m0 - 3 * sigma0, np.log(sigma0 / 5), np.log(0.2), 0.0, 0.0]
         upper[k] = [m0 + 3 * sigma0, np.log(sigma0 * 5), np.log(20.0), 10 * area + 10, area + 10]
 
-    def residual(q):
-        cdf = tailed_cdf(edges - q[:, :1], np.exp(q[:, 1:2]), np.exp(q[:, 2:3]))
-        return (q[:, 3:4] * np.diff(cdf, axis=1) + q[:, 4:5] - counts) * weight
+    def peak(q):
+        return np.diff(tailed_cdf(edges - q[:, :1], np.exp(q[:, 1:2]), np.exp(q[:, 2:3])), axis=1)
 
-    r = residual(p)
+    def residual(q, binned):
+        return (q[:, 3:4] * binned + q[:, 4:5] - counts) * weight
+
+    binned = peak(p)
+    r = residual(p, binned)
     cost = (r * r).sum(axis=1)
     damping = np.full(n, 1e-3)
     eye = np.eye(5)
     for _ in range(iterations):
-        h = 1e-6 * np.maximum(np.abs(p), 1.0)
-        jac = np.stack(
-            [(residual(p + h[:, k : k + 1] * eye[k]) - r) / h[:, k : k + 1] for k in range(5)],
-            axis=-1,
-        )
+        # centre, width and tail numerically; area and background are linear
+        h = 1e-6 * np.maximum(np.abs(p[:, :3]), 1.0)
+        shape_columns = [
+            (residual(p, peak(p + h[:, k : k + 1] * eye[k])) - r) / h[:, k : k + 1]
+            for k in range(3)
+        ]
+        jac = np.stack([*shape_columns, binned * weight, weight], axis=-1)
         gradient = np.einsum("plk,pl->pk", jac, r)
         hessian = np.einsum("plk,plm->pkm", jac, jac)
         diagonal = np.einsum("pkk->pk", hessian)
         damped = hessian + (damping[:, None] * diagonal + 1e-12)[:, :, None] * eye
         step = -np.linalg.solve(damped, gradient[:, :, None])[:, :, 0]
         trial = np.clip(p + step, lower, upper)
-        r_trial = residual(trial)
+        binned_trial = peak(trial)
+        r_trial = residual(trial, binned_trial)
         cost_trial = (r_trial * r_trial).sum(axis=1)
         better = cost_trial < cost
+        settled = ~better | (cost - cost_trial < 1e-9 * cost)
         p[better], r[better], cost[better] = trial[better], r_trial[better], cost_trial[better]
+        binned[better] = binned_trial[better]
         damping = np.where(better, damping / 3.0, damping * 4.0)
+        if np.all(settled):
+            break  # no fit moves any more
     inner = (p[:, 1:3] > lower[:, 1:3] + 1e-3) & (p[:, 1:3] < upper[:, 1:3] - 1e-3)
     ok = inner.all(axis=1) & np.isfinite(p).all(axis=1)
     return np.where(ok, np.exp(p[:, 1]), np.nan), np.where(ok, np.exp(p[:, 2]), np.nan)
@@ -395,99 +405,207 @@ def _weighted_nnls(design: np.ndarray, counts: np.ndarray, variance: np.ndarray)
     return x
 
 
-def fit_cluster(
-    mz: np.ndarray,
-    edges: np.ndarray,
-    counts: np.ndarray,
+def _batched_nnls(design: np.ndarray, counts: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Weighted non-negative least squares of many small problems at once: design (V, L, k),
+    counts and weights (V, L). With k columns the optimum is the least-squares solution on one
+    of the 2^k - 1 supports that is positive there and costs least (or zero), so every support
+    is solved (normal equations, batched) and the best feasible one kept; exact, like
+    Lawson-Hanson, and without a Python loop over problems. Wide designs loop over SciPy's."""
+    a = design * weight[..., None]
+    yw = counts * weight
+    k = a.shape[-1]
+    if k > 7:
+        return np.array([nnls(a[v], yw[v])[0] for v in range(a.shape[0])]).reshape(-1, k)
+    gram = np.einsum("vlk,vlm->vkm", a, a)
+    b = np.einsum("vlk,vl->vk", a, yw)
+    supports = ((np.arange(1, 2**k)[:, None] >> np.arange(k)) & 1).astype(bool)  # (Q, k)
+    both = supports[:, :, None] & supports[:, None, :]
+    scale = np.einsum("vkk->vk", gram).max(axis=1)[:, None, None, None] + 1e-300
+    sub = np.where(both[None], gram[:, None], 0.0)
+    sub = sub + np.eye(k) * (~supports)[None, :, None, :] * scale  # inactive: x = 0
+    sub = sub + np.eye(k) * 1e-13 * scale
+    rhs = np.where(supports[None], b[:, None, :], 0.0)
+    x = np.linalg.solve(sub, rhs[..., None])[..., 0]  # (V, Q, k)
+    feasible = np.all((x > 0) | ~supports[None], axis=-1)
+    cost = np.einsum("vqk,vkm,vqm->vq", x, gram, x) - 2.0 * np.einsum("vk,vqk->vq", b, x)
+    cost = np.where(feasible, cost, np.inf)
+    best = np.argmin(cost, axis=1)
+    rows = np.arange(x.shape[0])
+    return np.where((cost[rows, best] < 0.0)[:, None], x[rows, best], 0.0)
+
+
+def fit_clusters(
+    spectra: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
     ions: list[FitIon],
-    shape: PeakShape,
+    shapes: list[PeakShape],
     *,
     max_shift_ppm: float = 60.0,
     iterations: int = 3,
-) -> ClusterFit | None:
-    """Fit one cluster in one calibrated spectrum (``edges`` from ``bin_edges(mz)``); None when
-    the spectrum does not cover the cluster's window.
+) -> list[ClusterFit | None]:
+    """Fit one cluster in many calibrated spectra ((mz, edges from ``bin_edges(mz)``, counts)
+    each, with its shape), all at once on padded arrays; None for a spectrum that does not
+    cover the cluster's window.
 
     Amplitudes are non-negative; the baseline is linear (two non-negative ramps); all peaks may
     move together by a small shift (at most ``max_shift_ppm``) that absorbs what the calibration
     leaves at this mass: a few ppm are a good fraction of a sigma at high counts. The shift is
     refined by Gauss-Newton steps between NNLS solutions, each weighted by the Poisson variance
     of the previous model; the standard errors come from the Fisher information of all
-    parameters (amplitudes, baseline, shift) at the solution.
+    parameters (amplitudes, baseline, shift) at the solution. Only the bins where the
+    cluster's peaks or intervals are take part: no unlisted peak between them.
     """
-    segments = np.vstack([_segments(ion, shape) for ion in ions])
-    lo, hi = np.searchsorted(mz, [segments[:, 0].min(), segments[:, 1].max()])
-    if lo == 0 or hi >= mz.size or hi - lo < 2:
-        return None
-    # only the bins where the cluster's peaks or intervals are: no unlisted peak between them
-    seen = np.zeros(hi - lo, dtype=bool)
-    for a, b in np.searchsorted(mz[lo:hi], segments):
-        seen[a:b] = True
-    bins = np.flatnonzero(seen)
-    window_edges = edges[lo : hi + 1]
-    window_mz = mz[lo:hi]
-    y = counts[lo:hi][bins].astype(float)
     n = len(ions)
-    u = (window_mz[bins] - window_mz[0]) / max(window_mz[-1] - window_mz[0], 1e-12)
-    ramps = np.column_stack([1.0 - u, u])
+    owner = np.concatenate([np.full(ion.masses.size, i) for i, ion in enumerate(ions)])
+    masses = np.concatenate([ion.masses for ion in ions])
+    abundance = np.concatenate([ion.abundances for ion in ions])
+    atomic = np.concatenate([np.full(ion.masses.size, ion.atomic) for ion in ions])
+    main = np.cumsum([0] + [ion.masses.size for ion in ions[:-1]]) + [i.main for i in ions]
+    member = (owner[None, :] == np.arange(n)[:, None]).astype(float)  # ions x peaks
+    lower = np.array([ion.lower for ion in ions])
+    upper = np.array([ion.upper for ion in ions])
+    windows = []
+    for v, (mz, _, _) in enumerate(spectra):
+        segments = np.vstack([_segments(ion, shapes[v]) for ion in ions])
+        lo, hi = np.searchsorted(mz, [segments[:, 0].min(), segments[:, 1].max()])
+        if lo == 0 or hi >= mz.size or hi - lo < 2:
+            continue
+        seen = np.zeros(hi - lo, dtype=bool)
+        for a, b in np.searchsorted(mz[lo:hi], segments):
+            seen[a:b] = True
+        windows.append((v, lo, hi, seen))
+    out: list[ClusterFit | None] = [None] * len(spectra)
+    if not windows:
+        return out
+    size = max(hi - lo for _, lo, hi, _ in windows)
+    count = len(windows)
+    edges = np.empty((count, size + 1))
+    window_mz = np.empty((count, size))
+    y = np.zeros((count, size))
+    seen = np.zeros((count, size), dtype=bool)
+    u = np.zeros((count, size))
+    for r, (v, lo, hi, mask) in enumerate(windows):
+        mz, e, c = spectra[v]
+        length = hi - lo
+        edges[r, : length + 1] = e[lo : hi + 1]
+        edges[r, length + 1 :] = e[hi]  # padding bins are empty and take no part
+        window_mz[r, :length] = mz[lo:hi]
+        window_mz[r, length:] = mz[hi - 1]
+        seen[r, :length] = mask
+        y[r, :length] = np.where(mask, c[lo:hi], 0.0)
+        u[r, :length] = (mz[lo:hi] - mz[lo]) / max(mz[hi - 1] - mz[lo], 1e-12)
+    used = [shapes[v] for v, *_ in windows]
+    sigma_a = np.array([sh.sigma_a for sh in used])[:, None]
+    sigma_b = np.array([sh.sigma_b for sh in used])[:, None]
+    tail = np.where(
+        atomic[None, :],
+        np.array([sh.tail_atomic for sh in used])[:, None],
+        np.array([sh.tail_molecular for sh in used])[:, None],
+    )[:, :, None]
+    on = seen.astype(float)
+    ramps = np.stack([(1.0 - u) * on, u * on], axis=-1)
+
+    def columns(shift):
+        m = masses[None, :] + shift[:, None]
+        sigma = np.sqrt(sigma_a * m * m + sigma_b * m)[:, :, None]
+        x = edges[:, None, :] - m[:, :, None]
+        weight = abundance[None, :, None] * on[:, None, :]
+        parts = np.diff(tailed_cdf(x, sigma, tail), axis=-1) * weight
+        d_parts = -np.diff(_tailed_pdf(x, sigma, tail), axis=-1) * weight
+        peaks = np.einsum("nk,vkl->vln", member, parts)
+        d_peaks = np.einsum("nk,vkl->vln", member, d_parts)
+        return peaks, parts[:, main, :], d_peaks, d_parts[:, main, :]
+
     centre = float(np.mean([ion.masses[ion.main] for ion in ions]))
     bound = max_shift_ppm * 1e-6 * centre
-    shift, variance = 0.0, np.maximum(y, 1.0)
+    shift = np.zeros(count)
+    variance = np.maximum(y, 1.0)
     for _ in range(iterations):
-        peaks, _, d_peaks, _ = _columns(ions, shape, window_edges, bins, shift)
-        design = np.column_stack([peaks, ramps])
-        x = _weighted_nnls(design, y, variance)
-        model = design @ x
+        peaks, _, d_peaks, _ = columns(shift)
+        design = np.concatenate([peaks, ramps], axis=-1)
+        x = _batched_nnls(design, y, on / np.sqrt(variance))
+        model = np.einsum("vlk,vk->vl", design, x)
         variance = np.maximum(model, 1.0)
-        if bound <= 0 or not x[:n].any():
+        if bound <= 0:
             break
-        gradient = d_peaks @ x[:n]  # d model / d shift
-        g = gradient / variance
-        shift = float(np.clip(shift + (g @ (y - model)) / max(g @ gradient, 1e-300), -bound, bound))
-    peaks, main_parts, d_peaks, d_main = _columns(ions, shape, window_edges, bins, shift)
-    design = np.column_stack([peaks, ramps])
-    x = _weighted_nnls(design, y, variance)
-    model = design @ x
+        gradient = np.einsum("vln,vn->vl", d_peaks, x[:, :n])  # d model / d shift
+        g = gradient * on / variance
+        step = (g * (y - model)).sum(axis=1) / np.maximum((g * gradient).sum(axis=1), 1e-300)
+        moving = x[:, :n].any(axis=1)
+        shift = np.where(moving, np.clip(shift + step, -bound, bound), shift)
+    peaks, main_parts, d_peaks, d_main = columns(shift)
+    design = np.concatenate([peaks, ramps], axis=-1)
+    x = _batched_nnls(design, y, on / np.sqrt(variance))
+    model = np.einsum("vlk,vk->vl", design, x)
     variance = np.maximum(model, 1.0)
+    gradient = np.einsum("vln,vn->vl", d_peaks, x[:, :n])
     jacobian = design
     if bound > 0:
-        jacobian = np.column_stack([design, d_peaks @ x[:n]])
-    cov = _inverse(jacobian.T @ (jacobian / variance[:, None]))
-    se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+        jacobian = np.concatenate([design, gradient[..., None]], axis=-1)
+    fisher = np.einsum("vlp,vlq->vpq", jacobian * (on / variance)[..., None], jacobian)
+    try:
+        cov = np.linalg.inv(fisher)
+    except np.linalg.LinAlgError:
+        cov = np.linalg.pinv(fisher)
+    se = np.sqrt(np.clip(np.einsum("vpp->vp", cov), 0.0, None))
     # An ion's area: the counts in its interval less what the fit gives the other peaks (and
     # its own other isotopologues) and the baseline there; its error propagates the counting
     # noise of the interval and of the fitted spill-over, which share bins (linearized).
-    area, area_se = np.empty(n), np.empty(n)
-    for i, ion in enumerate(ions):
-        inside = (window_mz[bins] >= ion.lower) & (window_mz[bins] < ion.upper)
-        own = x[i] * main_parts[i]
-        spill = model[inside].sum() - own[inside].sum()
-        area[i] = max(y[inside].sum() - spill, 0.0)
-        c = np.zeros(jacobian.shape[1])
-        c[: n + 2] = design[inside].sum(axis=0)
-        c[i] -= main_parts[i][inside].sum()
-        if bound > 0:
-            d_own = x[i] * d_main[i]
-            c[-1] = (d_peaks @ x[:n] - d_own)[inside].sum()
-        h = jacobian[inside].sum(axis=0)
-        var = variance[inside].sum() + c @ cov @ c - 2.0 * c @ cov @ h
-        area_se[i] = np.sqrt(max(var, 0.0))
-    residual = y - model
-    return ClusterFit(
-        ions=[ion.name for ion in ions],
-        fitted=np.array([ion.fitted for ion in ions]),
-        area=area,
-        area_se=area_se,
-        total=x[:n],
-        total_se=se[:n],
-        shift_ppm=float(shift / centre * 1e6),
-        residual_pct=float(100.0 * np.abs(residual).sum() / max(y.sum(), 1.0)),
-        chi2_per_bin=float((residual**2 / variance).sum() / max(y.size - n - 3, 1)),
-        mz=window_mz[bins],
-        counts=y,
-        components=peaks.T * x[:n, None],
-        baseline=ramps @ x[n:],
+    inside = (
+        seen[:, None, :]
+        & (window_mz[:, None, :] >= lower[None, :, None])
+        & (window_mz[:, None, :] < upper[None, :, None])
+    ).astype(float)  # (V, ions, L)
+    own_inside = x[:, :n] * np.einsum("vil,vil->vi", inside, main_parts)
+    spill = inside @ model[..., None] - own_inside[..., None]
+    area = np.maximum((inside @ y[..., None])[..., 0] - spill[..., 0], 0.0)
+    c = np.zeros((count, n, jacobian.shape[-1]))
+    c[:, :, : n + 2] = np.einsum("vil,vlk->vik", inside, design)
+    c[:, np.arange(n), np.arange(n)] -= np.einsum("vil,vil->vi", inside, main_parts)
+    if bound > 0:
+        own_shift = x[:, :n] * np.einsum("vil,vil->vi", inside, d_main)
+        c[:, :, -1] = (inside @ gradient[..., None])[..., 0] - own_shift
+    h = np.einsum("vil,vlp->vip", inside, jacobian)
+    var = (
+        (inside @ variance[..., None])[..., 0]
+        + np.einsum("vip,vpq,viq->vi", c, cov, c)
+        - 2.0 * np.einsum("vip,vpq,viq->vi", c, cov, h)
     )
+    area_se = np.sqrt(np.maximum(var, 0.0))
+    residual = (y - model) * on
+    residual_pct = 100.0 * np.abs(residual).sum(axis=1) / np.maximum(y.sum(axis=1), 1.0)
+    dof = np.maximum(seen.sum(axis=1) - n - 3, 1)
+    chi2 = (residual**2 / variance).sum(axis=1) / dof
+    names, fitted = [ion.name for ion in ions], np.array([ion.fitted for ion in ions])
+    for r, (v, *_) in enumerate(windows):
+        keep = seen[r]
+        out[v] = ClusterFit(
+            ions=names,
+            fitted=fitted,
+            area=area[r],
+            area_se=area_se[r],
+            total=x[r, :n],
+            total_se=se[r, :n],
+            shift_ppm=float(shift[r] / centre * 1e6),
+            residual_pct=float(residual_pct[r]),
+            chi2_per_bin=float(chi2[r]),
+            mz=window_mz[r, keep],
+            counts=y[r, keep],
+            components=peaks[r, keep, :].T * x[r, :n, None],
+            baseline=ramps[r, keep, :] @ x[r, n:],
+        )
+    return out
+
+
+def fit_cluster(
+    mz: np.ndarray,
+    edges: np.ndarray,
+    counts: np.ndarray,
+    ions: list[FitIon],
+    shape: PeakShape,
+    **options,
+) -> ClusterFit | None:
+    """``fit_clusters`` of one spectrum."""
+    return fit_clusters([(mz, edges, counts)], ions, [shape], **options)[0]
 
 
 FIT_COLUMNS = [
@@ -565,14 +683,17 @@ def fit_sample(
     if method == "auto":
         groups = [g for g in groups if len(g) > 1]
     groups = [g for g in groups if any(ions[i].fitted for i in g)]
+    used = [shape or fallback for shape in shapes]
+    prepared = [(mz, bin_edges(mz), counts) for mz, counts in spectra] if groups else []
+    by_group = [
+        fit_clusters(prepared, [ions[i] for i in g], used, max_shift_ppm=max_shift_ppm)
+        for g in groups
+    ]
     rows, fits = [], []
-    for s, (mz, counts) in enumerate(spectra):
-        shape = shapes[s] or fallback
-        edges = bin_edges(mz) if groups else None
+    for s in range(len(spectra)):
         spot_fits = []
-        for group in groups:
-            members = [ions[i] for i in group]
-            fit = fit_cluster(mz, edges, counts, members, shape, max_shift_ppm=max_shift_ppm)
+        for group, group_fits in zip(groups, by_group, strict=True):
+            fit = group_fits[s]
             if fit is None:
                 continue
             spot_fits.append(fit)
@@ -598,7 +719,7 @@ def fit_sample(
                         "total_se": fit.total_se[k],
                         "shift_ppm": fit.shift_ppm,
                         "residual_pct": fit.residual_pct,
-                        "shape": shape.source if shapes[s] else "median",
+                        "shape": "spectrum" if shapes[s] else "median",
                     }
                 )
         fits.append(spot_fits)
