@@ -337,7 +337,9 @@ def find_clusters(ions: list[FitIon], shape: PeakShape) -> list[list[int]]:
     groups: dict[int, list[int]] = {}
     for i in range(len(ions)):
         groups.setdefault(root(i), []).append(i)
-    first = {r: min(s[0] for s in segments if root(s[2]) == r) for r in groups}
+    first: dict[int, float] = {}
+    for lo, _, i in segments:  # sorted: the first seen is the lowest
+        first.setdefault(root(i), lo)
     return [groups[r] for r in sorted(groups, key=lambda r: (first[r], r))]
 
 
