@@ -233,3 +233,29 @@ def test_mass_list_fit_column(tmp_path, mass_schema):
     wrong = _write_mass_list(tmp_path, [("K+", "", "", "", "tied")])
     with pytest.raises(ConfigError, match="column 'fit'"):
         read_mass_list(wrong, mass_schema)
+
+
+def test_the_study_config_lets_fit_and_auto_have_overlapping_intervals(tmp_path, monkeypatch):
+    import copy
+
+    import yaml
+
+    from simsflow.checks import load_studies
+
+    from .conftest import ROOT, SCHEMAS
+
+    monkeypatch.chdir(ROOT)  # the config's paths are relative to the project
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    overlapping = _write_mass_list(
+        tmp_path, [("K+", "", "38.90", "39.00", ""), ("C3H3+", "", "38.99", "39.05", "")]
+    )
+    config["studies"]["lithium"]["mass_list"] = str(overlapping)
+    with pytest.raises(ConfigError, match="overlaps"):
+        load_studies(copy.deepcopy(config), SCHEMAS, ["config/config.yaml"])
+    for method in ("fit", "auto"):
+        config["studies"]["lithium"]["integration"]["method"] = method
+        _, _, mass_lists = load_studies(copy.deepcopy(config), SCHEMAS, ["config/config.yaml"])
+        assert list(mass_lists["lithium"]["ion"]) == ["K+", "C3H3+"]
+    config["studies"]["lithium"]["integration"]["method"] = "deconvolve"
+    with pytest.raises(ConfigError, match="method"):
+        load_studies(copy.deepcopy(config), SCHEMAS, ["config/config.yaml"])
