@@ -729,13 +729,17 @@ def fitted_clusters(fits: list, sample: str, spectra: int = 3, clusters: int = 8
         ax.text(0.5, 0.5, f"{sample}: no cluster was fitted", ha="center", va="center")
         return fig
     chosen = {(spot, fit.name): fit for spot, fit in fits}
-    fig = plt.figure(figsize=(2.6 * len(names) + 0.6, 3.0 * len(spots)))
-    grid = fig.add_gridspec(2 * len(spots), len(names), height_ratios=[3, 1] * len(spots))
+    from matplotlib.ticker import MaxNLocator
+
+    fig = plt.figure(figsize=(2.6 * len(names) + 0.6, 3.4 * len(spots)))
+    outer = fig.add_gridspec(len(spots), len(names), hspace=0.45, wspace=0.35)
     colours = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860"]
     for row, spot in enumerate(spots):
         for col, name in enumerate(names):
-            top = fig.add_subplot(grid[2 * row, col])
-            bottom = fig.add_subplot(grid[2 * row + 1, col], sharex=top)
+            inner = outer[row, col].subgridspec(2, 1, height_ratios=[3, 1], hspace=0.08)
+            top = fig.add_subplot(inner[0])
+            bottom = fig.add_subplot(inner[1], sharex=top)
+            bottom.xaxis.set_major_locator(MaxNLocator(3))
             fit = chosen.get((spot, name))
             if fit is None:
                 top.axis("off")
