@@ -163,6 +163,7 @@ def _load_study(study, settings, sheet_schema, mass_schema, configfiles):
         mass_schema,
         window_ppm=window.get("ppm"),
         window_da=window.get("da"),
+        allow_overlap=settings["integration"]["method"] != "interval",
     )
     return sheet, mass_list
 

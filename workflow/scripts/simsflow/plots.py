@@ -713,3 +713,56 @@ def save_degradation_figures(out_dir, pcas: dict, loadings, scores, pairs, radar
     save(radar(values, axes), out / "radar_overview.png")
     for sample in values["sample"]:
         save(radar(values, axes, sample), out / f"radar_{sample}.png")
+
+
+def fitted_clusters(fits: list, sample: str, spectra: int = 3, clusters: int = 8):
+    """Overlapping peaks as fitted (``simsflow.peakfit``): for the first ``spectra`` spectra of
+    a sample (rows) each fitted cluster (columns, at most ``clusters``): counts, each ion's
+    fitted peak, baseline and their sum above, the residual below. ``fits``: (spot, ClusterFit)
+    in spectrum order."""
+    plt = _pyplot()
+    spots = list(dict.fromkeys(spot for spot, _ in fits))[:spectra]
+    names = list(dict.fromkeys(fit.name for _, fit in fits))[:clusters]
+    if not spots or not names:
+        fig, ax = plt.subplots(figsize=(6, 1.5))
+        ax.axis("off")
+        ax.text(0.5, 0.5, f"{sample}: no cluster was fitted", ha="center", va="center")
+        return fig
+    chosen = {(spot, fit.name): fit for spot, fit in fits}
+    from matplotlib.ticker import MaxNLocator
+
+    fig = plt.figure(figsize=(2.6 * len(names) + 0.6, 3.4 * len(spots)))
+    outer = fig.add_gridspec(len(spots), len(names), hspace=0.45, wspace=0.35)
+    colours = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860"]
+    for row, spot in enumerate(spots):
+        for col, name in enumerate(names):
+            inner = outer[row, col].subgridspec(2, 1, height_ratios=[3, 1], hspace=0.08)
+            top = fig.add_subplot(inner[0])
+            bottom = fig.add_subplot(inner[1], sharex=top)
+            bottom.xaxis.set_major_locator(MaxNLocator(3))
+            fit = chosen.get((spot, name))
+            if fit is None:
+                top.axis("off")
+                bottom.axis("off")
+                continue
+            model = fit.components.sum(axis=0) + fit.baseline
+            top.plot(fit.mz, fit.counts, ".", color="k", markersize=2.5, label="counts")
+            for k, ion in enumerate(fit.ions):
+                top.plot(fit.mz, fit.components[k] + fit.baseline, lw=1,
+                         color=colours[k % len(colours)], label=ion)  # fmt: skip
+            top.plot(fit.mz, fit.baseline, lw=0.8, ls=":", color="grey", label="baseline")
+            top.plot(fit.mz, model, lw=0.8, color="#333333", alpha=0.6, label="fit")
+            top.set_title(f"{spot}: {name}\nresidual {fit.residual_pct:.1f} %", fontsize=8)
+            top.tick_params(labelbottom=False, labelsize=7)
+            if row == 0:
+                top.legend(fontsize=6, loc="upper right")
+            bottom.axhline(0.0, color="grey", lw=0.6)
+            bottom.plot(fit.mz, fit.counts - model, ".", color="#c44e52", markersize=2)
+            bottom.tick_params(labelsize=7)
+            if col == 0:
+                top.set_ylabel("counts")
+                bottom.set_ylabel("residual")
+            if row == len(spots) - 1:
+                bottom.set_xlabel("m/z")
+    fig.suptitle(f"Fitted clusters of overlapping peaks: sample {sample}")
+    return fig

@@ -197,6 +197,18 @@ class Project:
 
         return inputs
 
+    def first_spectrum_sample(self, wildcards) -> str:
+        """The study's first spectrum sample in sheet order (its spectra are drawn as examples)."""
+        return self.samples_of_kind(wildcards.study, "spectrum")[0]
+
+    def first_spectrum_file(self, stage: str):
+        """Input function: the file holding ``stage`` of the study's first spectrum sample."""
+
+        def inputs(wildcards):
+            return self.stage_file(wildcards.study, self.first_spectrum_sample(wildcards), stage)
+
+        return inputs
+
     def per_sample(self, pattern: str, kind: str):
         """Input function: ``pattern`` expanded over the samples of one kind of the study."""
 
@@ -414,6 +426,8 @@ class Project:
                     f"results/{study}/figures/summed_spectrum.png",
                     f"results/{study}/mass_list.proposed.tsv",
                 ]
+                if self._study(study)["integration"]["method"] != "interval":
+                    targets.append(f"results/{study}/figures/fitted_clusters.png")
             for sample in self.samples_of_kind(study, "image"):
                 targets.append(f"results/{study}/figures/images/{sample}")
             for method in self.scaling_methods(study):

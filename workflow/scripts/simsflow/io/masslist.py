@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..chemistry import ion_mz, normalize_ion_name
+from ..chemistry import ion_mz, normalize_ion_name, parse_ion
 from ..config import read_tsv_rows, validate_rows
 from ..errors import ConfigError, SimsflowError
 
@@ -106,9 +106,15 @@ def _centre(ion: str, lower, upper, source: str, line: int) -> float:
 
 
 def read_mass_list(
-    path: str | Path, schema: dict, *, window_ppm: float | None = 300.0, window_da=None
+    path: str | Path,
+    schema: dict,
+    *,
+    window_ppm: float | None = 300.0,
+    window_da=None,
+    allow_overlap: bool = False,
 ) -> pd.DataFrame:
-    """Read, complete and check a mass list; rows sorted by m/z, with their file line."""
+    """Read, complete and check a mass list; rows sorted by m/z, with their file line.
+    Overlapping intervals are refused unless ``allow_overlap`` (integration by fitting)."""
     source = str(path)
     header, rows = read_tsv_rows(path)
     if not rows:
@@ -153,6 +159,17 @@ def read_mass_list(
             mz = exact
         elif mz is None:
             mz = _centre(ion, row["lower"], row["upper"], source, line)
+        if row.get("fit") == "isotopes":
+            try:
+                parse_ion(ion)
+            except SimsflowError:
+                raise ConfigError(
+                    f"fit 'isotopes' needs the ion named by its formula, not '{ion}'",
+                    file=source,
+                    line=line,
+                    column="fit",
+                    hint="rename the ion to its formula with charge (e.g. K+) or empty its fit",
+                ) from None
         lower, upper = row["lower"], row["upper"]
         half = window_da if window_da is not None else mz * (window_ppm or 0.0) * 1e-6
         lower = mz - half if lower is None else lower
@@ -179,13 +196,14 @@ def read_mass_list(
                 "lower": lower,
                 "upper": upper,
                 "group": row["group"],
+                "fit": row.get("fit", ""),
                 "line": line,
             }
         )
     frame = pd.DataFrame.from_records(records).sort_values("lower", kind="stable")
     frame = frame.reset_index(drop=True)
     overlap = frame["upper"].to_numpy()[:-1] > frame["lower"].to_numpy()[1:]
-    if overlap.any():
+    if overlap.any() and not allow_overlap:
         i = int(overlap.argmax())
         a, b = frame.iloc[i], frame.iloc[i + 1]
         raise ConfigError(
@@ -194,6 +212,8 @@ def read_mass_list(
             file=source,
             line=int(b["line"]),
             column="lower",
-            hint="each count may belong to one ion only; narrow one of the intervals",
+            hint="each count may belong to one ion only with integration method interval; "
+            "narrow one of the intervals, or set integration.method: fit (or auto) to fit "
+            "overlapping ions together",
         )
     return frame
