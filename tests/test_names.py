@@ -7,8 +7,10 @@ import unicodedata
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from simsflow import plots
+from simsflow.errors import SimsflowError
 from simsflow.names import (
     MAX_SLUG,
     distinct_stems,
@@ -158,3 +160,95 @@ def test_image_figures_of_hostile_ions_stay_in_their_folder(tmp_path):
     slug = dict(zip(index["name"], index["slug"], strict=True))
     assert f"r1_product_{slug['../../a']}_{slug['/b']}_{slug['CON']}.png" in names
     assert f"r1_overlay_{slug['../../a']}_{slug['CON']}.png" in names
+
+
+def _start(workdir, mass_list=None, sheet=None):
+    """What every Snakemake start runs (load_studies, check_studies) on the mini study."""
+    from simsflow.checks import check_studies, load_studies
+
+    from .badinputs import CONFIG, build
+    from .conftest import SCHEMAS
+
+    (workdir / "config").mkdir(exist_ok=True)
+    build(workdir)
+    if mass_list is not None:
+        (workdir / "config" / "mini" / "mass_list.tsv").write_text(mass_list, encoding="utf-8")
+    if sheet is not None:
+        (workdir / "config" / "mini" / "samples.tsv").write_text(sheet, encoding="utf-8")
+    config = yaml.safe_load(CONFIG)
+    cfg, sheets, mass_lists = load_studies(config, SCHEMAS, ["config/config.yaml"])
+    check_studies(cfg, sheets, mass_lists, "config/config.yaml")
+
+
+def _renamed_ion(name, group="ox"):
+    """The mini study's mass list with the ion of line 3 renamed (or regrouped)."""
+    return (
+        "ion\tmz\tlower\tupper\tgroup\n"
+        "C-\t12.0\t11.95\t12.05\thc\n"
+        f"{name}\t16.0\t15.95\t16.05\t{group}\n"
+        "OH-\t17.003\t16.95\t17.05\tox\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "sheet_extra"),
+    [
+        ("sample", ""),
+        ("spot", ""),
+        ("total_counts", ""),
+        ("study", ""),
+        ("label", ""),
+        ("remark", ""),
+        ("operator", "operator"),
+    ],
+)
+def test_an_ion_named_like_a_peak_table_column_is_refused_at_the_start(
+    name, sheet_extra, tmp_path, monkeypatch
+):
+    from .badinputs import SHEET
+
+    monkeypatch.chdir(tmp_path)
+    sheet = None
+    if sheet_extra:  # a study's own sheet column is reserved too
+        head, *rows = SHEET.splitlines()
+        sheet = "\n".join([f"{head}\t{sheet_extra}", *(f"{r}\tme" for r in rows)]) + "\n"
+    with pytest.raises(SimsflowError) as err:
+        _start(tmp_path, _renamed_ion(name), sheet)
+    message = str(err.value)
+    assert message.startswith(
+        f"config/mini/mass_list.tsv, line 3, column 'ion': ion '{name}' is named like a "
+        "peak-table column (rename the ion; reserved names: "
+    )
+    for word in ("sample", "spot", "study", "total_counts", "label", "file", "batch"):
+        assert word in message.split("reserved names: ")[1]
+    assert (sheet_extra in message) if sheet_extra else "operator" not in message
+
+
+def test_names_like_columns_in_other_case_or_of_image_stacks_are_ions(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _start(tmp_path, _renamed_ion("Sample"))
+    _start(tmp_path, _renamed_ion("total"))  # only image studies have a 'total' column
+
+
+@pytest.mark.parametrize(
+    ("where", "text", "expected"),
+    [
+        ("ion", "\u200b", "line 3, column 'ion': ion name '\\u200b' is empty"),
+        ("group", "\u200b", "line 3, column 'group': group name '\\u200b' is empty"),
+        ("label", "\u00a0\u200b", "samples.tsv, line 3, column 'label': class label"),
+    ],
+)
+def test_an_invisible_ion_group_or_class_name_is_refused(
+    where, text, expected, tmp_path, monkeypatch
+):
+    from .badinputs import SHEET
+
+    monkeypatch.chdir(tmp_path)
+    if where == "label":
+        sheet = SHEET.replace("A\t2\tA/2.txt\ttrain\tx", f"A\t2\tA/2.txt\ttrain\t{text}")
+        args = (None, sheet)
+    else:
+        args = (_renamed_ion(text) if where == "ion" else _renamed_ion("O-", text), None)
+    with pytest.raises(SimsflowError, match="no visible character") as err:
+        _start(tmp_path, *args)
+    assert expected in str(err.value)

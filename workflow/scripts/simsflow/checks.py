@@ -15,6 +15,7 @@ import pandas as pd
 from .config import load_schema, read_sample_sheet, validate_config
 from .errors import SimsflowError
 from .io.masslist import read_mass_list
+from .names import check_names
 
 # the parameters of each scaling method (config name -> its transformer's parameters in
 # simsflow.scaling; a test keeps the two the same)
@@ -150,6 +151,10 @@ def check_studies(
         )
     _check_batches(config, rows, set(kinds["spectrum"]))
     studies = Studies(rows, kinds["spectrum"], kinds["image"], spectrum_batches(sheets))
+    for study, settings in sorted(config["studies"].items()):
+        check_names(
+            mass_lists[study], settings["mass_list"], sheets[study], settings["sample_sheet"]
+        )
     for study, settings in sorted(config["studies"].items()):
         _check_analysis(study, settings, mass_lists[study], list(rows[study]), config_file)
     for study, settings in sorted(config["studies"].items()):

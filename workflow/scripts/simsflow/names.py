@@ -137,3 +137,76 @@ def distinct_stems(stems: dict, limit: int = 200) -> dict:
         key: f"{stem}-{_hash(repr(key))}" if counts[stem.casefold()] > 1 else stem
         for key, stem in bounded.items()
     }
+
+
+# columns every peak table holds beside the ions (simsflow.integrate), and an image stack's
+PEAK_TABLE_COLUMNS = ("study", "sample", "spot", "total_counts")
+IMAGE_STACK_COLUMNS = ("x", "y", "total")
+_INVISIBLE = {"Cc", "Cf", "Zs", "Zl", "Zp"}
+
+
+def is_invisible(name: str) -> bool:
+    """True for a name with no visible character (empty, spaces, control or format marks)."""
+    return all(unicodedata.category(c) in _INVISIBLE for c in name)
+
+
+def reserved_ion_names(sheet_columns: Iterable[str], images: bool = False) -> list[str]:
+    """The names an ion may not take: the columns that stand beside the ions in a table."""
+    names = {*PEAK_TABLE_COLUMNS, *sheet_columns, *(IMAGE_STACK_COLUMNS if images else ())}
+    return sorted(names)
+
+
+def check_names(mass_list: pd.DataFrame, mass_list_file, sheet: pd.DataFrame, sheet_file) -> None:
+    """Ion names clear of the peak table's other columns; no invisible ion, group or class
+    name. ``mass_list`` as read (with its file ``line``), ``sheet`` as read (with
+    ``sheet_line``); the first problem raises ConfigError naming the file, line and column."""
+    from .errors import ConfigError
+
+    columns = [c for c in sheet.columns if c not in ("path", "sheet_line")]
+    images = bool((sheet["kind"] == "image").any()) if "kind" in sheet else False
+    reserved = reserved_ion_names(columns, images)
+    ion_column = _ion_column(mass_list_file)
+    for ion, group, line in zip(
+        mass_list["ion"], mass_list["group"], mass_list["line"], strict=True
+    ):
+        if ion in reserved:
+            raise ConfigError(
+                f"ion '{ion}' is named like a peak-table column",
+                file=str(mass_list_file),
+                line=int(line),
+                column=ion_column,
+                hint=f"rename the ion; reserved names: {', '.join(reserved)}",
+            )
+        for value, column, what in ((ion, ion_column, "ion"), (group, "group", "group")):
+            if value and is_invisible(value):
+                raise ConfigError(
+                    f"{what} name {value!r} is empty: it has no visible character",
+                    file=str(mass_list_file),
+                    line=int(line),
+                    column=column if what == "ion" else _group_column(ion_column),
+                    hint="write a visible name"
+                    + (", or leave the cell empty for no group" if what == "group" else ""),
+                )
+    for label, line in zip(sheet["label"], sheet["sheet_line"], strict=True):
+        if label and is_invisible(label):
+            raise ConfigError(
+                f"class label {label!r} is empty: it has no visible character",
+                file=str(sheet_file),
+                line=int(line),
+                column="label",
+                hint="write a visible class name",
+            )
+
+
+def _ion_column(mass_list_file) -> str:
+    """The mass list's column of ion names: 'ion', or 'Assignment' in a SurfaceLab export."""
+    try:
+        with open(mass_list_file, encoding="utf-8", errors="replace") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return "ion"
+    return "Assignment" if "Center Mass (u)" in head else "ion"
+
+
+def _group_column(ion_column: str) -> str:
+    return "Description" if ion_column == "Assignment" else "group"
