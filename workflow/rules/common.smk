@@ -14,7 +14,7 @@ from simsflow.errors import SimsflowError
 from simsflow.io.batches import STAGES as BATCH_STAGES
 from simsflow.provenance import code_hash
 from simsflow.runlog import end_snakemake_run, freeze_startup
-from simsflow.stats import important_ions
+from simsflow.stats import boxplot_selection
 
 freeze_startup()  # what Snakemake and the imports hold now is never garbage: not walked again
 
@@ -265,13 +265,12 @@ def reference_sample(wildcards):
 
 def important_and_extra(wildcards):
     settings = CONFIG["studies"][wildcards.study]["scaling"]
-    important, extra = important_ions(
+    return boxplot_selection(
         study_ions(wildcards),
         ion_groups(wildcards),
         settings["important_ions"],
         settings["important_groups"],
     )
-    return {"important": important, "extra": extra}
 
 
 CLASSIFIED = sorted(s for s in STUDIES if CONFIG["studies"][s]["classification"] is not None)
