@@ -252,3 +252,18 @@ def test_an_invisible_ion_group_or_class_name_is_refused(
     with pytest.raises(SimsflowError, match="no visible character") as err:
         _start(tmp_path, *args)
     assert expected in str(err.value)
+
+
+def test_batch_folders_are_slugs_distinct_ignoring_case():
+    from simsflow.checks import spectrum_batches
+
+    batches = ["A", "a", "CON", "../up", "ü" * 300, "run 1/a"]
+    sheet = pd.DataFrame(
+        {"sample": [f"S{k}" for k in range(6)], "kind": "spectrum", "batch": batches}
+    )
+    keys = [b.key for b in spectrum_batches({"s": sheet})]
+    assert keys[0] == "A" and keys[-1] == "run_1_a"
+    assert len({k.casefold() for k in keys}) == len(keys)
+    for key in keys:
+        assert key.split(".")[0].upper() not in DEVICES
+        assert set(key) <= SAFE and ".." not in key and len(key) <= MAX_SLUG + 3
