@@ -38,6 +38,7 @@ HOSTILE = [
     "a\x00b",
     "tab\tnew\nline\r",
     "\x7f\x1b[31m",
+    "line\u2028sep\x85nel\x0bvt",
     "Li₂CO₃⁻",
     "ünïcødé ion",
     "離子",

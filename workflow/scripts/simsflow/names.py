@@ -119,7 +119,8 @@ def _uncell(text: str) -> str:
 
 def read_index(path: str | Path) -> pd.DataFrame:
     """A ``names.tsv`` back as a table (slug, name, kind), every cell as text."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    # split at '\n' only: a name may hold other line breaks ('\u2028', '\x85')
+    lines = Path(path).read_text(encoding="utf-8").split("\n")
     rows = [line.split("\t") for line in lines[1:] if line]
     frame = pd.DataFrame(rows, columns=lines[0].split("\t"), dtype=str)
     frame["name"] = frame["name"].map(_uncell)
