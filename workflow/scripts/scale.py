@@ -15,6 +15,8 @@ with logged(snakemake.log[0], inputs=snakemake.input) as log:
     log.info("scaled %d spectra with %s", len(scaled), params.steps)
     stats = sample_statistics(scaled, params.ions, params.groups, params.reference)
     write_tsv(stats, output.stats)
+    if params.important["note"]:
+        log.warning("%s", params.important["note"])
     plots.save_boxplots(
         output.figures,
         scaled,
@@ -24,4 +26,5 @@ with logged(snakemake.log[0], inputs=snakemake.input) as log:
         snakemake.wildcards.method,
         params.reference,
         workers=snakemake.threads,
+        note=params.important["note"],
     )

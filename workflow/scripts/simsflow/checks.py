@@ -15,6 +15,7 @@ import pandas as pd
 from .config import load_schema, read_sample_sheet, validate_config
 from .errors import SimsflowError
 from .io.masslist import read_mass_list
+from .names import check_names, file_slug
 
 # the parameters of each scaling method (config name -> its transformer's parameters in
 # simsflow.scaling; a test keeps the two the same)
@@ -281,7 +282,8 @@ def _kinds(sheets: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
 
 
 def _check_study(study, settings, sheet, mass_list, config_file) -> None:
-    """The checks of one study: analysis, classification, degradation, imaging."""
+    """The checks of one study: names, analysis, classification, degradation, imaging."""
+    check_names(mass_list, settings["mass_list"], sheet, settings["sample_sheet"])
     samples = list(dict.fromkeys(sheet["sample"]))
     _check_analysis(study, settings, mass_list, samples, config_file)
     if settings["classification"] is not None:
@@ -295,9 +297,10 @@ def _check_study(study, settings, sheet, mass_list, config_file) -> None:
 def spectrum_batches(sheets: dict[str, pd.DataFrame]) -> list[Batch]:
     """Every batch of spectrum samples, study by study (sorted), batches in sheet order.
 
-    A batch is free text; its rule name keeps letters, digits and '_' (others become '_'),
-    made unique with a number where two batches would otherwise share one; its key is the
-    rule name without ``spectra_batch_{study}_``.
+    A batch is free text; its rule name keeps the letters, digits and '_' of its file slug
+    (simsflow.names; others become '_'), made unique (ignoring case) with a number where two
+    batches would otherwise share one; its key is the rule name without
+    ``spectra_batch_{study}_``.
     """
     batches, names = [], set()
     for study in sorted(sheets):
@@ -305,12 +308,14 @@ def spectrum_batches(sheets: dict[str, pd.DataFrame]) -> list[Batch]:
         rows = sheet[(sheet["kind"] == "spectrum") & (sheet["batch"] != "")]
         prefix = re.sub(r"\W", "_", f"spectra_batch_{study}_")
         for batch, group in rows.groupby("batch", sort=False):
-            name = prefix + re.sub(r"\W", "_", batch)
+            # through the slug: no device name, bounded; distinct also ignoring case (the
+            # key names a folder)
+            name = prefix + re.sub(r"\W", "_", file_slug(batch))
             unique, k = name, 1
-            while unique in names:
+            while unique.casefold() in names:
                 k += 1
                 unique = f"{name}_{k}"
-            names.add(unique)
+            names.add(unique.casefold())
             samples = list(dict.fromkeys(group["sample"]))
             batches.append(Batch(study, unique, unique[len(prefix) :], samples))
     return batches

@@ -260,25 +260,40 @@ def save_boxplots(
     method: str,
     reference: str | None = None,
     workers: int = 1,
+    note: str | None = None,
 ) -> None:
     """Box plots of one scaling: ``<ion>.png`` for important ions, ``group_<group>.png``
-    overviews of their groups, and ``extra/<ion>.png`` for the other ions.
+    overviews of their groups, and ``extra/<ion>.png`` for the other ions; file names are
+    slugs of the names (simsflow.names), mapped back by each folder's ``names.tsv`` (which
+    also carries ``note``, a line saying which figures were left out, if given).
 
     With ``workers`` > 1 the figures are drawn in that many processes (each figure is
     independent, so the files are the same whatever the number)."""
     from pathlib import Path
+
+    from .names import slug_map, write_index
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     by_group: dict[str, list[str]] = {}
     for ion in important:
         by_group.setdefault(groups.get(ion) or "ungrouped", []).append(ion)
-    tasks = [("ion", [i], i, method, reference, out / f"{i}.png") for i in important]
+    ion_slug = slug_map([*important, *extra])
+    group_slug = slug_map([f"group_{g}" for g in by_group], taken=ion_slug.values())
+    tasks = [("ion", [i], i, method, reference, out / f"{ion_slug[i]}.png") for i in important]
     tasks += [
-        ("group", ions, group, method, reference, out / f"group_{group}.png")
+        ("group", ions, group, method, reference, out / f"{group_slug['group_' + group]}.png")
         for group, ions in by_group.items()
     ]
-    tasks += [("ion", [i], i, method, reference, out / "extra" / f"{i}.png") for i in extra]
+    tasks += [
+        ("ion", [i], i, method, reference, out / "extra" / f"{ion_slug[i]}.png") for i in extra
+    ]
+    index = [(ion_slug[i], i, "ion") for i in important]
+    index += [(group_slug["group_" + g], g, "group") for g in by_group]
+    write_index(out, index + ([("", note, "note")] if note else []))
+    if extra:
+        (out / "extra").mkdir(exist_ok=True)
+        write_index(out / "extra", [(ion_slug[i], i, "ion") for i in extra])
     if workers > 1 and len(tasks) > 1:
         import multiprocessing
 
@@ -629,31 +644,67 @@ def overlay_map(stack: pd.DataFrame, first: str, second: str, title: str):
 def save_image_figures(
     out_dir, stacks: pd.DataFrame, maps: list[str], products, overlays, denominator: str
 ) -> None:
-    """Per region: raw and scaled ion maps, normalized products and overlays."""
+    """Per region: raw and scaled ion maps, normalized products and overlays; file names are
+    slugs of the region and ion names, mapped back by ``names.tsv``."""
     from pathlib import Path
+
+    from .names import distinct_stems, slug_map, write_index
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    regions = list(dict.fromkeys(stacks["spot"]))
+    region_slug = slug_map(regions)
+    named = [i for ions in products for i in ions] + [i for pair in overlays for i in pair]
+    ion_slug = slug_map(named)
+    stems = {}
+    for spot in regions:
+        r = region_slug[spot]
+        stems[(spot, "maps")] = f"{r}_maps"
+        stems[(spot, "scaled")] = f"{r}_scaled"
+        for ions in products:
+            stems[(spot, "product", *ions)] = f"{r}_product_{'_'.join(ion_slug[i] for i in ions)}"
+        for a, b in overlays:
+            stems[(spot, "overlay", a, b)] = f"{r}_overlay_{ion_slug[a]}_{ion_slug[b]}"
+    stems = distinct_stems(stems)
+    write_index(
+        out,
+        [(region_slug[s], s, "region") for s in regions]
+        + [(ion_slug[i], i, "ion") for i in ion_slug],
+    )
     for spot, stack in stacks.groupby("spot", sort=False):
         sample = stack["sample"].iloc[0]
         where = f"{sample}, region {spot}"
-        save(ion_maps(stack, maps, f"Ion maps (counts), {where}"), out / f"{spot}_maps.png")
+        save(
+            ion_maps(stack, maps, f"Ion maps (counts), {where}"),
+            out / f"{stems[(spot, 'maps')]}.png",
+        )
         save(
             ion_maps(stack, maps, f"Pixel-wise scaled maps, {where}", denominator),
-            out / f"{spot}_scaled.png",
+            out / f"{stems[(spot, 'scaled')]}.png",
         )
         for ions in products:
-            save(product_map(stack, ions, where), out / f"{spot}_product_{'_'.join(ions)}.png")
+            save(product_map(stack, ions, where), out / f"{stems[(spot, 'product', *ions)]}.png")
         for a, b in overlays:
-            save(overlay_map(stack, a, b, where), out / f"{spot}_overlay_{a}_{b}.png")
+            save(overlay_map(stack, a, b, where), out / f"{stems[(spot, 'overlay', a, b)]}.png")
 
 
 def save_pca_views(out_dir, scores, variance, loadings, grids) -> None:
     """The classification PCA views: score plots, variance, loadings, decision boundaries."""
     from pathlib import Path
 
+    from .names import distinct_stems, slug_map, write_index
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    class_slug = slug_map([name for g in grids for name in (g["class"], g["versus"])])
+    stems = distinct_stems(
+        {
+            (g["class"], g["versus"]): f"decision_{class_slug[g['class']]}_vs_"
+            f"{class_slug[g['versus']]}"
+            for g in grids
+        }
+    )
+    write_index(out, [(slug, name, "class") for name, slug in class_slug.items()])
     for y in ("PC2", "PC3"):
         fig = pca_scores(
             scores,
@@ -678,7 +729,7 @@ def save_pca_views(out_dir, scores, variance, loadings, grids) -> None:
             g["versus"],
             g["variance"],
         )
-        save(fig, out / f"decision_{g['class']}_vs_{g['versus']}.png")
+        save(fig, out / f"{stems[(g['class'], g['versus'])]}.png")
 
 
 def save_degradation_figures(out_dir, pcas: dict, loadings, scores, pairs, radar_axes) -> None:
@@ -687,6 +738,7 @@ def save_degradation_figures(out_dir, pcas: dict, loadings, scores, pairs, radar
     from pathlib import Path
 
     from .degradation import radar_values
+    from .names import slug_map, write_index
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -711,8 +763,10 @@ def save_degradation_figures(out_dir, pcas: dict, loadings, scores, pairs, radar
     axes = [a for a in radar_axes if a in scores.columns]
     values = radar_values(scores.dropna(subset=axes), axes)
     save(radar(values, axes), out / "radar_overview.png")
+    sample_slug = slug_map(values["sample"])
+    write_index(out, [(slug, name, "sample") for name, slug in sample_slug.items()])
     for sample in values["sample"]:
-        save(radar(values, axes, sample), out / f"radar_{sample}.png")
+        save(radar(values, axes, sample), out / f"radar_{sample_slug[sample]}.png")
 
 
 def fitted_clusters(fits: list, sample: str, spectra: int = 3, clusters: int = 8):

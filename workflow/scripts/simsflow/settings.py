@@ -27,7 +27,7 @@ from .checks import Studies, demo_dir, has_unknowns
 from .io.batches import STAGES as BATCH_STAGES
 from .io.spectra import STREAM_BYTES
 from .provenance import code_hash
-from .stats import important_ions
+from .stats import boxplot_selection
 
 NEVER = "(?!x)x"  # a wildcard pattern that matches nothing
 
@@ -331,13 +331,12 @@ class Project:
     def important_and_extra(self, wildcards) -> dict[str, list[str]]:
         """The ions drawn in the box plots (important) and the rest (extra)."""
         settings = self._study(wildcards.study)["scaling"]
-        important, extra = important_ions(
+        return boxplot_selection(
             self.study_ions(wildcards),
             self.ion_groups(wildcards),
             settings["important_ions"],
             settings["important_groups"],
         )
-        return {"important": important, "extra": extra}
 
     def _classification(self, wildcards) -> dict:
         return self._study(wildcards.study)["classification"]
