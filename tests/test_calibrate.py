@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from simsflow.calibrate import (
+    FIT_UNIT_MZ,
     CalibrationSettings,
     _row_median,
     calibrate_sample,
@@ -83,7 +84,7 @@ def test_peak_apex_is_exact_for_a_gaussian():
 
 def test_too_few_reference_ions_is_an_error_naming_the_spectrum(simulated):
     _, spectra = simulated
-    settings = CalibrationSettings(("Cl-", "S-", "C2H-"), min_ions=3)
+    settings = CalibrationSettings(("Cl-", "S-", "C2H-"), min_ions=3, on_failure="stop")
     with pytest.raises(SimsflowError) as err:
         calibrate_sample(_table(spectra[:1]), settings)
     message = str(err.value)
@@ -93,7 +94,7 @@ def test_too_few_reference_ions_is_an_error_naming_the_spectrum(simulated):
 
 def test_excluded_spectra_are_listed_not_kept_silently(simulated):
     _, spectra = simulated
-    settings = CalibrationSettings(("Cl-", "S-", "C2H-"), on_failure="exclude")
+    settings = CalibrationSettings(("Cl-", "S-", "C2H-"))  # the default: exclude, never stop
     table = calibrate_sample(_table(spectra[:2]), settings)
     assert table["status"].tolist() == ["excluded", "excluded"]
     assert table["reason"].str.contains("reference ions found").all()
@@ -102,7 +103,7 @@ def test_excluded_spectra_are_listed_not_kept_silently(simulated):
 
 def test_residual_above_the_limit_fails(simulated):
     _, spectra = simulated
-    settings = CalibrationSettings(NEGATIVE, max_residual_ppm=0.01, min_ions=8)
+    settings = CalibrationSettings(NEGATIVE, max_residual_ppm=0.01, min_ions=8, on_failure="stop")
     with pytest.raises(SimsflowError, match=r"residual [+-]\d+\.\d ppm \(.+\) above the limit"):
         calibrate_sample(_table(spectra[:1]), settings)
 
@@ -123,7 +124,7 @@ def test_real_exports_calibrate_with_the_default_reference_ions(name, polarity):
 
 
 def _huber_loss(x, mz, a, b, f_scale=10.0):
-    r = np.abs((a * x + b - np.sqrt(mz)) / (5e-7 * np.sqrt(mz)))
+    r = np.abs((a * x + b - np.sqrt(mz)) / (5e-7 * np.sqrt(FIT_UNIT_MZ)))
     return np.sum(np.where(r <= f_scale, 0.5 * r**2, f_scale * r - 0.5 * f_scale**2))
 
 
@@ -142,7 +143,7 @@ def test_huber_fit_reaches_the_minimum_scipy_approaches(seed):
         s = np.sqrt(mz)
         a0, b0 = np.polyfit(x, s, 1)
         ref = least_squares(
-            lambda p, x=x, s=s: (p[0] * x + p[1] - s) / (5e-7 * s),
+            lambda p, x=x, s=s: (p[0] * x + p[1] - s) / (5e-7 * np.sqrt(FIT_UNIT_MZ)),
             [a0, b0],
             loss="huber",
             f_scale=10.0,
@@ -155,18 +156,19 @@ def test_huber_fit_reaches_the_minimum_scipy_approaches(seed):
 
 
 def test_huber_fit_is_exact_on_a_perfect_line_and_bounds_a_gross_outlier():
-    x = np.linspace(1e4, 4e5, 8)
+    x = np.linspace(7e4, 8e5, 8)  # 1.1-144 u
     mz = (1.5e-5 * x + 0.01) ** 2
     a, b = fit_tof(x[None], mz)
     assert (a[0], b[0]) == pytest.approx((1.5e-5, 0.01), rel=1e-12)
     mz[3] *= 1 + 500e-6  # one peak 500 ppm off pulls the line by a bounded amount only
     others = np.delete(np.arange(8), 3)
 
-    def worst_ppm(a, b):
-        return np.max(np.abs(((a * x[others] + b) ** 2 / mz[others] - 1) * 1e6))
+    def worst(a, b):  # in the fit's unit: flight time, as ppm of m/z at FIT_UNIT_MZ
+        s = np.sqrt(mz[others])
+        return np.max(np.abs((a * x[others] + b - s) / (5e-7 * np.sqrt(FIT_UNIT_MZ))))
 
-    assert worst_ppm(*fit_tof(x[None], mz)) < 3
-    assert worst_ppm(*np.polyfit(x, np.sqrt(mz), 1)) > 20  # least squares is dragged along
+    assert worst(*fit_tof(x[None], mz)) < 3  # measured 1.9
+    assert worst(*np.polyfit(x, np.sqrt(mz), 1)) > 20  # least squares is dragged along: 88
 
 
 def test_huber_fits_of_many_rows_are_each_row_fitted_alone():
