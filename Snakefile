@@ -35,8 +35,10 @@ rule all:
 # Once the run is over, Snakemake's process exits without waiting a second for its scheduler's
 # last timer (simsflow.runlog.end_snakemake_run).
 onsuccess:
+    warn_calibration_qc()
     end_snakemake_run()
 
 
 onerror:
+    warn_calibration_qc()
     end_snakemake_run()

@@ -361,3 +361,48 @@ def test_the_mass_list_extends_calibration_to_heavy_ions(cathode_samples, extend
         assert used.map(lambda ions: {"PS-", "PO2-", "S2-", "SO2-"}.isdisjoint(ions)).all()
     else:
         assert heavy.min() > 5
+
+
+def test_the_calibration_figure_marks_the_bin_limit_and_recovered_spectra():
+    from simsflow import plots
+
+    cal = pd.DataFrame(
+        {
+            "sample": ["a", "a", "b", "b"],
+            "ppm_before": [120.0, 6e4, 90.0, 80.0],
+            "ppm_after": [40.0, 35.0, 3.0, np.nan],
+            "bin_limit_ppm": [80.0, 80.0, 0.0, np.nan],
+            "status": ["ok", "recovered", "ok", "excluded"],
+        }
+    )
+    ax = plots.calibration_errors(cal).axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "bin limit (half a bin)" in labels
+    assert "recovered by the wide search" in labels
+    assert "excluded (see qc/calibration.tsv)" in labels
+    marks = {c.get_label(): c.get_offsets().tolist() for c in ax.collections}
+    assert marks["bin limit (half a bin)"] == [[0.0, 80.0], [1.0, 80.0]]
+    assert marks["recovered by the wide search"] == [[1.0, 6e4]]
+
+
+def test_binned_exports_report_their_binning_and_bin_limit():
+    # the real SurfaceLab exports are binned by 200 channels: a peak fills one bin, and the
+    # ppm after calibration is to be read against half a bin
+    table, _ = import_sample("ru", "x", ["1"], [FIXTURES / "iontof-ascii" / "N_Ru-Pt_Bi3_1.txt"])
+    row = calibrate_sample(
+        table.to_pandas(), CalibrationSettings(reference_ions_for("negative"))
+    ).iloc[0]
+    assert row["binning"] == 200
+    assert 0 < row["ppm_after"] <= row["bin_limit_ppm"] <= row["residual_limit_ppm"]
+    _, spectra = simulated_spectra_for_binning()
+    fine = calibrate_sample(_table(spectra), CalibrationSettings(NEGATIVE))
+    assert (fine["binning"] == 16).all()  # the simulator's 16-channel bins: peaks span several
+    assert (fine["bin_limit_ppm"] == 0).all()
+    no_channel = calibrate_sample(_table(spectra, False), CalibrationSettings(NEGATIVE))
+    assert no_channel["binning"].isna().all()
+
+
+def simulated_spectra_for_binning():
+    inst = Instrument(mass_max=80.0)
+    rng = np.random.default_rng(3)
+    return inst, [(f"{i:02d}", simulate_spectrum(inst, IONS, rng)) for i in range(2)]

@@ -8,11 +8,12 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
-from simsflow.calibrate import reference_ions_for
+from simsflow.calibrate import calibration_warning, reference_ions_for
 from simsflow.checks import check_studies, demo_dir, load_studies
 from simsflow.errors import SimsflowError
 from simsflow.io.batches import STAGES as BATCH_STAGES
 from simsflow.provenance import code_hash
+from simsflow.io.tables import read_text_tsv
 from simsflow.runlog import end_snakemake_run, freeze_startup
 from simsflow.stats import important_ions
 
@@ -190,7 +191,21 @@ def calibration_settings(wildcards):
             polarity, settings.pop("reference_ions"), settings.pop("replace_defaults")
         )
     )
+    # the ions that may extend the calibration (their intervals do not matter to it)
+    masses = MASS_LISTS[wildcards.study]
+    settings["mass_list"] = [[i, m] for i, m in zip(masses["ion"], masses["mz"])]
     return settings
+
+
+def warn_calibration_qc():
+    """At the end of a run: name every spectrum left out by calibration, and count the
+    recovered ones, of each study whose calibration table exists."""
+    for study in STUDIES:
+        path = Path(f"results/{study}/qc/calibration.tsv")
+        if path.exists():
+            warning = calibration_warning(read_text_tsv(path), str(path))
+            if warning:
+                print(warning, file=sys.stderr)
 
 
 def integration_settings(wildcards):

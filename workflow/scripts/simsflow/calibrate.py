@@ -684,3 +684,28 @@ def calibrated_spots(spectra: pa.Table | pd.DataFrame | list[Spot], calibration:
             continue
         x = one.channel if model == "channel" else np.sqrt(one.mz)
         yield one.key, calibrated_mz(x, a, b), one.intensity
+
+
+def calibration_warning(table: pd.DataFrame, path: str) -> str | None:
+    """The end-of-run warning for a study's calibration table (``path``, as the user finds
+    it): the spectra excluded, each with its reason, and how many the wide search recovered;
+    None when every spectrum was calibrated where its stored calibration put it."""
+    excluded = table[table["status"] == "excluded"]
+    recovered = int((table["status"] == "recovered").sum())
+    if excluded.empty and not recovered:
+        return None
+    parts = []
+    if len(excluded):
+        listed = "; ".join(
+            f"sample '{s}' spot '{p}' ({r})"
+            for s, p, r in zip(
+                excluded["sample"], excluded["spot"], excluded["reason"], strict=True
+            )
+        )
+        parts.append(f"{len(excluded)} spectra could not be calibrated and were left out: {listed}")
+    if recovered:
+        parts.append(
+            f"{recovered} spectra had a stored calibration beyond search_ppm and were recovered "
+            "by the wide search (status recovered)"
+        )
+    return f"simsflow: warning: {path}: " + "; ".join(parts) + "."
