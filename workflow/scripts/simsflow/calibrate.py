@@ -6,9 +6,12 @@ stands in for time: sqrt(m) = a*sqrt(m_stored) + b, which corrects the same two 
 scale). Reference peaks are located by their apex (a parabola through the log counts of the top
 three bins, exact for a Gaussian core and blind to the high-mass tail), first in a wide window
 around the expected m/z, then, after a first robust fit, in a narrow window around the predicted
-position. The fit is robust (Huber loss); the worst ion beyond the residual limit is dropped and
-the fit repeated while more than ``min_ions`` remain. Fewer ions, or a residual still above the
-limit, is a failure: an error, or the spectrum excluded and listed (never silently kept).
+position. The fit is robust (Huber loss, residuals in flight time); the worst ion beyond the
+residual limit is dropped and the fit repeated while more than ``min_ions`` remain. The study's
+own strong, unambiguous ions (of its mass list) then extend the fit up to its heaviest ion. A
+spectrum whose reference ions are not where its stored calibration puts them is searched again
+over ``wide_ppm`` as a pattern (status ``recovered``). Fewer ions, or a residual still above the
+limit, is a failure: the spectrum excluded and listed (never silently kept), or an error.
 
 Reference ions follow common practice (unsaturated, interference-free, spanning the mass range;
 Green, Gilmore & Seah, Appl. Surf. Sci. 2006 on ToF-SIMS mass calibration).
@@ -402,7 +405,7 @@ def _extension_ions(settings: CalibrationSettings) -> list[int]:
     lo = np.searchsorted(every, mz * (1 - settings.search_ppm * 1e-6), side="left")
     hi = np.searchsorted(every, mz * (1 + settings.search_ppm * 1e-6), side="right")
     lightest = _exact_masses(settings.reference_ions).min()
-    alone = (hi - lo == 1) & (mz > lightest)
+    alone = (hi - lo == 1) & (mz > lightest) & np.isfinite(mz)
     return [
         i
         for i in np.argsort(mz, kind="stable")
