@@ -11,6 +11,7 @@ from simsflow.calibrate import (
     calibrate_sample,
     calibrate_spots,
     calibrated_mz,
+    calibration_file_warning,
     calibration_table,
     calibration_warning,
     fit_tof,
@@ -426,3 +427,16 @@ def test_the_end_of_run_warning_names_excluded_spectra_and_counts_recovered_ones
         "recovered)."
     )
     assert calibration_warning(table.assign(status="ok"), "x") is None
+    assert calibration_warning(pd.DataFrame(), "x") is None  # a study of ion images only
+
+
+def test_the_end_of_run_warning_reads_the_table_and_passes_over_empty_ones(tmp_path):
+    from simsflow.io.tables import write_tsv
+
+    path = tmp_path / "calibration.tsv"
+    assert calibration_file_warning(str(path)) is None  # not made yet
+    write_tsv(pd.DataFrame(), path)  # no spectrum reached calibration
+    assert calibration_file_warning(str(path)) is None
+    table = pd.DataFrame({"sample": ["a"], "spot": ["01"], "status": ["excluded"], "reason": ["r"]})
+    write_tsv(table, path)
+    assert "sample 'a' spot '01' (r)" in calibration_file_warning(str(path))

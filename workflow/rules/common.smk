@@ -8,12 +8,11 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
-from simsflow.calibrate import calibration_warning, reference_ions_for
+from simsflow.calibrate import calibration_file_warning, reference_ions_for
 from simsflow.checks import check_studies, demo_dir, load_studies
 from simsflow.errors import SimsflowError
 from simsflow.io.batches import STAGES as BATCH_STAGES
 from simsflow.provenance import code_hash
-from simsflow.io.tables import read_text_tsv
 from simsflow.runlog import end_snakemake_run, freeze_startup
 from simsflow.stats import important_ions
 
@@ -201,9 +200,8 @@ def warn_calibration_qc():
     """At the end of a run: name every spectrum left out by calibration, and count the
     recovered ones, of each study whose calibration table exists."""
     for study in STUDIES:
-        path = Path(f"results/{study}/qc/calibration.tsv")
-        if path.exists():
-            warning = calibration_warning(read_text_tsv(path), str(path))
+        if has_spectra(study):
+            warning = calibration_file_warning(f"results/{study}/qc/calibration.tsv")
             if warning:
                 print(warning, file=sys.stderr)
 

@@ -20,6 +20,7 @@ Green, Gilmore & Seah, Appl. Surf. Sci. 2006 on ToF-SIMS mass calibration).
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -692,7 +693,10 @@ def calibrated_spots(spectra: pa.Table | pd.DataFrame | list[Spot], calibration:
 def calibration_warning(table: pd.DataFrame, path: str) -> str | None:
     """The end-of-run warning for a study's calibration table (``path``, as the user finds
     it): the spectra excluded, each with its reason, and how many the wide search recovered;
-    None when every spectrum was calibrated where its stored calibration put it."""
+    None when every spectrum was calibrated where its stored calibration put it (or the
+    table has no spectra)."""
+    if "status" not in table.columns:
+        return None
     excluded = table[table["status"] == "excluded"]
     recovered = int((table["status"] == "recovered").sum())
     if excluded.empty and not recovered:
@@ -712,3 +716,17 @@ def calibration_warning(table: pd.DataFrame, path: str) -> str | None:
             "by the wide search (status recovered)"
         )
     return f"simsflow: warning: {path}: " + "; ".join(parts) + "."
+
+
+def calibration_file_warning(path: str) -> str | None:
+    """``calibration_warning`` of a study's calibration table file; None when there is none
+    yet, or it has no rows (no spectrum reached calibration)."""
+    from .io.tables import read_text_tsv
+
+    if not os.path.exists(path):
+        return None
+    try:
+        table = read_text_tsv(path)
+    except pd.errors.EmptyDataError:
+        return None
+    return calibration_warning(table, path)
