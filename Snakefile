@@ -33,3 +33,12 @@ rule all:
     input:
         PROJECT.all_targets(),
         CONFIGURATION_ERRORS,
+
+
+# at the end of every run: the spectra calibration left out, and how many it recovered
+onsuccess:
+    warn_calibration_qc()
+
+
+onerror:
+    warn_calibration_qc()

@@ -104,3 +104,9 @@ def every_good_study_target(wildcards):
 
 # the target that ends a run non-zero when a study was left out (none otherwise)
 CONFIGURATION_ERRORS = ["results/configuration_errors.txt"] if BAD_STUDIES else []
+
+
+def warn_calibration_qc():
+    """At the end of a run (onsuccess, onerror): spectra left out or recovered by calibration."""
+    for warning in PROJECT.calibration_warnings():
+        print(warning, file=sys.stderr)

@@ -37,7 +37,29 @@ def calibration_errors(calibration: pd.DataFrame):
     x = np.arange(len(cal))
     ax.scatter(x, cal["ppm_before"], s=14, color="#c44e52", label="stored calibration")
     ax.scatter(x, cal["ppm_after"], s=14, color="#4c72b0", label="after recalibration")
-    excluded = cal["status"] != "ok"
+    # binned exports: no calibration gets below half a bin; a good one sits at this mark
+    limit = pd.to_numeric(cal.get("bin_limit_ppm", pd.Series(dtype=float)), errors="coerce")
+    binned = (limit > 0).to_numpy()
+    if binned.any():
+        ax.scatter(
+            x[binned],
+            limit[binned],
+            marker="_",
+            s=120,
+            color="#55a868",
+            label="bin limit (half a bin)",
+        )
+    recovered = (cal["status"] == "recovered").to_numpy()
+    if recovered.any():
+        ax.scatter(
+            x[recovered],
+            cal.loc[recovered, "ppm_before"],
+            s=40,
+            facecolors="none",
+            edgecolors="k",
+            label="recovered by the wide search",
+        )
+    excluded = (cal["status"] == "excluded").to_numpy()
     if excluded.any():
         ax.scatter(
             x[excluded],

@@ -22,7 +22,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from .calibrate import reference_ions_for
+from .calibrate import calibration_file_warning, reference_ions_for
 from .checks import Studies, demo_dir, has_unknowns
 from .io.batches import STAGES as BATCH_STAGES
 from .io.spectra import STREAM_BYTES
@@ -284,7 +284,21 @@ class Project:
                 polarity, settings.pop("reference_ions"), settings.pop("replace_defaults")
             )
         )
+        # the ions that may extend the calibration (their intervals do not matter to it)
+        masses = self.mass_lists[wildcards.study]
+        settings["mass_list"] = [[i, m] for i, m in zip(masses["ion"], masses["mz"], strict=True)]
         return settings
+
+    def calibration_warnings(self) -> list[str]:
+        """At the end of a run: the spectra left out by calibration and the count of recovered
+        ones, for each study whose calibration table exists."""
+        warnings = []
+        for study in self.studies:
+            if self.has_spectra(study):
+                warning = calibration_file_warning(f"results/{study}/qc/calibration.tsv")
+                if warning:
+                    warnings.append(warning)
+        return warnings
 
     def integration_settings(self, wildcards) -> dict:
         """The study's integration settings."""
