@@ -8,11 +8,15 @@ import pandas as pd
 import pytest
 
 from simsflow.errors import InputFileError, SimsflowError
-from simsflow.imaging import bin_pixels, region_row, region_total_ion_ratio
-from simsflow.io.images import (
-    read_imzml_region,
-    read_ita_region,
+from simsflow.imaging import (
+    bin_pixels,
+    imzml_region,
     read_region,
+    region_row,
+    region_total_ion_ratio,
+)
+from simsflow.io.images import (
+    read_ita_region,
     read_surfacelab_region,
     region_files,
     write_surfacelab_region,
@@ -65,7 +69,7 @@ def test_pyimzml_examples_read_with_pixel_count_and_spectrum_length(name):
     assert len(parser.coordinates) == 9
     assert {len(parser.getspectrum(i)[0]) for i in range(9)} == {8399}
     mass_list = pd.DataFrame({"ion": ["a", "b"], "lower": [100.0, 400.0], "upper": [400.0, 801.0]})
-    stack = read_imzml_region(path, mass_list)
+    stack = imzml_region(path, mass_list)
     assert len(stack) == 9
     assert sorted(zip(stack["x"], stack["y"], strict=True)) == [
         (x, y) for x in (1, 2, 3) for y in (1, 2, 3)
@@ -173,7 +177,7 @@ def test_truncated_ibd_is_named_with_its_size(keep, tmp_path):
         match=rf"Example_Processed\.ibd: truncated: {len(data[:cut])} bytes, but its \.imzML "
         rf"points to spectra up to byte {len(data)}",
     ):
-        read_imzml_region(tmp_path / "Example_Processed.imzML", mass_list)
+        imzml_region(tmp_path / "Example_Processed.imzML", mass_list)
 
 
 @pytest.mark.parametrize("keep", [0, 0.5, -50])
@@ -185,4 +189,4 @@ def test_truncated_imzml_is_named(keep, tmp_path):
     imzml.write_bytes(data[: int(len(data) * keep) if isinstance(keep, float) else keep])
     mass_list = pd.DataFrame({"ion": ["a"], "lower": [100.0], "upper": [400.0]})
     with pytest.raises(InputFileError, match=r"Example_Continuous\.imzML: not a readable imzML"):
-        read_imzml_region(imzml, mass_list)
+        imzml_region(imzml, mass_list)

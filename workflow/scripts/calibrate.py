@@ -1,4 +1,5 @@
 """Rule calibrate: every spot of one sample calibrated against its reference ions."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 

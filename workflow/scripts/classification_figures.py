@@ -1,4 +1,5 @@
 """Rule classification_figures: confusion matrix, scaling comparison, characteristic ions."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 

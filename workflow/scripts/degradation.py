@@ -1,4 +1,5 @@
 """Rule degradation: PCA of the anchors and of all samples, degradation and rate scores."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 

@@ -1,4 +1,5 @@
 """Rule degradation_figures: score plots, loadings, scores and radar charts."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 

@@ -1,4 +1,5 @@
 """Rule fitted_clusters: the fitted clusters of overlapping peaks of a study's first spectra."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 

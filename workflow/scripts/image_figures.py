@@ -1,4 +1,5 @@
 """Rule image_figures: ion maps, scaled maps, products and overlays of one sample's regions."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 

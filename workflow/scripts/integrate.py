@@ -1,4 +1,5 @@
 """Rule integrate: peak areas of one sample's calibrated spectra over the mass list."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 

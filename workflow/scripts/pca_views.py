@@ -1,4 +1,5 @@
 """Rule pca_views: PCA of the training spectra with projected unknowns; decision boundaries."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 

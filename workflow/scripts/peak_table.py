@@ -1,4 +1,5 @@
 """Rule peak_table: the study's peak table (sheet columns + ion areas) and its QC tables."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 

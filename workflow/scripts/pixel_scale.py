@@ -1,4 +1,5 @@
 """Rule pixel_scale: each region's peak-table row from pixel-by-pixel scaled ion images."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 

@@ -1,4 +1,5 @@
 """Rule predict: class probabilities, composition and flags of the unknown samples."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 

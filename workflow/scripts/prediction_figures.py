@@ -1,4 +1,5 @@
 """Rule prediction_figures: class probabilities and composition of the unknown samples."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 

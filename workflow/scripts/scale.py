@@ -1,5 +1,6 @@
 """Rule scale: the study's peak table scaled by one configured chain of methods, the per sample x
 ion statistics of the scaled table (relative to the reference sample) and its box plots."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 

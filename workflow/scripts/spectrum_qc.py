@@ -1,6 +1,7 @@
 """Rule spectrum_qc: the study's summed calibrated spectrum, a proposed mass list from a peak
 search on it, and the QC figures (calibration errors per spectrum, summed spectrum with the
 mass list's intervals)."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 

@@ -1,4 +1,5 @@
 """Rule train_classifier: CV, scaling comparison, final model (JSON) and its tables."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 
