@@ -15,7 +15,8 @@ from simsflow.classify import (
     unmix,
 )
 from simsflow.errors import InputFileError, SimsflowError
-from simsflow.io.model import pipeline_from_document, read_model, write_model
+from simsflow.io.model import read_model, write_model
+from simsflow.model import pipeline_from_document
 from simsflow.scaling import ion_frame
 
 IONS = ["a-", "b-", "c-", "d-"]

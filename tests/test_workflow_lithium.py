@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from simsflow.classify import predict_unknowns
-from simsflow.io.model import pipeline_from_document, read_model
+from simsflow.io.model import read_model
+from simsflow.model import pipeline_from_document
 from simsflow.scaling import ion_frame
 
 from .helpers import simulated_peak_rows

@@ -252,7 +252,7 @@ def train_study(
     config_hash: str,
 ) -> dict:
     """Everything the training job writes: CV metrics, comparison, model document, tables."""
-    from .io.model import model_document
+    from .model import model_document
 
     scaling = list(settings.scaling)
     X, y = training_data(peaks, ions, scaling)
@@ -337,7 +337,7 @@ def predict_unknowns(document: dict, peaks: pd.DataFrame) -> tuple[pd.DataFrame,
     Returns one table per spectrum and one per sample (mean and sd of each class probability,
     composition with a bootstrap interval, number of unexplained spectra).
     """
-    from .io.model import check_features, pipeline_from_document
+    from .model import check_features, pipeline_from_document
 
     check_features(document, peaks.columns)
     rows = peaks[peaks["role"] == "predict"].reset_index(drop=True)
@@ -420,7 +420,7 @@ def pca_views(document: dict, peaks: pd.DataFrame, n_components: int, boundaries
     Returns (scores, variance, loadings, boundary grids) where each boundary grid is a dict with
     the mesh, P(class), and the PC1-PC2 scores of the pure spectra and the mixture.
     """
-    from .io.model import check_features, pipeline_from_document
+    from .model import check_features, pipeline_from_document
     from .pca import fit_pca, loadings_table, scores_table, variance_table
 
     check_features(document, peaks.columns)
