@@ -72,6 +72,7 @@ def _extract(args) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command of the command line; returns the exit status (1 on a SimsflowError)."""
     parser = argparse.ArgumentParser(prog="simsflow", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     sim = commands.add_parser(

@@ -45,10 +45,12 @@ PACKAGES = (
 
 
 def sha256_bytes(data: bytes) -> str:
+    """The SHA-256 of ``data`` as hex."""
     return hashlib.sha256(data).hexdigest()
 
 
 def package_versions() -> dict[str, str]:
+    """Installed versions of the packages a result depends on (``not installed`` where absent)."""
     versions = {}
     for name in PACKAGES:
         try:
@@ -59,6 +61,7 @@ def package_versions() -> dict[str, str]:
 
 
 def git_commit(root: Path) -> str:
+    """The commit checked out at ``root``, or ``unknown`` outside a git checkout."""
     try:
         out = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"],

@@ -23,6 +23,8 @@ from .summed import sample_summed
 
 @dataclass
 class SampleResult:
+    """One sample's spectrum stages done in a batch job: its spots, tables and provenance."""
+
     spots: list[Spot]
     spectra: pa.Table
     provenance: dict
@@ -38,6 +40,8 @@ class SampleResult:
 
 @dataclass(frozen=True)
 class SampleJob:
+    """What a batch job needs to process one sample: ids, files and settings."""
+
     study: str
     sample: str
     spots: list[str]

@@ -62,6 +62,8 @@ CALIBRATION_COLUMNS = [
 
 @dataclass(frozen=True)
 class CalibrationSettings:
+    """A study's calibration settings (reference ions, search windows, limits, failure policy)."""
+
     reference_ions: tuple[str, ...]
     search_ppm: float = 500.0
     refine_ppm: float = 60.0
@@ -302,6 +304,7 @@ def fit_tof(
 
 
 def ppm_error(x, a, b, mz):
+    """Error (ppm) of the m/z that sqrt(m/z) = a·x + b gives at ``x``, against the true ``mz``."""
     return ((a * x + b) ** 2 / mz - 1.0) * 1e6
 
 
@@ -675,6 +678,7 @@ def calibrate_sample(
 
 
 def calibrated_mz(x: np.ndarray, a: float, b: float) -> np.ndarray:
+    """The m/z axis of the fit sqrt(m/z) = a·x + b at ``x`` (channels, or sqrt of stored m/z)."""
     return (a * x + b) ** 2
 
 

@@ -26,6 +26,8 @@ _CHARGE = re.compile(r"^(?P<body>.*?)(?P<count>\d*)(?P<sign>[+-])$")
 
 @dataclass(frozen=True)
 class Isotope:
+    """One isotope: element, mass number, exact mass (u) and natural abundance."""
+
     element: str
     mass_number: int
     mass: float
@@ -57,6 +59,7 @@ class Ion:
 
     @property
     def n_atoms(self) -> int:
+        """Number of atoms in the ion."""
         return sum(count for _, count in self.atoms)
 
 

@@ -29,6 +29,8 @@ from .scaling import ion_frame, make_scaler
 
 @dataclass(frozen=True)
 class DegradationSettings:
+    """A study's degradation settings (anchor samples, pathways, scaling, components)."""
+
     uncycled: str
     uncoated: str
     pathways: tuple[str, ...] = ()
@@ -38,6 +40,7 @@ class DegradationSettings:
 
 
 def fragments(ions: list[str], groups: dict[str, str], exclude_groups) -> list[str]:
+    """The ions that enter the degradation score: all but those of ``exclude_groups``."""
     return [i for i in ions if groups.get(i, "") not in set(exclude_groups)]
 
 
@@ -102,6 +105,7 @@ def rescale(raw: pd.DataFrame, samples: np.ndarray, uncycled: str, uncoated: str
 
 
 def electrochemical_scores(rate_test: pd.DataFrame, uncoated: str) -> pd.DataFrame:
+    """QS_0 and QS_ret of each sample relative to the uncoated one, from the rate test."""
     rates = rate_test.set_index("sample")
     if uncoated not in rates.index:
         raise SimsflowError(f"the rate test has no row for the uncoated sample '{uncoated}'")

@@ -30,6 +30,8 @@ FIT_NOTE_COLUMNS = [*NOTE_COLUMNS, *FIT_COLUMNS]
 
 @dataclass(frozen=True)
 class IntegrationSettings:
+    """A study's integration settings (baseline, dead-time correction, out-of-range policy)."""
+
     baseline: str = "none"  # or "flank"
     baseline_bins: int = 5
     deadtime_shots: float | None = None  # primary shots; None: no correction possible
@@ -65,6 +67,7 @@ class Intervals:
 
     @classmethod
     def of(cls, lower, upper) -> Intervals:
+        """Intervals from their lower and upper bounds (sorted or not)."""
         bounds = np.empty(2 * len(lower))
         bounds[0::2] = np.asarray(lower, dtype=float)
         bounds[1::2] = np.asarray(upper, dtype=float)

@@ -69,10 +69,12 @@ class PeakShape:
     source: str = "spectrum"  # or "median" (too few isolated peaks: the sample's median)
 
     def sigma(self, mz):
+        """Gaussian core width (u) at ``mz``."""
         mz = np.asarray(mz, dtype=float)
         return np.sqrt(self.sigma_a * mz * mz + self.sigma_b * mz)
 
     def tail(self, atomic):
+        """Tail length of an atomic (True) or molecular (False) ion."""
         return np.where(atomic, self.tail_atomic, self.tail_molecular)
 
     def resolution(self, mz):
@@ -364,6 +366,7 @@ class ClusterFit:
 
     @property
     def name(self) -> str:
+        """The cluster's ions joined by '|' (how QC rows and figures name it)."""
         return "|".join(self.ions)
 
 

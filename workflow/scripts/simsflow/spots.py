@@ -16,6 +16,8 @@ from .errors import SimsflowError
 
 @dataclass(frozen=True)
 class Spot:
+    """One spot's spectrum as numpy views of the sample table."""
+
     study: str
     sample: str
     spot: str
@@ -25,6 +27,7 @@ class Spot:
 
     @property
     def key(self) -> tuple[str, str, str]:
+        """(study, sample, spot)."""
         return self.study, self.sample, self.spot
 
 
@@ -54,6 +57,7 @@ def concatenated(arrays: list[np.ndarray]) -> np.ndarray:
 
 
 def as_table(spectra: pa.Table | pd.DataFrame) -> pa.Table:
+    """``spectra`` as a pyarrow Table (a DataFrame is converted)."""
     if isinstance(spectra, pd.DataFrame):
         return pa.Table.from_pandas(spectra, preserve_index=False)
     return spectra

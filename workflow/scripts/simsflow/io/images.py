@@ -139,6 +139,7 @@ def _extent(x: np.ndarray, y: np.ndarray) -> str:
 
 
 def format_image(x, y, counts, header=("# SurfaceLab ion image",)) -> str:
+    """SurfaceLab ASCII text of one ion image (x, y, counts per line)."""
     rows = [
         f"{a} {b} {int(c)}" for a, b, c in zip(x.tolist(), y.tolist(), counts.tolist(), strict=True)
     ]

@@ -335,6 +335,7 @@ def _parse_joined(loaded: LoadedSpectra) -> None:
 
 
 def parse_spectrum_text(text: str, source: str = "<text>") -> Spectrum:
+    """A Spectrum from an export's text; InputFileError naming line and column if damaged."""
     lines = text.split("\n")
     header: list[str] = []
     n = 0
@@ -577,6 +578,7 @@ def format_spectrum(spectrum: Spectrum, newline: str = "\r\n") -> str:
 
 
 def write_spectrum(path: str | Path, spectrum: Spectrum, newline: str = "\r\n") -> None:
+    """Write a spectrum as a SurfaceLab ASCII export (atomically)."""
     from .atomic import atomic_write_bytes
 
     atomic_write_bytes(path, format_spectrum(spectrum, newline).encode("utf-8"))

@@ -114,6 +114,7 @@ class ParquetParts:
         self.metadata = None  # provenance, written with the file's footer
 
     def add(self, table: pa.Table | pd.DataFrame) -> None:
+        """Append a table (cast to the file's schema) as the next row groups."""
         table = _as_arrow(table)
         if table.schema != self.schema:
             table = table.cast(self.schema)  # e.g. an all-null column read as another type
@@ -160,6 +161,7 @@ def read_parquet_metadata(path: str | Path) -> dict:
 
 
 def write_tsv(frame: pd.DataFrame, path: str | Path, float_format: str = "%.10g") -> None:
+    """Write a frame as TSV (LF line ends, floats to 10 significant digits), atomically."""
     atomic_write_text(
         path, frame.to_csv(sep="\t", index=False, float_format=float_format, lineterminator="\n")
     )

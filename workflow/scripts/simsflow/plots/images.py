@@ -36,6 +36,7 @@ def ion_maps(stack: pd.DataFrame, ions: list[str], title: str, scaled_by: str | 
 
 
 def product_map(stack: pd.DataFrame, ions: list[str], title: str):
+    """Map of the normalized product of two or more ions' images (where they occur together)."""
     from ..imaging import image_array, normalized_product
 
     plt = _pyplot()

@@ -64,6 +64,8 @@ class SpectrumParameters:
 
 @dataclass
 class SimulatedSpectrum:
+    """A simulated export: channels, m/z, counts and header lines."""
+
     channel: np.ndarray
     mz: np.ndarray
     intensity: np.ndarray
@@ -173,6 +175,7 @@ def expected_counts(
 
 
 def dead_window_bins(inst: Instrument) -> int:
+    """Number of bins the detector's dead time covers after a count."""
     return deadtime.window_bins(inst.dead_time_ns, inst.channel_width_ns, inst.binning)
 
 
