@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from simsflow.chemistry import ion_mz
-from simsflow.peaksearch import candidate_formulas, propose_mass_list
+from simsflow.io.masslist import read_mass_list
+from simsflow.io.tables import write_tsv
+from simsflow.peaksearch import DEFAULT_ELEMENTS, candidate_formulas, mz_name, propose_mass_list
 from simsflow.simulate.instrument import Instrument, simulate_spectrum
 
 IONS = {"C2H-": 9e4, "CN-": 4e4, "OH-": 1e5, "LiCO3-": 3e4, "PO3-": 5e4, "S2-": 6e4}
@@ -35,3 +37,61 @@ def test_peak_search_finds_and_assigns_simulated_ions():
         assert abs(row["mz"] / ion_mz(ion) - 1) < 20e-6
     # weaker isotopologues are found too, and stay unassigned rather than misnamed
     assert len(proposed) > len(IONS)
+
+
+METALS = {"Ru+": 4e5, "Pd+": 4e5, "Pt+": 3e5, "RuO+": 1e5, "PdO+": 8e4, "Pd2+": 6e4, "RuPd+": 5e4}
+
+
+@pytest.fixture(scope="module")
+def metal_spectrum():
+    """A positive spectrum of a Ru-Pd-Pt alloy on its true mass axis."""
+    inst = Instrument(mass_max=240.0, n_shots=10**12)
+    s = simulate_spectrum(inst, {"Li+": 2e5, "C2H3+": 1e5, **METALS}, np.random.default_rng(7))
+    p = s.params
+    return ((s.channel * inst.channel_width_ns - p.t0_ns) / p.k_ns) ** 2, s.intensity.astype(float)
+
+
+def test_default_elements_name_metal_clusters_and_oxides(metal_spectrum):
+    proposed = propose_mass_list(*metal_spectrum, polarity="positive").set_index("ion")
+    # each simulated ion's peak of main isotopes carries its name, told apart from the
+    # thousands of formulas within a few ppm by its isotope pattern; one may miss: Pd2+ and
+    # RuPd+ isotopologues overlap at 208-216 u (measured: Pd2+ named Mn2MoH4+, 6 of 7 right)
+    listed = []
+    for ion in METALS:
+        exact = ion_mz(ion)
+        row = proposed[(proposed["lower"] <= exact) & (proposed["upper"] > exact)]
+        assert len(row) == 1, ion
+        listed += [ion] if ion in row["candidates"].iloc[0] else []
+    named = [ion for ion in METALS if ion in proposed.index]
+    assert len(named) >= len(METALS) - 1, named
+    assert len(listed) >= len(METALS) - 1, listed
+    groups = proposed.loc[named, "group"].to_dict()
+    assert {groups[i] for i in named if "O" in i} <= {"metal_oxide"}
+    assert {groups[i] for i in named if "O" not in i} <= {"metal_cluster"}
+
+
+def test_the_proposal_is_a_valid_mass_list(metal_spectrum, tmp_path, mass_schema):
+    proposed = propose_mass_list(*metal_spectrum, polarity="positive")
+    path = tmp_path / "proposed.tsv"
+    write_tsv(proposed, path, float_format="%.6f")
+    read = read_mass_list(path, mass_schema)
+    assert len(read) == len(proposed) > 20
+    assert read["ion"].is_unique
+    unassigned = proposed[proposed["formula"] == ""]
+    assert len(unassigned) and unassigned["ion"].str.fullmatch(r"m\d+\.\d{3,6}\+").all()
+    assigned = read[read["formula"] != ""]
+    assert ((assigned["lower"] <= assigned["mz"]) & (assigned["mz"] <= assigned["upper"])).all()
+    # the same spectrum gives the same file, byte for byte
+    again = tmp_path / "again.tsv"
+    write_tsv(propose_mass_list(*metal_spectrum, polarity="positive"), again, float_format="%.6f")
+    assert again.read_bytes() == path.read_bytes()
+
+
+def test_unassigned_peaks_get_unique_mz_names():
+    assert mz_name(27.02341, "+", set()) == "m27.023+"
+    assert mz_name(27.02341, "+", {"m27.023+"}) == "m27.0234+"
+
+
+def test_the_schema_default_elements_are_the_library_default(config_schema):
+    study = config_schema["$defs"]["study"]["properties"]
+    assert study["peak_search"]["properties"]["elements"]["default"] == DEFAULT_ELEMENTS
