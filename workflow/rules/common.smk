@@ -22,12 +22,19 @@ try:
 except SimsflowError as err:
     sys.exit(f"simsflow: configuration error: {err}")
 
-PROJECT = Project(CONFIG, SHEETS, MASS_LISTS, _INDEX, HOME)
+
+def proposed_mass_list(study):
+    """The mass list proposed in the run; a job asking for it waits for the checkpoint."""
+    return checkpoints.propose_mass_list.get(study=study).output.mass_list
+
+
+PROJECT = Project(CONFIG, SHEETS, MASS_LISTS, _INDEX, HOME, proposed_mass_list)
 STUDIES = PROJECT.studies
 SPECTRUM_BATCHES = PROJECT.batches
 # samples whose spectra go through the per-sample rules (import_spectra, calibrate, integrate)
 SPECTRUM_RE = PROJECT.sample_patterns()["spectrum"]
 IMAGE_RE = PROJECT.sample_patterns()["image"]
+AUTO_STUDIES = "|".join(PROJECT.auto_studies()) or NEVER
 
 
 wildcard_constraints:

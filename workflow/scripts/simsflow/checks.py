@@ -67,13 +67,18 @@ def check_classes(labels: np.ndarray, folds: int) -> None:
         )
 
 
+# the mass_list of a study whose list is proposed by a peak search in the run (the default)
+AUTO = "auto"
+
+
 def demo_dir(study: str) -> str:
     """Where a simulated study's data are written."""
     return f"data/demo/{study}"
 
 
 def load_studies(config: dict, schemas: Path, configfiles: list[str]):
-    """The validated config (defaults filled in), every study's sample sheet and mass list."""
+    """The validated config (defaults filled in), every study's sample sheet and mass list
+    (None where it is proposed in the run: ``mass_list: auto``)."""
     cfg = validate_config(config, load_schema(schemas / "config.schema.yaml"), configfiles)
     sheet_schema = load_schema(schemas / "samples.schema.yaml")
     mass_schema = load_schema(schemas / "mass_list.schema.yaml")
@@ -94,6 +99,9 @@ def load_studies(config: dict, schemas: Path, configfiles: list[str]):
             files_may_be_missing=simulated,
         )
         window = settings["mass_window"]
+        if settings["mass_list"] == AUTO:
+            mass_lists[study] = None
+            continue
         mass_lists[study] = read_mass_list(
             settings["mass_list"],
             mass_schema,
@@ -138,6 +146,16 @@ def check_studies(
     """Every cross-check of config, sheets and mass lists that must hold before any job runs;
     the first problem raises SimsflowError naming its file, line or column."""
     rows = {s: dict(tuple(sheets[s].groupby("sample", sort=False))) for s in config["studies"]}
+    # a study whose mass list is proposed in the run has one job per sample (the proposal
+    # needs every sample calibrated before any is integrated, which a batch job does at once);
+    # its sheet's batches are then ignored, which changes no table
+    batch_sheets = {
+        s: sheet if mass_lists[s] is not None else sheet.assign(batch="")
+        for s, sheet in sheets.items()
+    }
+    batch_rows = {
+        s: dict(tuple(batch_sheets[s].groupby("sample", sort=False))) for s in config["studies"]
+    }
     kinds = {}
     for kind in ("spectrum", "image"):
         names = [set(sheet.loc[sheet["kind"] == kind, "sample"]) for sheet in sheets.values()]
@@ -148,9 +166,11 @@ def check_studies(
             f"sample name(s) {', '.join(sorted(both))} are spectra in one study and images in "
             "another; give them distinct names"
         )
-    _check_batches(config, rows, set(kinds["spectrum"]))
-    studies = Studies(rows, kinds["spectrum"], kinds["image"], spectrum_batches(sheets))
+    _check_batches(config, batch_rows, set(kinds["spectrum"]))
+    studies = Studies(rows, kinds["spectrum"], kinds["image"], spectrum_batches(batch_sheets))
     for study, settings in sorted(config["studies"].items()):
+        if mass_lists[study] is None:
+            _check_auto_mass_list(study, settings, sheets[study], config_file)
         _check_analysis(study, settings, mass_lists[study], list(rows[study]), config_file)
     for study, settings in sorted(config["studies"].items()):
         if settings["classification"] is not None:
@@ -220,11 +240,53 @@ def _first_problem(problems: list[tuple[str, str]], config_file: str) -> None:
         raise SimsflowError(message, file=config_file, column=column)
 
 
+def _check_auto_mass_list(study, settings, sheet, config_file) -> None:
+    """A study whose mass list is proposed in the run names no ion or group in its config
+    (they are known only once the list is proposed) and has spectra to search."""
+    where = f"studies.{study}"
+    if (sheet["kind"] != "spectrum").any():
+        line = int(sheet.loc[sheet["kind"] != "spectrum", "sheet_line"].iloc[0])
+        raise SimsflowError(
+            "image samples need a mass list to import: mass_list is auto (or not given)",
+            file=settings["sample_sheet"],
+            line=line,
+            column="file",
+            hint=f"give {where}.mass_list (a list proposed by a first run is in "
+            f"results/{study}/mass_list.proposed.tsv)",
+        )
+    scaling = settings["scaling"]
+    named = [
+        (f"{where}.scaling.methods.{name}", "a reference_ion scaling")
+        for name, steps in scaling["methods"].items()
+        if any(step.get("ion") is not None for step in steps)
+    ]
+    for key, what in (
+        ("important_ions", "important ions"),
+        ("important_groups", "important groups"),
+    ):
+        if scaling[key]:
+            named.append((f"{where}.scaling.{key}", what))
+    if settings["degradation"] is not None:
+        named.append((f"{where}.degradation", "a degradation analysis (its pathways are groups)"))
+    if named:
+        column, what = named[0]
+        raise SimsflowError(
+            f"{what} names ions or groups of the mass list, but mass_list is auto (or not "
+            "given): the ions are known only once the run has proposed them",
+            file=config_file,
+            column=column,
+            hint=f"give {where}.mass_list (a first run proposes one in "
+            f"results/{study}/mass_list.auto.tsv), or leave this setting out",
+        )
+
+
 def _check_analysis(study, settings, mass_list, samples, config_file) -> None:
     """Scaling chains, reference sample and important ions."""
     from .stats import important_ions
 
     scaling = settings["scaling"]
+    if mass_list is None:  # proposed in the run; _check_auto_mass_list saw no ion named
+        mass_list = pd.DataFrame({"ion": [], "group": []})
     ions = mass_list["ion"].tolist()
     where = f"studies.{study}.scaling"
     try:

@@ -335,3 +335,17 @@ def propose_mass_list(
             row["ion"], row["formula"] = mz_name(row["mz"], sign, taken), ""
             taken.add(row["ion"])
     return pd.DataFrame(rows, columns=[*COLUMNS, "ppm"]).drop(columns="ppm")
+
+
+def propose_for_study(summed: pd.DataFrame, *, source: str, **settings) -> pd.DataFrame:
+    """The mass list proposed from a study's summed spectrum (columns mz, counts), to be
+    integrated as it stands; a SimsflowError names ``source`` when no peak stands out."""
+    proposed = propose_mass_list(summed["mz"].to_numpy(), summed["counts"].to_numpy(), **settings)
+    if proposed.empty:
+        raise SimsflowError(
+            "the peak search found no peak in the summed spectrum, so there is no mass list to "
+            "integrate",
+            file=source,
+            hint="lower peak_search.min_prominence, or give a mass list as mass_list",
+        )
+    return proposed
