@@ -216,32 +216,41 @@ def mz_name(mz: float, sign: str, taken: set[str]) -> str:
 # much worse than the best fit (cosine) a candidate's may be and still count as fitting
 MAX_PATTERNS = 12
 PATTERN_SLACK = 0.05
-# nominal-mass neighbours (u) where a candidate predicting nothing must see nothing either
-NEIGHBOURS = (-4, -3, -2, -1, 1, 2, 3, 4)
 
 
-def pattern_match(name: str, mz: np.ndarray, counts: np.ndarray, apex: float, width: float):
-    """How well an ion's isotope pattern fits the spectrum around its peak at ``apex``: the
-    cosine between its isotopologue abundances and the counts seen there, over its
-    isotopologues and its nominal-mass neighbours where it predicts none (there a metal's
-    isotopes show what a light formula at the same mass lacks). Counts are the highest
-    within half a peak width, above the local background (the median within 1 u)."""
-    masses, abundances = isotope_pattern(name, min_relative=1e-3)
-    masses = masses - masses[np.argmin(np.abs(masses - apex))] + apex
-    others = [apex + d for d in NEIGHBOURS if np.abs(masses - apex - d).min() > 0.3]
-    where = np.concatenate([masses, others])
-    predicted = np.concatenate([abundances, np.zeros(len(others))])
-    lo, hi = np.searchsorted(mz, [apex - 1.0, apex + 1.0])
-    background = float(np.median(counts[lo:hi])) if hi > lo else 0.0
-    half = max(width / 2.0, 1e-6)
-    a = np.searchsorted(mz, where - half)
-    b = np.maximum(np.searchsorted(mz, where + half), a + 1)
+def pattern_fits(
+    names: list[str], mz: np.ndarray, counts: np.ndarray, apex: float, width: float
+) -> list[float]:
+    """How well each candidate's isotope pattern fits the spectrum around its peak at
+    ``apex``: the cosine between its isotopologue abundances and the counts seen, over the
+    positions where any of the candidates has an isotopologue (so where a metal's isotopes
+    show, a light formula at the same mass that predicts nothing there fits badly, and
+    where a Cl formula predicts its 37Cl, a formula without one fits better if nothing is
+    seen). Positions closer than 0.3 u are one; counts are the highest within the position's
+    spread and half a peak width, above the local background (the median within 1 u)."""
+    patterns = []
+    for name in names:
+        masses, abundances = isotope_pattern(name, min_relative=1e-3)
+        patterns.append((masses - masses[np.argmin(np.abs(masses - apex))] + apex, abundances))
+    every = np.sort(np.concatenate([m for m, _ in patterns]))
+    position = np.concatenate([[0], np.cumsum(np.diff(every) > 0.3)])
+    lo = np.array([every[position == k].min() for k in range(position[-1] + 1)])
+    hi = np.array([every[position == k].max() for k in range(position[-1] + 1)])
+    a, b = np.searchsorted(mz, [apex - 1.0, apex + 1.0])
+    background = float(np.median(counts[a:b])) if b > a else 0.0
+    a = np.searchsorted(mz, lo - width / 2.0)
+    b = np.maximum(np.searchsorted(mz, hi + width / 2.0), a + 1)
     seen = np.array(
         [counts[i:j].max() if i < counts.size else 0.0 for i, j in zip(a, b, strict=True)]
     )
     seen = np.maximum(seen - background, 0.0)
-    norm = np.linalg.norm(predicted) * np.linalg.norm(seen)
-    return float(predicted @ seen / norm) if norm > 0 else 0.0
+    fits = []
+    for masses, abundances in patterns:
+        k = np.searchsorted(lo, masses, side="right") - 1
+        predicted = np.bincount(k, weights=abundances, minlength=lo.size)
+        norm = np.linalg.norm(predicted) * np.linalg.norm(seen)
+        fits.append(float(predicted @ seen / norm) if norm > 0 else 0.0)
+    return fits
 
 
 COLUMNS = ["ion", "formula", "mz", "lower", "upper", "group", "candidates", "height"]
@@ -299,7 +308,7 @@ def propose_mass_list(
         simplest = np.lexsort((np.abs(ppm), found.n_atoms(a, b)))[:MAX_PATTERNS]
         nearest = np.unique(np.concatenate([closest, simplest]))
         names = [found.name(a + i) for i in nearest]
-        match = [pattern_match(n, mz, counts, m, w) for n in names]
+        match = pattern_fits(names, mz, counts, m, w) if names else []
         # the closest of the candidates whose isotope pattern fits about as well as the best
         fits = max(match, default=0.0) - PATTERN_SLACK
         ranked = sorted(
