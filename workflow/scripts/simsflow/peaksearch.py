@@ -55,7 +55,10 @@ CLUSTER_METALS = (
     "Au",
     "Bi",
 )
-METAL_COMPANIONS = ("O", "H")
+# what a metal formula may hold besides metals, at most (and within the element maxima):
+# oxides and hydroxides (MO+, MO2H-); metal hydrides beyond MH are rare, and allowing H4 made
+# thousands of false MnNiH3+-like candidates
+METAL_COMPANIONS = {"O": 6, "H": 1}
 MAX_METALS = 2
 
 # Conventional order for writing SIMS fragment formulas (LiCO3-, LiPS6-, NH2-, SO4-, C2H-,
@@ -154,7 +157,7 @@ def candidates(elements: dict[str, int], max_mz: float, polarity: str) -> Candid
     top = max_mz + 1.0
     metals = [e for e in order if e in CLUSTER_METALS and elements[e] > 0]
     light = {e: elements[e] for e in order if e not in CLUSTER_METALS}
-    companions = {e: light[e] for e in METAL_COMPANIONS if e in light}
+    companions = {e: min(light[e], most) for e, most in METAL_COMPANIONS.items() if e in light}
     with_m, with_c = _formulas(companions, top)
     masses, atoms = _formulas(light, top)
     empty = atoms.sum(axis=1) == 0
@@ -216,6 +219,8 @@ def mz_name(mz: float, sign: str, taken: set[str]) -> str:
 # much worse than the best fit (cosine) a candidate's may be and still count as fitting
 MAX_PATTERNS = 12
 PATTERN_SLACK = 0.05
+# candidates this close (ppm) to the closest one are told apart by their number of atoms
+PPM_TIE = 5.0
 
 
 def pattern_fits(
@@ -316,6 +321,12 @@ def propose_mass_list(
             for i, n, f in zip(nearest, names, match, strict=True)
             if f >= fits
         )
+        if ranked:
+            # within PPM_TIE of the closest, the calibration cannot tell: the simplest wins
+            ties = [r for r in ranked if r[0] <= ranked[0][0] + PPM_TIE]
+            first = min(ties, key=lambda r: (parse_ion(r[2]).n_atoms, r[0]))
+            ranked.remove(first)
+            ranked.insert(0, first)
         rows.append(
             {
                 "ion": ranked[0][2] if ranked else "",
