@@ -91,3 +91,24 @@ def test_unassigned_peaks_get_unique_mz_names():
 def test_the_schema_default_elements_are_the_library_default(config_schema):
     study = config_schema["$defs"]["study"]["properties"]
     assert study["peak_search"]["properties"]["elements"]["default"] == DEFAULT_ELEMENTS
+
+
+def test_within_a_few_ppm_the_simpler_formula_names_the_peak():
+    # LiC2H3F- lies 0.8 ppm from Li3O2- (closer to the apex here), with a similar pattern;
+    # no calibration tells them apart, and SIMS fragments are small
+    inst = Instrument(mass_max=80.0, n_shots=10**12)
+    ions = {"Li3O2-": 2e5, "LiO-": 2e5, "C2H-": 1e5}
+    s = simulate_spectrum(inst, ions, np.random.default_rng(3))
+    p = s.params
+    true_mz = ((s.channel * inst.channel_width_ns - p.t0_ns) / p.k_ns) ** 2
+    proposed = propose_mass_list(true_mz, s.intensity.astype(float), polarity="negative")
+    exact = ion_mz("Li3O2-")
+    row = proposed[(proposed["lower"] <= exact) & (proposed["upper"] > exact)].iloc[0]
+    assert "LiC2H3F-" in row["candidates"]
+    assert row["ion"] == "Li3O2-"
+
+
+def test_metal_formulas_hold_oxygen_and_at_most_one_hydrogen():
+    _, names = candidate_formulas({"Ni": 1, "O": 2, "H": 4}, 100.0, "negative")
+    assert {"NiH-", "NiO2H-", "H4-", "OH2-"} <= set(names)
+    assert "NiH2-" not in names and "NiOH2-" not in names
