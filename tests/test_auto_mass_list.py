@@ -104,6 +104,14 @@ def test_an_auto_study_names_no_ion_in_its_config(edit, column, what):
     assert f"column '{column}'" in message and what in message and "mass_list is auto" in message
 
 
+def test_an_unknown_peak_search_element_is_named_at_start():
+    with pytest.raises(SimsflowError) as err:
+        _auto(edit=lambda s: s.setdefault("peak_search", {}).update(elements={"Xq": 1, "O": 2}))
+    message = str(err.value)
+    assert "column 'studies.lithium.peak_search.elements'" in message
+    assert "unknown element(s) Xq" in message and "known elements: Ag, Al" in message
+
+
 def test_image_samples_need_a_mass_list(tmp_path):
     config = copy.deepcopy(yaml.safe_load((ROOT / CONFIG_FILE).read_text()))
     config["studies"]["cathode_images"]["mass_list"] = "auto"

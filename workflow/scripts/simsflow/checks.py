@@ -282,8 +282,14 @@ def _check_auto_mass_list(study, settings, sheet, config_file) -> None:
 
 def _check_analysis(study, settings, mass_list, samples, config_file) -> None:
     """Scaling chains, reference sample and important ions."""
+    from .chemistry import check_elements
     from .stats import important_ions
 
+    try:
+        check_elements(settings["peak_search"]["elements"])
+    except SimsflowError as err:
+        where = f"studies.{study}.peak_search.elements"
+        raise SimsflowError(err.message, file=config_file, column=where, hint=err.hint) from None
     scaling = settings["scaling"]
     if mass_list is None:  # proposed in the run; _check_auto_mass_list saw no ion named
         mass_list = pd.DataFrame({"ion": [], "group": []})

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.signal import find_peaks, peak_widths
 
 from .calibrate import peak_apex
-from .chemistry import ELECTRON_MASS, isotope_pattern, isotope_table, parse_ion
+from .chemistry import ELECTRON_MASS, check_elements, isotope_pattern, isotope_table, parse_ion
 from .errors import SimsflowError
 
 # Metals that form clusters (Pd2+, RuPd+) and oxides or hydroxides (NiO2-, ZrO3H-) in SIMS of
@@ -153,6 +153,7 @@ def _write_order(elements) -> list[str]:
 
 def candidates(elements: dict[str, int], max_mz: float, polarity: str) -> Candidates:
     """The candidate formulas up to ``max_mz`` (:class:`Candidates`)."""
+    check_elements(elements)
     order = _write_order(elements)
     top = max_mz + 1.0
     metals = [e for e in order if e in CLUSTER_METALS and elements[e] > 0]
