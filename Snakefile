@@ -4,6 +4,10 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
+# refuses a config file whose YAML aliases expand hugely, before Snakemake loads it
+include: "workflow/rules/preflight.smk"
+
+
 configfile: "config/config.yaml"
 
 
@@ -21,9 +25,20 @@ include: "workflow/rules/scale.smk"
 include: "workflow/rules/classify.smk"
 include: "workflow/rules/degradation.smk"
 include: "workflow/rules/archive.smk"
+include: "workflow/rules/targets.smk"
 
 
 rule all:
     default_target: True
     input:
         PROJECT.all_targets(),
+        CONFIGURATION_ERRORS,
+
+
+# at the end of every run: the spectra calibration left out, and how many it recovered
+onsuccess:
+    warn_calibration_qc()
+
+
+onerror:
+    warn_calibration_qc()

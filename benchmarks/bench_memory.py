@@ -44,12 +44,12 @@ sys.path.insert(0, {scripts!r})
 import numpy, pandas
 import pandas as pd
 {hwm}
-from simsflow.io.images import read_imzml_region
+from simsflow.imaging import imzml_region
 base = hwm()
 centres = numpy.linspace(20, 400, 50)
 ions = pd.DataFrame({{"ion": [f"m{{c:.1f}}" for c in centres], "lower": centres - 0.2,
                      "upper": centres + 0.2}})
-stack = read_imzml_region({path!r}, ions)
+stack = imzml_region({path!r}, ions)
 peak = hwm()
 print(json.dumps({{"base_mb": base / 1024, "peak_mb": peak / 1024, "pixels": len(stack)}}))
 """

@@ -38,8 +38,13 @@ from bench_memory import bench_memory  # noqa: E402
 from bench_memory import markdown_rows as memory_rows  # noqa: E402
 
 from simsflow.batch import SampleJob, process_sample, process_samples  # noqa: E402
-from simsflow.calibrate import CalibrationSettings, reference_ions_for  # noqa: E402
-from simsflow.integrate import IntegrationSettings, Intervals  # noqa: E402
+from simsflow.calibrate import (  # noqa: E402
+    CalibrationSettings,
+    calibrate_spots,
+    calibration_table,
+    reference_ions_for,
+)
+from simsflow.integrate import IntegrationSettings, Intervals, integrate_sample  # noqa: E402
 from simsflow.io.batches import STAGES, write_batch  # noqa: E402
 from simsflow.io.spectra import Spectrum, read_spectrum, write_spectrum  # noqa: E402
 from simsflow.io.tables import write_tsv  # noqa: E402
@@ -47,6 +52,7 @@ from simsflow.runlog import STARTUP_MODULES, peak_memory_mb  # noqa: E402
 from simsflow.simulate.instrument import Instrument, simulate_spectrum  # noqa: E402
 from simsflow.simulate.study import design, instrument, spot_ion_counts, spot_rng  # noqa: E402
 from simsflow.simulate.study import mass_list as demo_mass_list  # noqa: E402
+from simsflow.spots import Spot  # noqa: E402
 
 SPOTS_PER_SAMPLE = 10
 
@@ -281,6 +287,59 @@ WORKFLOW_FILES = ("Snakefile", "workflow", "envs", "profiles")
 TIMING = re.compile(
     r"timing: imports ([\d.]+) s, work ([\d.]+) s \(CPU ([\d.]+) s\), peak memory ([\d.]+) MB"
 )
+
+
+def bench_peakfit(n_spectra: int = 262, repeats: int = 3) -> dict:
+    """Integration of a cathode-demo study (its mass list, whose neighbours overlap in 6
+    clusters) by interval sums, by ``method: auto`` (fit the clusters) and by ``method: fit``
+    (every ion), sample by sample as the jobs do; spectra simulated and calibrated beforehand
+    (not timed). The calibration's time is given for scale."""
+    study = "cathode"
+    inst, entries = instrument(study), design(study)["samples"]
+    mass_list = demo_mass_list(study)
+    settings = CalibrationSettings(reference_ions_for("negative", ["S-", "Cl-", "S2-", "PS3-"]))
+    samples, calibrate_s = [], 0.0
+    for s in range(int(np.ceil(n_spectra / SPOTS_PER_SAMPLE))):
+        entry = dict(entries[s % len(entries)], sample=f"S{s:03d}")
+        spots = []
+        for k in range(min(SPOTS_PER_SAMPLE, n_spectra - s * SPOTS_PER_SAMPLE)):
+            rng = spot_rng(7, "bench-fit", entry["sample"], str(k))
+            counts, _ = spot_ion_counts(study, entry, rng)
+            sim = simulate_spectrum(inst, counts, rng)
+            channel = sim.channel.astype(float)
+            intensity = sim.intensity.astype(float)
+            spots.append(Spot(study, entry["sample"], str(k), channel, sim.mz, intensity))
+        t0 = time.perf_counter()
+        calibration = calibration_table(spots, calibrate_spots(spots, settings), settings)
+        calibrate_s += time.perf_counter() - t0
+        corrected = inst.deadtime_correction
+        provenance = {"spots": [{"spot": p.spot, "deadtime_corrected": corrected} for p in spots]}
+        samples.append((spots, calibration, provenance))
+
+    def integrate_all(method: str) -> None:
+        for spots, calibration, provenance in samples:
+            integrate_sample(
+                spots, calibration, mass_list, provenance, IntegrationSettings(method=method)
+            )
+
+    seconds = {m: _best(lambda m=m: integrate_all(m), repeats, 1) for m in ("interval", "auto")}
+    seconds["fit"] = _best(lambda: integrate_all("fit"), 1, 1)
+    _, notes = integrate_sample(*samples[0][:2], mass_list, samples[0][2],
+                                IntegrationSettings(method="auto"))  # fmt: skip
+    return {
+        "spectra": n_spectra,
+        "ions": len(mass_list),
+        "clusters": int(notes["cluster"].nunique()),
+        "calibration_s": round(calibrate_s, 2),
+        "interval_s": round(seconds["interval"], 3),
+        "auto_s": round(seconds["auto"], 2),
+        "fit_s": round(seconds["fit"], 2),
+        "ratio_auto_to_interval": round(seconds["auto"] / seconds["interval"], 1),
+        "ratio_fit_to_interval": round(seconds["fit"] / seconds["interval"], 1),
+        "ratio_auto_to_calibration_plus_interval": round(
+            (calibrate_s + seconds["auto"]) / (calibrate_s + seconds["interval"]), 2
+        ),
+    }
 
 
 def make_project(folder: Path, samples, batch_size: int) -> Path:
@@ -530,7 +589,16 @@ def main(argv=None) -> dict:
     parser.add_argument(
         "--work", type=Path, default=HERE / "work", help="generated spectra and projects"
     )
+    parser.add_argument(
+        "--only-peakfit",
+        action="store_true",
+        help="run only the peak-fitting piece (f) and print its figures; writes no results",
+    )
     args = parser.parse_args(argv)
+    if args.only_peakfit:
+        fit = bench_peakfit()
+        print(json.dumps(fit))
+        return {"peakfit": fit}
     work = args.work.resolve()
     lists = mass_lists()
     t0 = time.perf_counter()
@@ -559,6 +627,7 @@ def main(argv=None) -> dict:
         "growth": bench_growth(small, samples, lists),
         "naive": bench_naive(samples, lists["negative"]),
         "images": bench_images(args.regions, args.size, args.ions),
+        "peakfit": bench_peakfit(min(args.spectra, 262)),
         "peak_rss_mb": round(peak_memory_mb(), 1),
     }
     if args.memory_mb or args.ibd_mb:
@@ -664,6 +733,17 @@ def markdown(r: dict) -> str:
             f"(`snakemake --cores 2`, batches of {e2e['batch_samples']} samples) | "
             f"{e2e['small_wall_s']} s -> {e2e['wall_s']} s | linear: {g['linear']}x | "
             f"{e2e['wall_s'] / e2e['small_wall_s']:.2f} |"
+        )
+    f = r.get("peakfit")
+    if f:
+        rows.append(
+            f"| i. integration with overlapping peaks fitted (`integration: method: auto`), "
+            f"{f['spectra']} spectra of the cathode demo ({f['ions']} ions, {f['clusters']} "
+            f"clusters), sample by sample | {f['auto_s']} s (`fit`, every ion: {f['fit_s']} s) "
+            f"| interval sums: {f['interval_s']} s; with the calibration before them: "
+            f"{f['calibration_s']} s + | auto/interval {f['ratio_auto_to_interval']}, "
+            f"fit/interval {f['ratio_fit_to_interval']}; (calibration + auto) / (calibration + "
+            f"interval) {f['ratio_auto_to_calibration_plus_interval']} |"
         )
     rows.append(f"| e. peak RSS of the benchmark process (a-c) | {r['peak_rss_mb']} MB | | |")
     for name, w in r.get("workflow", {}).items():

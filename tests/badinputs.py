@@ -3,6 +3,7 @@ copy of the workflow and names the message simsflow must give."""
 
 from __future__ import annotations
 
+import codecs
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,9 +92,19 @@ def _symlink_out(workdir):
     _append_sheet("A\t3\tA/link.txt\ttrain\tx\n")(workdir)
 
 
+def _copies(workdir, sample, n):
+    """``n`` more exports (copies of the good one) in data/mini/<sample>/; each file may be
+    listed once in a sheet."""
+    folder = workdir / "data" / "mini" / sample
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (folder / f"{i}.txt").write_bytes(GOOD)
+
+
 def _few_per_class(workdir):
     _config("    classification: {folds: 5}\n")(workdir)
-    rows = "".join(f"B\t{i}\tA/{1 + i % 2}.txt\ttrain\ty\n" for i in range(6))
+    _copies(workdir, "B", 6)
+    rows = "".join(f"B\t{i}\tB/{i}.txt\ttrain\ty\n" for i in range(6))
     _append_sheet(rows)(workdir)
 
 
@@ -109,7 +120,38 @@ def _unknown_class(workdir):
         "    classification:\n      folds: 2\n      decision_boundaries:\n"
         "        - {class: x, versus: Li2S, mixture: A}\n"
     )(workdir)
-    _append_sheet("B\t1\tA/1.txt\ttrain\ty\nB\t2\tA/2.txt\ttrain\ty\n")(workdir)
+    _copies(workdir, "B", 2)
+    _append_sheet("B\t1\tB/0.txt\ttrain\ty\nB\t2\tB/1.txt\ttrain\ty\n")(workdir)
+
+
+def _empty_image_folder(workdir):
+    (workdir / "data" / "mini" / "R").mkdir()
+    _append_sheet("R\t1\tR\t\t\n")(workdir)
+
+
+def _config_bytes(raw):
+    def edit(workdir):
+        (workdir / "config" / "config.yaml").write_bytes(raw)
+
+    return edit
+
+
+def nested_aliases(levels: int, width: int = 9) -> str:
+    """A YAML list whose anchors and aliases expand to width**levels strings ("billion
+    laughs"); loaded, it is a few shared lists."""
+    value = "&l0 [" + ", ".join(["lol"] * width) + "]"
+    for k in range(1, levels):
+        value = f"&l{k} [{value}, " + ", ".join([f"*l{k - 1}"] * (width - 1)) + "]"
+    return value
+
+
+def nested_merge_keys(levels: int, indent: str = "      ") -> str:
+    """YAML mappings merged into mappings (``<<``): loading them expands every level."""
+    lines = [f"{indent}m0: &m0 {{a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8}}"]
+    for k in range(1, levels):
+        merged = ", ".join([f"*m{k - 1}"] * 8)
+        lines.append(f"{indent}m{k}: &m{k} {{<<: [{merged}]}}")
+    return "\n".join(lines) + "\n"
 
 
 HEAD = "sample\tspot\tfile\trole\tlabel\n"
@@ -170,6 +212,12 @@ CASES = [
         _replace_line(10, "1300\t0.002174\t10"),
     ),
     Case("empty-file", "file", "2.txt: empty file", b""),
+    Case(
+        "utf16-without-bom",
+        "file",
+        "2.txt: UTF-16 text without a byte-order mark: save it as UTF-8",
+        GOOD.decode().encode("utf-16-le"),
+    ),
     Case("header-only", "file", "2.txt: no data lines", _data(LINES[:2]) + b"\r\n"),
     Case(
         "decimal-comma",
@@ -226,6 +274,13 @@ CASES = [
         edit=_few_per_class,
     ),
     Case(
+        "one-class",
+        "start",
+        "samples.tsv, column 'label': training needs at least two classes, "
+        "found 1: 'x' (2 spectra)",
+        edit=_config("    classification: {folds: 2}\n"),
+    ),
+    Case(
         "predict-only-study",
         "start",
         "column 'studies.mini.classification': no rows with role train",
@@ -265,8 +320,74 @@ CASES = [
     Case(
         "config-unknown-key",
         "start",
-        "config.yaml, line 6, column 'studies.mini.colour': Additional properties",
+        "config.yaml, line 6, column 'studies.mini.colour': unknown key 'colour' (known here: ",
         edit=_config("    colour: red\n"),
+    ),
+    Case(
+        "config-misspelled-key",
+        "start",
+        "config.yaml, line 3, column 'studies.mini.sample_shet': unknown key 'sample_shet' "
+        "(did you mean 'sample_sheet'?)",
+        edit=_config_bytes(CONFIG.replace("sample_sheet", "sample_shet").encode()),
+    ),
+    Case(
+        "config-minmax-without-axis",
+        "start",
+        "config.yaml, column 'studies.mini.scaling.methods.mm': scaling method 'minmax' needs "
+        "axis (e.g. {method: minmax, axis: ion})",
+        edit=_config("    scaling:\n      methods:\n        mm: [{method: minmax}]\n"),
+    ),
+    Case(
+        "config-alias-bomb",
+        "start",
+        "config.yaml, line 7, column 'studies.mini.scaling.important_ions': the value expands "
+        "to more than 100,000 values",
+        edit=_config(f"    scaling:\n      important_ions: {nested_aliases(9)}\n"),
+    ),
+    Case(
+        "config-merge-key-bomb",
+        "start",
+        "config.yaml, line 12, column 'studies.mini.simulate.m5': the value expands to more "
+        "than 100,000 values",
+        edit=_config("    simulate:\n" + nested_merge_keys(12)),
+    ),
+    Case(
+        "sheet-comma-separated",
+        "start",
+        "samples.tsv, line 1: expected tab-separated columns; found commas",
+        edit=_sheet(SHEET.replace("\t", ",")),
+    ),
+    Case(
+        "sheet-utf16-without-bom",
+        "start",
+        "samples.tsv: UTF-16 text without a byte-order mark: save it as UTF-8",
+        edit=lambda workdir: (workdir / "config" / "mini" / "samples.tsv").write_bytes(
+            SHEET.encode("utf-16-le")
+        ),
+    ),
+    Case(
+        "same-file-twice",
+        "start",
+        "samples.tsv, line 4, column 'file': 'A/1.txt' is the same file as 'A/1.txt' on line 2",
+        edit=_append_sheet("B\t1\tA/1.txt\ttrain\tx\n"),
+    ),
+    Case(
+        "empty-image-folder",
+        "start",
+        "samples.tsv, line 4, column 'file': folder 'R' holds no image exports (*.txt)",
+        edit=_empty_image_folder,
+    ),
+    Case(
+        "mass-list-upper-without-lower",
+        "start",
+        "mass_list.tsv, line 8, column 'lower': 'm30' has upper but no lower, and no mz or formula",
+        edit=_mass_list(MASS_LIST + "m30\t\t30.1\tx\n"),
+    ),
+    Case(
+        "mass-list-negative-bound",
+        "start",
+        "mass_list.tsv, line 3, column 'lower': lower -15.95 is not a positive m/z",
+        edit=_mass_list(MASS_LIST.replace("O-\t15.95", "O-\t-15.95")),
     ),
     Case(
         "config-wrong-number",
@@ -281,4 +402,6 @@ VALID = {
     "latin-1-header": ("# Operator: J\xfcrgen\r\n".encode("latin-1") + GOOD),
     "utf8-bom": b"\xef\xbb\xbf" + GOOD,
     "lf-line-ends": GOOD.replace(b"\r\n", b"\n"),
+    "cr-line-ends": GOOD.replace(b"\r\n", b"\r"),
+    "utf16-bom": codecs.BOM_UTF16_LE + GOOD.decode().encode("utf-16-le"),
 }

@@ -72,9 +72,21 @@ def _edited(config, path, value):
         ),
         (
             ("cathode", "scaling", "methods", "NiO2"),
-            [{"method": "minmax", "ion": "NiO2-"}],
-            "column 'studies.cathode.scaling': scaling method 'minmax': unexpected "
+            [{"method": "minmax", "axis": "ion", "ion": "NiO2-"}],
+            "column 'studies.cathode.scaling.methods.NiO2': scaling method 'minmax': unexpected "
             "parameter(s) ion (it takes: axis)",
+        ),
+        (
+            ("cathode", "scaling", "methods", "NiO2"),
+            [{"method": "total_ion"}, {"method": "minmax"}],
+            "column 'studies.cathode.scaling.methods.NiO2': scaling method 'minmax' needs axis "
+            "(e.g. {method: minmax, axis: ion})",
+        ),
+        (
+            ("lithium", "classification", "scaling"),
+            [{"method": "reference_ion"}],
+            "column 'studies.lithium.classification.scaling': scaling method 'reference_ion' "
+            "needs ion",
         ),
         (
             ("lithium", "classification", "compare"),
@@ -126,6 +138,8 @@ def _edited(config, path, value):
         "reference-sample",
         "reference-ion",
         "step-parameter",
+        "step-without-required-parameter",
+        "classifier-step-without-required-parameter",
         "compared-scaling",
         "boundary-class",
         "boundary-mixture",
@@ -221,3 +235,62 @@ def test_the_studies_know_each_batched_sample_s_batch(demo_config):
     assert list(keys) == first_two(demo_config) and set(keys.values()) == {"b1"}
     assert set(keys) == studies.batched_samples
     assert studies.batch_keys("lithium") == {}
+
+
+def test_one_bad_study_is_left_out_and_the_others_are_kept(demo_config, tmp_path):
+    """Issue 23: a problem in one study's config, sheet or mass list leaves that study out,
+    with a message naming it; the other studies load and check as if it were not there."""
+    from simsflow.checks import load_and_check_studies
+
+    config = _edited(demo_config, ("cathode", "on_error"), "maybe")  # schema
+    config = _edited(config, ("lithium", "classification", "folds"), 20)  # cross-check
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("sample,spot,file\n")
+    config = _edited(config, ("cathode_images", "sample_sheet"), str(sheet))  # sheet
+    config["studies"]["fine"] = copy.deepcopy(demo_config["studies"]["cathode"])
+    config["studies"]["fine"]["simulate"]["design"] = "cathode"
+    config["studies"]["fine"]["data_dir"] = "data/demo/fine"
+    cfg, sheets, mass_lists, studies, bad = load_and_check_studies(config, SCHEMAS, [CONFIG_FILE])
+    assert list(cfg["studies"]) == list(sheets) == list(mass_lists) == ["fine"]
+    assert set(studies.rows_by_sample) == {"fine"}
+    assert list(bad) == ["cathode", "cathode_images", "lithium"]
+    assert bad["cathode"].startswith(
+        # edited here, not in a file: "config" stands for the file
+        "study 'cathode': config, column 'studies.cathode.on_error': 'maybe' is not one of"
+    )
+    assert bad["cathode_images"] == (
+        f"study 'cathode_images': {sheet}, line 1: expected tab-separated columns; found "
+        "commas (save the table as tab-separated text (TSV), not CSV)"
+    )
+    assert bad["lithium"].startswith(
+        "study 'lithium': config/lithium/samples.tsv, column 'label': class(es) "
+    )
+
+
+def test_when_every_study_is_bad_the_first_problem_stops_the_run(demo_config):
+    from simsflow.checks import StudyError, load_and_check_studies
+
+    config = _edited(demo_config, ("cathode", "on_error"), "maybe")
+    config["studies"] = {"cathode": config["studies"]["cathode"]}
+    with pytest.raises(StudyError) as err:
+        load_and_check_studies(config, SCHEMAS, [CONFIG_FILE])
+    assert str(err.value).startswith(
+        "study 'cathode': config, column 'studies.cathode.on_error': 'maybe' is not one of"
+    )
+
+
+def test_a_sample_in_two_batches_leaves_only_its_study_out(demo_config, tmp_path):
+    from simsflow.checks import load_and_check_studies
+
+    lines = (ROOT / "config" / "cathode" / "samples.tsv").read_text().splitlines()
+    batches = ["batch", *(["b1", "b2"] + ["b1"] * (len(lines) - 3))]
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("".join(f"{ln}\t{b}\n" for ln, b in zip(lines, batches, strict=True)))
+    config = _edited(demo_config, ("cathode", "sample_sheet"), str(sheet))
+    cfg, _, _, studies, bad = load_and_check_studies(config, SCHEMAS, [CONFIG_FILE])
+    assert sorted(cfg["studies"]) == ["cathode_images", "lithium"]
+    assert "uncycled" not in studies.spectrum_samples
+    assert bad == {
+        "cathode": f"study 'cathode': {sheet}, line 3, column 'batch': sample 'uncycled' is in "
+        "batches 'b1', 'b2' (all rows of a sample need one batch)"
+    }

@@ -1,11 +1,19 @@
 """Config, sample-sheet and mass-list validation: every error names file, line and column."""
 
+import codecs
 import os
+import re
 
 import pytest
 import yaml
 
-from simsflow.config import _validate_each, read_sample_sheet, validate_config, validate_rows
+from simsflow.config import (
+    _validate_each,
+    check_yaml_size,
+    read_sample_sheet,
+    validate_config,
+    validate_rows,
+)
 from simsflow.errors import ConfigError
 from simsflow.io.masslist import read_mass_list
 
@@ -44,7 +52,13 @@ def test_defaults_come_from_the_schema(tmp_path, config_schema):
     ("extra", "line", "column", "message"),
     [
         ("    polarity: neg\n", 6, "studies.demo.polarity", "'neg' is not one of"),
-        ("    colour: red\n", 6, "studies.demo.colour", "Additional properties are not allowed"),
+        ("    colour: red\n", 6, "studies.demo.colour", "unknown key 'colour' (known here: "),
+        (
+            "    scaling: {methds: {}}\n",
+            6,
+            "studies.demo.scaling.methds",
+            "unknown key 'methds' (did you mean 'methods'?)",
+        ),
         (
             "    simulate: {design: lithium, seed: one}\n",
             6,
@@ -53,7 +67,7 @@ def test_defaults_come_from_the_schema(tmp_path, config_schema):
         ),
         ("    mass_window: {ppm: -5}\n", 6, "studies.demo.mass_window.ppm", "less than or equal"),
     ],
-    ids=["enum", "unknown-key", "type", "range"],
+    ids=["enum", "unknown-key", "misspelled-key", "type", "range"],
 )
 def test_config_errors_name_file_line_and_key(
     tmp_path, config_schema, extra, line, column, message
@@ -74,6 +88,84 @@ def test_missing_required_key_is_named(tmp_path, config_schema):
         validate_config(config, config_schema, [path])
 
 
+def test_misspelled_required_key_is_named_as_misspelled_not_as_missing(tmp_path, config_schema):
+    config, path = _config(tmp_path, GOOD.replace("sample_sheet:", "sample_shet:"))
+    with pytest.raises(ConfigError) as err:
+        validate_config(config, config_schema, [path])
+    assert str(err.value).startswith(
+        f"{path}, line 3, column 'studies.demo.sample_shet': unknown key 'sample_shet' "
+        "(did you mean 'sample_sheet'?)"
+    )
+
+
+def _nested_aliases(levels: int, width: int = 9) -> str:
+    """A list under a known key whose anchors and aliases expand to width**levels strings
+    ("billion laughs")."""
+    value = "&l0 [" + ", ".join(["lol"] * width) + "]"
+    for k in range(1, levels):
+        value = f"&l{k} [{value}, " + ", ".join([f"*l{k - 1}"] * (width - 1)) + "]"
+    return value
+
+
+def _nested_merge_keys(levels: int) -> str:
+    """Mappings merged into mappings (``<<``): constructing them expands every level."""
+    lines = ["    simulate:", "      m0: &m0 {a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8}"]
+    for k in range(1, levels):
+        merged = ", ".join([f"*m{k - 1}"] * 8)
+        lines.append(f"      m{k}: &m{k} {{<<: [{merged}]}}")
+    return "\n".join(lines) + "\n"
+
+
+def test_config_whose_aliases_expand_hugely_is_refused_naming_the_key(tmp_path, config_schema):
+    text = GOOD + f"    scaling:\n      important_ions: {_nested_aliases(9)}\n"
+    config, path = _config(tmp_path, text)  # 9**9 strings once expanded; shared when loaded
+    expected = (
+        f"{path}, line 7, column 'studies.demo.scaling.important_ions': the value expands to "
+        "more than 100,000 values"
+    )
+    with pytest.raises(ConfigError) as err:
+        check_yaml_size(path)
+    assert str(err.value).startswith(expected)
+    with pytest.raises(ConfigError) as err:
+        validate_config(config, config_schema, [path])
+    assert str(err.value).startswith(expected)
+    assert len(str(err.value)) < 400
+
+
+def test_config_whose_merge_keys_expand_hugely_is_refused_before_it_is_loaded(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(GOOD + _nested_merge_keys(12))  # yaml.safe_load would not return
+    with pytest.raises(ConfigError) as err:
+        check_yaml_size(path)
+    # m5 is the first of them to pass 100,000 values (8**5 times 16 keys and values)
+    assert str(err.value).startswith(f"{path}, line 12, column 'studies.demo.simulate.m5': ")
+
+
+def test_aliases_that_stay_small_are_fine(tmp_path, config_schema):
+    text = GOOD + (
+        "    scaling:\n      methods:\n        a: &chain [{method: total_ion}]\n        b: *chain\n"
+    )
+    config, path = _config(tmp_path, text)
+    check_yaml_size(path)
+    methods = validate_config(config, config_schema, [path])["studies"]["demo"]["scaling"]
+    assert methods["methods"]["b"] == [{"method": "total_ion"}]
+
+
+def test_a_huge_value_is_never_rendered_whole(tmp_path, config_schema):
+    huge = "x" * 200_000
+    config, path = _config(tmp_path, GOOD + f"    polarity: {huge}\n")
+    with pytest.raises(ConfigError) as err:
+        validate_config(config, config_schema, [path])
+    text = str(err.value)
+    assert text.startswith(f"{path}, line 6, column 'studies.demo.polarity': 'xxx")
+    assert "characters]... xxx" in text
+    assert text.endswith(
+        "' is not one of ['negative', 'positive'] (see workflow/schemas/config.schema.yaml "
+        "for the allowed keys and values)"
+    )
+    assert len(text) < 600
+
+
 def test_overlay_config_is_blamed_for_its_own_value(tmp_path, config_schema):
     base, base_path = _config(tmp_path, GOOD)
     overlay_path = tmp_path / "overlay.yaml"
@@ -92,7 +184,7 @@ HEADER = "sample\tspot\tfile\trole\tlabel\n"
 def data_dir(tmp_path):
     d = tmp_path / "data"
     (d / "raw").mkdir(parents=True)
-    for name in ("a1", "a2", "b1"):
+    for name in ("a1", "a2", "b1", "b2", "b3"):
         (d / "raw" / f"{name}.txt").write_text("1\t2\n")
     return d
 
@@ -154,6 +246,123 @@ def test_sheet_errors_name_line_and_column(tmp_path, data_dir, sheet_schema, row
         read_sample_sheet(path, sheet_schema, data_dir=data_dir)
     assert str(err.value).startswith(str(path))
     assert expected in str(err.value)
+
+
+def _non_empty_lines_after_the_header(text: str) -> int:
+    return sum(1 for line in re.split(r"\r\n|\r|\n", text)[1:] if line.strip())
+
+
+def test_a_stray_quote_never_merges_rows(tmp_path, data_dir, sheet_schema):
+    """The issue's sheet: a remark opening a quote that a later row closes (csv's quoting
+    folded the rows between into one cell)."""
+    text = (
+        "sample\tspot\tfile\trole\tlabel\tremark\n"
+        'A\t1\traw/a1.txt\ttrain\tx\t"powder, batch A\n'
+        "A\t2\traw/a2.txt\ttrain\tx\tpowder\n"
+        'B\t1\traw/b1.txt\ttrain\ty\tgrey" stripes\n'
+        'B\t2\traw/b2.txt\ttrain\ty\t"sealed, argon"\n'
+        'B\t3\traw/b3.txt\ttrain\ty\t"6"" wafer"\n'
+    )
+    path = tmp_path / "samples.tsv"
+    path.write_text(text)
+    sheet = read_sample_sheet(path, sheet_schema, data_dir=data_dir)
+    assert len(sheet) == _non_empty_lines_after_the_header(text) == 5
+    assert sheet["remark"].tolist() == [
+        '"powder, batch A',  # a quote that opens a cell is an ordinary character
+        "powder",
+        'grey" stripes',
+        "sealed, argon",  # a spreadsheet's quotes around a whole cell are taken off
+        '6" wafer',
+    ]
+    assert sheet["sheet_line"].tolist() == [2, 3, 4, 5, 6]
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
+        lambda text: text.replace("\n", "\r").encode("utf-8"),
+        lambda text: text.replace("\n", "\r\n").encode("utf-8"),
+        lambda text: codecs.BOM_UTF8 + text.encode("utf-8"),
+    ],
+    ids=["utf16-bom", "cr-only", "crlf", "utf8-bom"],
+)
+def test_sheets_saved_as_utf16_or_with_cr_line_ends_are_read_whole(
+    tmp_path, data_dir, sheet_schema, encode
+):
+    text = HEADER + "".join(f"A\t{k}\traw/a{k}.txt\ttrain\tLi\u2082O\n" for k in (1, 2))
+    path = tmp_path / "samples.tsv"
+    path.write_bytes(encode(text + "\nB\t1\traw/b1.txt\tpredict\t\n"))
+    sheet = read_sample_sheet(path, sheet_schema, data_dir=data_dir)
+    assert sheet["label"].tolist() == ["Li\u2082O", "Li\u2082O", ""]
+    assert sheet["sheet_line"].tolist() == [2, 3, 5]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            (HEADER + "A\t1\traw/a1.txt\ttrain\tx\n").encode("utf-16-le"),
+            ": UTF-16 text without a byte-order mark: save it as UTF-8 (save the table as "
+            "tab-separated text (UTF-8))",
+        ),
+        (
+            b"sample,spot,file\nA,1,raw/a1.txt\n",
+            ", line 1: expected tab-separated columns; found commas (save the table as "
+            "tab-separated text (TSV), not CSV)",
+        ),
+        (
+            b"# made by hand\nsample;spot;file\nA;1;raw/a1.txt\n",
+            ", line 2: expected tab-separated columns; found semicolons",
+        ),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ": binary data, not a tab-separated text file"),
+    ],
+    ids=["utf16-without-bom", "commas", "semicolons", "binary"],
+)
+def test_sheets_that_are_not_tab_separated_text_say_what_they_are(
+    tmp_path, data_dir, sheet_schema, raw, expected
+):
+    path = tmp_path / "samples.tsv"
+    path.write_bytes(raw)
+    with pytest.raises(ConfigError) as err:
+        read_sample_sheet(path, sheet_schema, data_dir=data_dir)
+    assert str(err.value).startswith(str(path) + expected)
+
+
+def test_the_same_file_twice_names_both_rows(tmp_path, data_dir, sheet_schema):
+    (data_dir / "raw" / "alias.txt").symlink_to(data_dir / "raw" / "a1.txt")
+    os.link(data_dir / "raw" / "a2.txt", data_dir / "raw" / "hard.txt")
+    cases = {
+        "raw/a1.txt": "'raw/a1.txt' is the same file as 'raw/a1.txt' on line 2",
+        "raw//./a1.txt": "'raw//./a1.txt' is the same file as 'raw/a1.txt' on line 2",
+        "raw/alias.txt": "'raw/alias.txt' is the same file as 'raw/a1.txt' on line 2",
+        "raw/hard.txt": "'raw/hard.txt' is the same file as 'raw/a2.txt' on line 3",
+    }
+    for again, expected in cases.items():
+        rows = ["A\t1\traw/a1.txt\ttrain\tx\n", "A\t2\traw/a2.txt\ttrain\tx\n"]
+        path = _sheet(tmp_path, [*rows, f"B\t1\t{again}\ttrain\tx\n"])
+        with pytest.raises(ConfigError) as err:
+            read_sample_sheet(path, sheet_schema, data_dir=data_dir)
+        assert str(err.value) == (
+            f"{path}, line 4, column 'file': {expected} (list each export once; a spectrum "
+            "listed twice would be counted twice)"
+        )
+
+
+def test_an_empty_folder_is_not_an_image_region(tmp_path, data_dir, sheet_schema):
+    (data_dir / "region1").mkdir()
+    (data_dir / "region1" / "notes.md").write_text("no exports yet\n")
+    path = _sheet(tmp_path, ["A\t1\traw/a1.txt\ttrain\tx\n", "I\t1\tregion1\t\t\n"])
+    with pytest.raises(ConfigError) as err:
+        read_sample_sheet(path, sheet_schema, data_dir=data_dir)
+    assert str(err.value).startswith(
+        f"{path}, line 3, column 'file': folder 'region1' holds no image exports (*.txt)"
+    )
+    (data_dir / "region1" / "r (1) - total.txt").write_text("1\n")
+    assert read_sample_sheet(path, sheet_schema, data_dir=data_dir)["kind"].tolist() == [
+        "spectrum",
+        "image",
+    ]
 
 
 def test_symlink_out_of_the_data_directory_is_refused(tmp_path, data_dir, sheet_schema):
@@ -286,8 +495,39 @@ def test_mass_list_window_in_da(tmp_path, mass_schema):
         ("ion\nO-\nO-\n", "line 3, column 'ion': ion 'O-' listed twice"),
         ("ion\tformula\nQ-\tQq\n", "line 2, column 'formula': ion 'Qq-': unknown element 'Qq'"),
         ("ion\nmystery\n", "line 2, column 'mz': no m/z for 'mystery'"),
+        (
+            "ion\tlower\tupper\nC-\t11.95\t12.05\nmystery\t\t30.1\n",
+            "line 3, column 'lower': 'mystery' has upper but no lower, and no mz or formula",
+        ),
+        (
+            "ion\tmz\tlower\tupper\nmystery\t\t29.9\t\n",
+            "line 2, column 'upper': 'mystery' has lower but no upper",
+        ),
+        (
+            "ion\tlower\tupper\nC-\t11.95\t12.05\nO-\t-16.05\t16.05\n",
+            "line 3, column 'lower': lower -16.05 is not a positive m/z",
+        ),
+        ("ion\tmz\nX-\t0\n", "line 2, column 'mz': mz 0 is not a positive m/z"),
+        ("ion\tupper\nC-\t-12\n", "line 2, column 'upper': upper -12 is not a positive m/z"),
+        (
+            "ion,mz,group\nC-,12.0,hc\n",
+            "line 1: expected tab-separated columns; found commas",
+        ),
     ],
-    ids=["overlap", "inverted", "not-a-number", "duplicate", "bad-formula", "no-mass"],
+    ids=[
+        "overlap",
+        "inverted",
+        "not-a-number",
+        "duplicate",
+        "bad-formula",
+        "no-mass",
+        "upper-without-lower",
+        "lower-without-upper",
+        "negative-lower",
+        "zero-mz",
+        "negative-upper",
+        "comma-separated",
+    ],
 )
 def test_mass_list_errors(tmp_path, mass_schema, text, expected):
     path = _mass_list(tmp_path, text)
@@ -295,6 +535,12 @@ def test_mass_list_errors(tmp_path, mass_schema, text, expected):
         read_mass_list(path, mass_schema)
     assert str(err.value).startswith(str(path))
     assert expected in str(err.value)
+
+
+def test_an_interval_without_mz_or_formula_is_centred_between_its_bounds(tmp_path, mass_schema):
+    path = _mass_list(tmp_path, "ion\tlower\tupper\tgroup\nmystery\t29.9\t30.1\tunknown\n")
+    row = read_mass_list(path, mass_schema).iloc[0]
+    assert (row["lower"], row["mz"], row["upper"]) == pytest.approx((29.9, 30.0, 30.1))
 
 
 def test_surfacelab_mass_interval_export_is_accepted_as_is(tmp_path, mass_schema):

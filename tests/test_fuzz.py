@@ -195,3 +195,28 @@ def test_sheet_validator(tmp_path, rows):
     assert not sheet.duplicated(["sample", "spot"]).any()
     assert sheet["path"].map(lambda p: p.startswith(str(tmp_path / "data"))).all()
     assert (sheet.loc[sheet["role"] == "predict", "label"] == "").all()
+
+
+TSV_CELLS = st.text(alphabet='ab ,;"#\r\n\t\x00é', max_size=6)
+
+
+@FUZZ
+@given(st.lists(st.lists(TSV_CELLS, min_size=3, max_size=3), max_size=8))
+def test_tsv_rows_one_per_non_empty_line(tmp_path, cells):
+    """Whatever the quotes, commas and line ends in the cells, a TSV either reads with one row
+    per non-empty, non-comment line after the header (none merged, none lost), or is refused
+    as a SimsflowError."""
+    import re
+
+    from simsflow.config import read_tsv_rows
+
+    text = "a\tb\tc\n" + "".join("\t".join(row) + "\n" for row in cells)
+    path = tmp_path / "t.tsv"
+    path.write_bytes(text.encode("utf-8"))
+    try:
+        _, rows = read_tsv_rows(path)
+    except SimsflowError:
+        return
+    lines = re.split(r"\r\n|\r|\n", text)
+    data = [k + 1 for k, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")]
+    assert [line for line, _ in rows] == data[1:]

@@ -1,17 +1,22 @@
 """Ion images: readers (SurfaceLab ASCII, imzML, pySPM), pixel-wise scaling against truth."""
 
 import importlib.util
+import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from simsflow.errors import InputFileError, SimsflowError
-from simsflow.imaging import bin_pixels, region_row, region_total_ion_ratio
-from simsflow.io.images import (
-    read_imzml_region,
-    read_ita_region,
+from simsflow.imaging import (
+    bin_pixels,
+    imzml_region,
     read_region,
+    region_row,
+    region_total_ion_ratio,
+)
+from simsflow.io.images import (
+    read_ita_region,
     read_surfacelab_region,
     region_files,
     write_surfacelab_region,
@@ -64,7 +69,7 @@ def test_pyimzml_examples_read_with_pixel_count_and_spectrum_length(name):
     assert len(parser.coordinates) == 9
     assert {len(parser.getspectrum(i)[0]) for i in range(9)} == {8399}
     mass_list = pd.DataFrame({"ion": ["a", "b"], "lower": [100.0, 400.0], "upper": [400.0, 801.0]})
-    stack = read_imzml_region(path, mass_list)
+    stack = imzml_region(path, mass_list)
     assert len(stack) == 9
     assert sorted(zip(stack["x"], stack["y"], strict=True)) == [
         (x, y) for x in (1, 2, 3) for y in (1, 2, 3)
@@ -142,3 +147,46 @@ def test_pixelwise_means_match_a_float64_sum_on_a_full_size_region():
     valid = total > 0
     exact = (counts[valid].astype(np.float64) / total[valid, None]).mean(axis=0)
     np.testing.assert_allclose([row[i] for i in ions], exact, rtol=1e-6, atol=0)
+
+
+def test_image_of_another_size_names_both_sizes(tmp_path):
+    stack, _ = simulate_region(IONS, 0.5, np.random.default_rng(1), size=8)
+    write_surfacelab_region(tmp_path, "r", stack, IONS)
+    small, _ = simulate_region(IONS, 0.5, np.random.default_rng(1), size=6)
+    write_surfacelab_region(tmp_path / "small", "r", small, IONS)
+    (tmp_path / "small" / "r (3) - SO3-.txt").replace(tmp_path / "r (3) - SO3-.txt")
+    with pytest.raises(
+        InputFileError,
+        match=r"r \(3\) - SO3-\.txt: pixels differ from the total image: 36 pixels \(6 x 6\), "
+        r"the total image r \(5\) - total\.txt has 64 \(8 x 8\)",
+    ):
+        read_surfacelab_region(region_files(tmp_path)["r"], IONS)
+
+
+@pytest.mark.parametrize("keep", [0, 20, 0.5, -1])
+def test_truncated_ibd_is_named_with_its_size(keep, tmp_path):
+    for suffix in (".imzML", ".ibd"):
+        shutil.copy(FIXTURES / "imzml" / f"Example_Processed{suffix}", tmp_path)
+    ibd = tmp_path / "Example_Processed.ibd"
+    data = ibd.read_bytes()
+    cut = int(len(data) * keep) if isinstance(keep, float) else keep
+    ibd.write_bytes(data[:cut])
+    mass_list = pd.DataFrame({"ion": ["a"], "lower": [100.0], "upper": [400.0]})
+    with pytest.raises(
+        InputFileError,
+        match=rf"Example_Processed\.ibd: truncated: {len(data[:cut])} bytes, but its \.imzML "
+        rf"points to spectra up to byte {len(data)}",
+    ):
+        imzml_region(tmp_path / "Example_Processed.imzML", mass_list)
+
+
+@pytest.mark.parametrize("keep", [0, 0.5, -50])
+def test_truncated_imzml_is_named(keep, tmp_path):
+    for suffix in (".imzML", ".ibd"):
+        shutil.copy(FIXTURES / "imzml" / f"Example_Continuous{suffix}", tmp_path)
+    imzml = tmp_path / "Example_Continuous.imzML"
+    data = imzml.read_bytes()
+    imzml.write_bytes(data[: int(len(data) * keep) if isinstance(keep, float) else keep])
+    mass_list = pd.DataFrame({"ion": ["a"], "lower": [100.0], "upper": [400.0]})
+    with pytest.raises(InputFileError, match=r"Example_Continuous\.imzML: not a readable imzML"):
+        imzml_region(imzml, mass_list)

@@ -80,3 +80,37 @@ def test_box_plots_drawn_in_parallel_are_the_same_files(tmp_path):
     assert [str(n) for n in names] == ["A-.png", "B-.png", "extra/C-.png", "group_g.png"]
     for name in names:
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+
+
+def test_a_long_mass_list_draws_only_the_chosen_ions_and_says_so(tmp_path):
+    from simsflow.names import read_index
+    from simsflow.stats import BOXPLOT_LIMIT, boxplot_selection, important_ions
+
+    ions = [f"I{k}-" for k in range(BOXPLOT_LIMIT + 1)]  # a few hundred ions: more than the limit
+    groups = {ion: ("contamination" if k % 7 == 0 else f"g{k % 3}") for k, ion in enumerate(ions)}
+    # by default (nothing chosen) no ion of a long list gets a figure
+    default = boxplot_selection(ions, groups, [], None)
+    assert default["important"] == default["extra"] == []
+    assert (
+        f"the mass list has {BOXPLOT_LIMIT + 1} ions, more than {BOXPLOT_LIMIT}"
+        in (default["note"])
+    )
+    # chosen ions and groups are drawn, in mass-list order, nothing in extra/
+    chosen = boxplot_selection(ions, groups, ["I7-"], ["g1"])
+    expected = [i for i in ions if i == "I7-" or groups[i] == "g1"]
+    assert chosen["important"] == expected and chosen["extra"] == []
+    assert f"drawn only for {len(expected)} important ions and their 2 group(s)" in (chosen["note"])
+    # too many chosen: the first ones up to the limit
+    capped = boxplot_selection(ions, groups, [], ["g0", "g1", "g2", "contamination"], limit=10)
+    assert capped["important"] == ions[:10]
+    assert f"(the first 10 of {len(ions)})" in capped["note"]
+    # a short list is unchanged
+    short = boxplot_selection(ions[:20], groups, [], None)
+    assert (short["important"], short["extra"]) == important_ions(ions[:20], groups, [], None)
+    assert short["note"] is None
+    # the note stands in the figure folder's index
+    scaled = _scaled(3).rename(columns={"A-": "I1-"})
+    plots.save_boxplots(tmp_path, scaled, ["I1-"], [], groups, "total_ion", note=chosen["note"])
+    index = read_index(tmp_path / "names.tsv")
+    assert index.loc[index["kind"] == "note", "name"].tolist() == [chosen["note"]]
+    assert not (tmp_path / "extra").exists()

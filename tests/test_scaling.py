@@ -164,7 +164,7 @@ def test_unknown_method_and_bad_parameter():
     with pytest.raises(SimsflowError, match="unknown scaling method 'mystery'"):
         make_scaler([{"method": "mystery"}])
     with pytest.raises(SimsflowError, match=r"scaling method 'minmax': unexpected .* colour"):
-        make_scaler([{"method": "minmax", "colour": "red"}])
+        make_scaler([{"method": "minmax", "axis": "ion", "colour": "red"}])
     with pytest.raises(SimsflowError, match="at least one step"):
         make_scaler([])
 
@@ -178,6 +178,22 @@ def test_the_start_up_check_knows_every_method_and_its_parameters():
     for name, cls in METHODS.items():
         # scikit-learn's own list of an estimator's parameters (from its __init__)
         assert sorted(cls._get_param_names()) == sorted(STEP_PARAMETERS[name]), name
+
+
+def test_the_start_up_check_requires_the_parameters_without_a_default():
+    """A parameter whose transformer default is None fails in the job: the start-up check
+    asks for exactly those, and its example for each is a value the transformer takes."""
+    from simsflow.checks import STEP_EXAMPLES, STEP_REQUIRED, check_scaling_steps
+    from simsflow.scaling import METHODS, make_scaler
+
+    for name, cls in METHODS.items():
+        no_default = [p for p, v in cls().get_params().items() if v is None]
+        assert sorted(no_default) == sorted(STEP_REQUIRED.get(name, ())), name
+    for name, example in STEP_EXAMPLES.items():
+        step = {"method": name, **example}
+        check_scaling_steps([step])
+        ions = IONS.rename(columns={IONS.columns[0]: example.get("ion", IONS.columns[0])})
+        make_scaler([step]).fit_transform(ions)
 
 
 def test_snakemake_start_does_not_import_scikit_learn():

@@ -1,5 +1,7 @@
 """Reading spectrum exports: real SurfaceLab fixtures, plain CSV/TSV, and precise errors."""
 
+import codecs
+
 import numpy as np
 import pytest
 
@@ -128,6 +130,50 @@ def test_binary_garbage_is_refused(tmp_path):
     path.write_bytes(bytes(range(256)) * 4)
     with pytest.raises(InputFileError, match=r"garbage\.txt: binary data"):
         read_spectrum(path)
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
+        lambda text: codecs.BOM_UTF16_BE + text.encode("utf-16-be"),
+        lambda text: text.replace("\r\n", "\r").encode("utf-8"),
+    ],
+    ids=["utf16-le-bom", "utf16-be-bom", "cr-only-line-ends"],
+)
+def test_exports_saved_as_utf16_or_with_cr_line_ends_are_read_whole(encode, tmp_path):
+    original = read_spectrum(REAL[0])
+    path = tmp_path / "x.txt"
+    path.write_bytes(encode(REAL[0].read_bytes().decode("utf-8")))
+    spectrum = read_spectrum(path)
+    np.testing.assert_array_equal(spectrum.mz, original.mz)
+    np.testing.assert_array_equal(spectrum.intensity, original.intensity)
+    np.testing.assert_array_equal(spectrum.channel, original.channel)
+    assert spectrum.header == original.header
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            "m/z\tIntensity\r\n1.0\t2\r\n".encode("utf-16-le"),
+            "x.txt: UTF-16 text without a byte-order mark: save it as UTF-8 (export",
+        ),
+        (
+            codecs.BOM_UTF32_LE + "m/z\tIntensity\n1.0\t2\n".encode("utf-32-le"),
+            "x.txt: UTF-32 text: save it as UTF-8 (export",
+        ),
+        (codecs.BOM_UTF16_LE + b"\x00\xd8m\x00", "x.txt: UTF-16 text with a broken character"),
+    ],
+    ids=["utf16-without-bom", "utf32", "broken-utf16"],
+)
+def test_text_that_cannot_be_read_safely_is_named(raw, expected, tmp_path):
+    path = tmp_path / "x.txt"
+    path.write_bytes(raw)
+    with pytest.raises(InputFileError) as err:
+        read_spectrum(path)
+    assert str(err.value).startswith(str(tmp_path))
+    assert expected in str(err.value)
 
 
 def test_missing_file_is_named(tmp_path):

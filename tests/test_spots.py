@@ -176,7 +176,7 @@ def test_samples_of_a_chunk_fail_in_the_order_one_at_a_time_would(tmp_path):
         next(results)
     # C's calibration fails (it needs more reference ions than the export holds) before D's
     # file is found missing: one sample at a time, C's error comes first
-    demanding = CalibrationSettings(reference_ions_for("negative"), min_ions=20)
+    demanding = CalibrationSettings(reference_ions_for("negative"), min_ions=20, on_failure="stop")
     jobs = [
         SampleJob("st", "C", ["1"], [negative], demanding),
         SampleJob("st", "D", ["1"], [missing], demanding),

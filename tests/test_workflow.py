@@ -1,6 +1,7 @@
 """The workflow as a user runs it: Snakemake in a subprocess on a fresh copy of the project."""
 
 import hashlib
+import re
 import subprocess
 import sys
 
@@ -44,32 +45,44 @@ def test_unchanged_rerun_does_nothing(demo_run):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-def test_config_error_stops_before_any_job(tmp_path):
+def test_a_config_error_leaves_its_study_out_and_the_others_are_planned(tmp_path):
+    """Issue 23: one broken study never blocks another; the plan ends with the job that
+    fails the run naming it, and its own targets say why they cannot be built."""
     workdir = copy_workflow(tmp_path / "wf")
     overlay = workdir / "bad.yaml"
     overlay.write_text("studies:\n  cathode:\n    simulate: {design: cathode, seed: x}\n")
-    result = snakemake(workdir, "--cores", "1", "--configfile", str(overlay), check=False)
-    assert result.returncode != 0
-    expected = (
-        f"simsflow: configuration error: {overlay}, line 3, "
-        "column 'studies.cathode.simulate.seed': 'x' is not of type 'integer'"
+    result = snakemake(workdir, "-n", "--configfile", str(overlay))
+    message = (
+        f"study 'cathode': {overlay}, line 3, column 'studies.cathode.simulate.seed': 'x' is "
+        "not of type 'integer'"
     )
-    assert expected in result.stderr
+    assert f"simsflow: configuration error: {message}" in result.stderr
+    assert "results/lithium/peaks.parquet" in result.stdout
+    assert "results/cathode_images/peaks.parquet" in result.stdout
+    assert "results/cathode/" not in result.stdout
+    assert re.search(r"^configuration_errors\s+1$", result.stdout, re.M)
+    target = snakemake(
+        workdir, "-n", "results/cathode/peaks.parquet", "--configfile", str(overlay), check=False
+    )
+    assert target.returncode != 0
+    assert f"simsflow: error: results/cathode/peaks.parquet: {message}" in target.stderr
     assert not (workdir / "results").exists()
     assert not (workdir / "data").exists()
 
 
-def test_sheet_error_stops_before_any_job(tmp_path):
+def test_a_sheet_error_leaves_its_study_out(tmp_path):
     workdir = copy_workflow(tmp_path / "wf")
     sheet = workdir / "config" / "lithium" / "samples.tsv"
     lines = sheet.read_text().splitlines(keepends=True)
     sheet.write_text("".join([*lines, lines[5]]))  # repeat line 6 at the end
-    result = snakemake(workdir, "-n", check=False)
-    assert result.returncode != 0
+    result = snakemake(workdir, "-n")
     assert (
-        f"config/lithium/samples.tsv, line {len(lines) + 1}, column 'spot': duplicate sample "
-        "'Li2CO3' spot '05' (first on line 6)" in result.stderr
+        f"simsflow: configuration error: study 'lithium': config/lithium/samples.tsv, line "
+        f"{len(lines) + 1}, column 'spot': duplicate sample 'Li2CO3' spot '05' (first on line 6)"
+        in result.stderr
     )
+    assert "results/lithium/" not in result.stdout
+    assert "results/cathode/peaks.parquet" in result.stdout
 
 
 def test_simulate_command_writes_a_complete_study(tmp_path):

@@ -8,8 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simsflow.calibrate import reference_ions_for
-
 from .conftest import FIXTURES, copy_workflow, snakemake
 
 pytestmark = pytest.mark.workflow
@@ -33,13 +31,25 @@ def _errors_vs_truth(workdir, study):
 @pytest.mark.parametrize("study", ["lithium", "cathode"])
 def test_demo_calibration_accuracy_against_truth(demo_run, study):
     errors = _errors_vs_truth(demo_run, study)
-    config = {"lithium": ["CO3-"], "cathode": ["S-", "Cl-", "S2-", "PS3-"]}[study]
-    reference = errors["ion"].isin(reference_ions_for("negative", config))
     assert errors["before"].between(20, 300).all()
-    assert errors.loc[reference, "after"].median() <= 10
-    assert errors.loc[~reference, "after"].median() <= 20
+    light = errors["ion"] == "H-"
+    per_ion = errors[~light].groupby("ion")["after"]
+    # every ion but H-, reference or not (issue 27; was: reference ions' median <= 10, the
+    # others' <= 20). Measured, worst ion: median 4.2 ppm (lithium, Li3C2O6- at 141 u and Li-),
+    # 2.6 (cathode, C-); 95th percentile 8.8 (lithium, Li3C2O6-), 6.1 (cathode, C-)
+    assert per_ion.median().max() <= 10
+    assert per_ion.quantile(0.95).max() <= 12
+    # H- at 1 u: its peak is about one bin wide and its tail reaches the next bin, which
+    # moves the apex; the low-mass limit, bounded in mDa (measured: median 23 / 14 ppm,
+    # largest 0.05 mDa = 51 ppm)
+    h_error_mda = errors.loc[light, "after"] * errors.loc[light, "mz"] * 1e-3
+    assert h_error_mda.max() <= 0.1
     calibration = pd.read_csv(demo_run / f"results/{study}/qc/calibration.tsv", sep="\t")
     assert (calibration["status"] == "ok").all()
+    # the study's own ions extend the calibration to the top of its mass list (measured: in
+    # 100 % of the lithium spectra, 96 % of the cathode ones)
+    top = {"lithium": "LiCO3-", "cathode": "LiP2S6-"}[study]
+    assert calibration["reference_ions"].str.split(",").map(lambda ions: top in ions).mean() > 0.5
 
 
 @pytest.mark.parametrize("study", ["lithium", "cathode"])

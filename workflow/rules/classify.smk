@@ -108,8 +108,6 @@ rule classification_figures:
         confusion="results/{study}/model/confusion.tsv",
         comparison="results/{study}/model/scaling_comparison.tsv",
         characteristic="results/{study}/model/characteristic_ions.tsv",
-        predictions="results/{study}/predictions.tsv",
-        model="results/{study}/model/model.json",
     output:
         confusion=report(
             "results/{study}/figures/confusion.png",
@@ -129,12 +127,6 @@ rule classification_figures:
             category="{study}",
             subcategory="3 classification",
         ),
-        heatmap=report(
-            "results/{study}/figures/predictions_heatmap.png",
-            caption="../report/predictions.rst",
-            category="{study}",
-            subcategory="3 classification",
-        ),
     log:
         "logs/{study}/classification_figures.log",
     benchmark:
@@ -145,3 +137,27 @@ rule classification_figures:
         code=script_code("classification_figures"),
     script:
         "../scripts/classification_figures.py"
+
+
+# drawn only for a study with samples to predict (classification_targets)
+rule prediction_figures:
+    input:
+        predictions="results/{study}/predictions.tsv",
+        model="results/{study}/model/model.json",
+    output:
+        heatmap=report(
+            "results/{study}/figures/predictions_heatmap.png",
+            caption="../report/predictions.rst",
+            category="{study}",
+            subcategory="3 classification",
+        ),
+    log:
+        "logs/{study}/prediction_figures.log",
+    benchmark:
+        "benchmarks/{study}/prediction_figures.tsv"
+    conda:
+        "../../envs/plot.yaml"
+    params:
+        code=script_code("prediction_figures"),
+    script:
+        "../scripts/prediction_figures.py"

@@ -10,17 +10,22 @@ from types import SimpleNamespace
 HOME = Path(workflow.current_basedir).parents[1]
 sys.path.insert(0, str(HOME / "workflow" / "scripts"))
 
-from simsflow.checks import check_studies, load_studies
+from simsflow.checks import load_and_check_studies, unknown_study_message, unknown_study_pattern
 from simsflow.errors import SimsflowError
 from simsflow.settings import NEVER, STAGE_FILES, Project
 
 SCHEMAS = HOME / "workflow" / "schemas"
 
 try:
-    CONFIG, SHEETS, MASS_LISTS = load_studies(config, SCHEMAS, workflow.configfiles)
-    _INDEX = check_studies(CONFIG, SHEETS, MASS_LISTS, workflow.configfiles[-1])
+    CONFIG, SHEETS, MASS_LISTS, _INDEX, BAD_STUDIES = load_and_check_studies(
+        config, SCHEMAS, workflow.configfiles
+    )
 except SimsflowError as err:
     sys.exit(f"simsflow: configuration error: {err}")
+# a study with a configuration problem is left out; the others run, and rule
+# configuration_errors (targets.smk) ends the run non-zero with the problems
+for _message in BAD_STUDIES.values():
+    print(f"simsflow: configuration error: {_message} (left out)", file=sys.stderr)
 
 
 def proposed_mass_list(study):
@@ -56,6 +61,8 @@ for_batch = PROJECT.for_batch
 batch_raw_inputs = PROJECT.batch_raw_inputs
 spectrum_results = PROJECT.spectrum_results
 per_sample = PROJECT.per_sample
+first_spectrum_sample = PROJECT.first_spectrum_sample
+first_spectrum_file = PROJECT.first_spectrum_file
 demo_design = PROJECT.demo_design
 demo_seed = PROJECT.demo_seed
 study_polarity = PROJECT.study_polarity
@@ -84,3 +91,29 @@ imaging_settings = PROJECT.imaging_settings
 study_results = PROJECT.study_results
 archive_files = PROJECT.archive_files
 raw_files = PROJECT.raw_files
+
+
+def unknown_study_input(wildcards):
+    """Input function of the unknown_study rule, which stops the run naming the studies (it is
+    asked while the jobs are planned, so a dry run stops too)."""
+    target = f"results/{wildcards.unknown_study}/{wildcards.path}"
+    message = unknown_study_message(
+        target, wildcards.unknown_study, STUDIES, workflow.configfiles[-1], BAD_STUDIES
+    )
+    sys.exit(f"simsflow: error: {message}")
+
+
+def every_good_study_target(wildcards):
+    """Input function of the configuration_errors rule: every final output of the studies
+    that are fine, so it runs after them."""
+    return PROJECT.all_targets()
+
+
+# the target that ends a run non-zero when a study was left out (none otherwise)
+CONFIGURATION_ERRORS = ["results/configuration_errors.txt"] if BAD_STUDIES else []
+
+
+def warn_calibration_qc():
+    """At the end of a run (onsuccess, onerror): spectra left out or recovered by calibration."""
+    for warning in PROJECT.calibration_warnings():
+        print(warning, file=sys.stderr)

@@ -125,3 +125,33 @@ rule spectrum_qc:
         settings=peak_search_settings,
     script:
         "../scripts/spectrum_qc.py"
+
+
+# With integration method fit or auto: one figure of the fitted clusters of overlapping peaks
+# (the first spectra of the study's first spectrum sample), refitted here as the integration did.
+rule fitted_clusters:
+    input:
+        spectra=first_spectrum_file("spectra"),
+        calibration=first_spectrum_file("calibration"),
+        mass_list=mass_list_file,
+    output:
+        figure=report(
+            "results/{study}/figures/fitted_clusters.png",
+            caption="../report/fitted_clusters.rst",
+            category="{study}",
+            subcategory="1 calibration and integration",
+        ),
+    log:
+        "logs/{study}/fitted_clusters.log",
+    benchmark:
+        "benchmarks/{study}/fitted_clusters.tsv"
+    conda:
+        "../../envs/plot.yaml"
+    params:
+        code=script_code("fitted_clusters"),
+        sample=first_spectrum_sample,
+        spectra=3,
+        mass_list=mass_list_records,
+        settings=integration_settings,
+    script:
+        "../scripts/fitted_clusters.py"

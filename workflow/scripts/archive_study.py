@@ -1,4 +1,5 @@
 """Rule archive_study: one study's archive with manifest, provenance and RO-Crate metadata."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 

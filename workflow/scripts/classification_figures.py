@@ -1,12 +1,12 @@
-"""Rule classification_figures: confusion matrix, scaling comparison, ions, predictions."""
+"""Rule classification_figures: confusion matrix, scaling comparison, characteristic ions."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 
-with logged(snakemake.log[0]):
+with logged(snakemake.log[0], inputs=snakemake.input):
     import pandas as pd
 
     from simsflow import plots
-    from simsflow.io.model import read_model
 
     confusion = pd.read_csv(snakemake.input.confusion, sep="\t", index_col=0)
     plots.save(plots.confusion(confusion), snakemake.output.confusion)
@@ -14,6 +14,3 @@ with logged(snakemake.log[0]):
     plots.save(plots.scaling_comparison(comparison), snakemake.output.comparison)
     characteristic = pd.read_csv(snakemake.input.characteristic, sep="\t")
     plots.save(plots.characteristic_ions_figure(characteristic), snakemake.output.characteristic)
-    predictions = pd.read_csv(snakemake.input.predictions, sep="\t", keep_default_na=False)
-    classes = read_model(snakemake.input.model)["classes"]
-    plots.save(plots.prediction_heatmap(predictions, classes), snakemake.output.heatmap)

@@ -1,8 +1,9 @@
 """Rule degradation: PCA of the anchors and of all samples, degradation and rate scores."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], inputs=snakemake.input) as log:
     from simsflow.degradation import DegradationSettings, degradation_scores
     from simsflow.io.ratetest import read_rate_test
     from simsflow.io.tables import read_peak_table, write_parquet, write_tsv

@@ -1,8 +1,9 @@
 """Rule degradation_figures: score plots, loadings, scores and radar charts."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 
-with logged(snakemake.log[0]):
+with logged(snakemake.log[0], inputs=snakemake.input):
     import pandas as pd
 
     from simsflow import plots

@@ -1,11 +1,12 @@
 """Rule import_images: every region of one sample into one image stack (pixel x ion)."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 
 with logged(snakemake.log[0]) as log:
     import pandas as pd
 
-    from simsflow.io.images import import_image_sample
+    from simsflow.imaging import import_image_sample
     from simsflow.io.tables import write_parquet
 
     table, provenance = import_image_sample(

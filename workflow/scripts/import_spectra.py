@@ -1,4 +1,5 @@
 """Rule import_spectra: every spot of one sample into results/{study}/spectra/{sample}.parquet."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 

@@ -1,8 +1,9 @@
 """Rule integrate: peak areas of one sample's calibrated spectra over the mass list."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], inputs=snakemake.input) as log:
     import pandas as pd
 
     from simsflow.integrate import IntegrationSettings, integrate_sample

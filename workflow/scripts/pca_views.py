@@ -1,8 +1,9 @@
 """Rule pca_views: PCA of the training spectra with projected unknowns; decision boundaries."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 
-with logged(snakemake.log[0]):
+with logged(snakemake.log[0], inputs=snakemake.input):
     from simsflow import plots
     from simsflow.classify import pca_views
     from simsflow.io.model import read_model

@@ -1,8 +1,9 @@
 """Rule peak_table: the study's peak table (sheet columns + ion areas) and its QC tables."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], inputs=snakemake.input) as log:
     import pandas as pd
 
     from simsflow.integrate import study_peak_table

@@ -1,8 +1,9 @@
 """Rule pixel_scale: each region's peak-table row from pixel-by-pixel scaled ion images."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 
-with logged(snakemake.log[0]):
+with logged(snakemake.log[0], inputs=snakemake.input):
     import pandas as pd
 
     from simsflow.imaging import sample_rows

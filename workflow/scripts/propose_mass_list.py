@@ -1,5 +1,6 @@
 """Checkpoint propose_mass_list: a mass list from a peak search on the study's summed
 calibrated spectrum, for a study with `mass_list: auto` (integrated in the same run)."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 

@@ -1,9 +1,10 @@
 """Rule scale: the study's peak table scaled by one configured chain of methods, the per sample x
 ion statistics of the scaled table (relative to the reference sample) and its box plots."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], inputs=snakemake.input) as log:
     from simsflow import plots
     from simsflow.io.tables import read_peak_table, write_parquet, write_tsv
     from simsflow.scaling import scale_table
@@ -15,6 +16,8 @@ with logged(snakemake.log[0]) as log:
     log.info("scaled %d spectra with %s", len(scaled), params.steps)
     stats = sample_statistics(scaled, params.ions, params.groups, params.reference)
     write_tsv(stats, output.stats)
+    if params.important["note"]:
+        log.warning("%s", params.important["note"])
     plots.save_boxplots(
         output.figures,
         scaled,
@@ -24,4 +27,5 @@ with logged(snakemake.log[0]) as log:
         snakemake.wildcards.method,
         params.reference,
         workers=snakemake.threads,
+        note=params.important["note"],
     )

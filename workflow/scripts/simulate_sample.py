@@ -1,4 +1,5 @@
 """Rule simulate_demo_sample: raw SurfaceLab exports and ground truth of one demo sample."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 

@@ -1,4 +1,5 @@
 """Batch rule: import, calibrate and integrate every sample of one sheet batch."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 

@@ -1,10 +1,11 @@
 """Rule spectrum_qc: the study's summed calibrated spectrum, a proposed mass list from a peak
 search on it, and the QC figures (calibration errors per spectrum, summed spectrum with the
 mass list's intervals)."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], inputs=snakemake.input) as log:
     import pandas as pd
 
     from simsflow import plots

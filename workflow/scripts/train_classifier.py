@@ -1,8 +1,9 @@
 """Rule train_classifier: CV, scaling comparison, final model (JSON) and its tables."""
+# ruff: noqa: F821 - Snakemake gives a rule script the `snakemake` object
 
 from simsflow.runlog import logged
 
-with logged(snakemake.log[0]) as log:
+with logged(snakemake.log[0], inputs=snakemake.input) as log:
     from simsflow.classify import ClassifierSettings, train_study
     from simsflow.io.model import write_model
     from simsflow.io.tables import read_peak_table, write_tsv

@@ -64,6 +64,13 @@ def _config_doc(args) -> None:
     print(f"updated the reference in {readme}")
 
 
+def _extract(args) -> None:
+    from .archive import extract_archive
+
+    written = extract_archive(args.archive, args.into)
+    print(f"{args.archive}: verified, {len(written)} files unpacked into {args.into}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="simsflow", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -117,6 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     doc.add_argument("--update", metavar="README", help="replace the reference in this file")
     doc.set_defaults(func=_config_doc)
+
+    extract = commands.add_parser(
+        "extract", help="unpack an archive into a folder, only if it verifies"
+    )
+    extract.add_argument("archive", help="archive/<study>-<tag>.tar.gz")
+    extract.add_argument("--into", required=True, help="folder to unpack into")
+    extract.set_defaults(func=_extract)
     args = parser.parse_args(argv)
     try:
         return args.func(args) or 0

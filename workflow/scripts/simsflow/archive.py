@@ -5,7 +5,11 @@ sample sheet, mass list and rate test, the report (if made), the SHA-256 of ever
 raw files themselves when asked), the package versions, the git commit, RO-Crate metadata
 (``ro-crate-metadata.json``) and ``MANIFEST.sha256`` listing every other member with its hash.
 Members are sorted and carry no timestamps or owners. ``verify_archive`` recomputes every hash
-and names each file that differs, is missing or is not in the manifest.
+and names each file that differs, is missing or is not in the manifest, and refuses every member
+that could write outside the folder it is unpacked into or is not a plain file: absolute names,
+``..`` components, links, devices, folders, repeated names (the tar format's own hazards, see
+the Python ``tarfile`` documentation, "Extraction filters"). ``extract_archive`` unpacks only an
+archive that verifies, and only inside its target.
 """
 
 from __future__ import annotations
@@ -14,13 +18,15 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import subprocess
 import tarfile
+import zlib
 from importlib import metadata
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from .errors import SimsflowError
-from .io.atomic import atomic_path
+from .io.atomic import atomic_path, atomic_write_bytes
 
 MANIFEST = "MANIFEST.sha256"
 PACKAGES = (
@@ -141,25 +147,130 @@ def write_tar(path: str | Path, members: dict[str, bytes]) -> None:
             tar.addfile(info, io.BytesIO(members[name]))
 
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+SAFE_MEMBER = "a member must be a plain file with a relative name inside the archive"
+
+
+def unsafe_name(name: str) -> str | None:
+    """Why a member name could not be unpacked safely inside a folder (None when it can)."""
+    if not name:
+        return "an empty name"
+    if CONTROL.search(name):
+        return "control characters in the name"
+    windows = PureWindowsPath(name)
+    if name.startswith(("/", "\\")) or windows.drive or windows.root:
+        return "an absolute name"
+    if ".." in PurePosixPath(name.replace("\\", "/")).parts:
+        return "a '..' component"
+    if PurePosixPath(name).as_posix() != name:  # two names for one file: 'a/./b', 'a//b'
+        return "a '.' or empty component"
+    return None
+
+
+def _kind(member: tarfile.TarInfo) -> str | None:
+    """What a member is when it is not a plain file (None for a plain file)."""
+    if member.issym():
+        return f"a symbolic link (to {member.linkname})"
+    if member.islnk():
+        return f"a hard link (to {member.linkname})"
+    if member.ischr() or member.isblk():
+        return "a device file"
+    if member.isfifo():
+        return "a named pipe"
+    if member.isdir():
+        return "a folder entry"
+    if not member.isfile():
+        return "not a plain file"
+    return None
+
+
+def _digest(stream) -> str:
+    digest = hashlib.sha256()
+    for block in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_manifest(text: str, problems: list[str]) -> dict[str, str]:
+    expected: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        digest, sep, name = line.partition("  ")
+        if not sep or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            problems.append(f"refused: {MANIFEST}, line {number}: not '<sha256>  <name>'")
+            continue
+        why = unsafe_name(name)
+        if why is not None:
+            problems.append(f"refused: {MANIFEST}, line {number}: {name!r}: {why}")
+            continue
+        if name in expected:
+            problems.append(f"refused: {MANIFEST}, line {number}: {name!r} is listed twice")
+            continue
+        expected[name] = digest
+    return expected
+
+
 def verify_archive(path: str | Path) -> list[str]:
-    """Problems found (empty when every member matches the manifest)."""
+    """Problems found (empty when every member is a safe plain file matching the manifest)."""
+    problems: list[str] = []
+    digests: dict[str, str] = {}
+    manifest = None
     try:
         with tarfile.open(path, "r:gz") as tar:
-            contents = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
-    except (OSError, tarfile.TarError, EOFError) as err:
-        return [f"{path}: not a readable archive ({err})"]
-    if MANIFEST not in contents:
-        return [f"{path}: no {MANIFEST}"]
-    expected = {}
-    for line in contents.pop(MANIFEST).decode().splitlines():
-        digest, _, name = line.partition("  ")
-        expected[name] = digest
-    problems = []
-    for name in sorted(set(expected) | set(contents)):
-        if name not in contents:
+            for member in tar:
+                why = unsafe_name(member.name) or _kind(member)
+                if why is not None:
+                    problems.append(f"refused: {member.name!r}: {why} ({SAFE_MEMBER})")
+                    continue
+                if member.name in digests or (member.name == MANIFEST and manifest is not None):
+                    problems.append(f"refused: {member.name!r}: appears twice ({SAFE_MEMBER})")
+                    continue
+                stream = tar.extractfile(member)
+                if member.name == MANIFEST:
+                    manifest = stream.read()
+                else:
+                    digests[member.name] = _digest(stream)
+    except (OSError, tarfile.TarError, EOFError, zlib.error) as err:
+        return [f"not a readable archive ({err})"]
+    if manifest is None:
+        return [*problems, f"no {MANIFEST}"]
+    try:
+        text = manifest.decode("utf-8")
+    except UnicodeDecodeError:
+        return [*problems, f"refused: {MANIFEST} is not UTF-8 text"]
+    expected = _read_manifest(text, problems)
+    for name in sorted(set(expected) | set(digests)):
+        if name not in digests:
             problems.append(f"missing: {name}")
         elif name not in expected:
             problems.append(f"not in the manifest: {name}")
-        elif sha256_bytes(contents[name]) != expected[name]:
+        elif digests[name] != expected[name]:
             problems.append(f"differs: {name}")
     return problems
+
+
+def extract_archive(path: str | Path, target: str | Path) -> list[str]:
+    """Unpack a verified archive into ``target`` (its members, relative to it); the names
+    written. An archive with any problem is refused whole, before anything is written."""
+    problems = verify_archive(path)
+    if problems:
+        raise SimsflowError(
+            f"refusing to unpack: {problems[0]}"
+            + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""),
+            file=str(path),
+            hint="run 'simsflow verify' on it for the full list",
+        )
+    root = Path(target).resolve()
+    with tarfile.open(path, "r:gz") as tar:
+        members = tar.getmembers()
+        destinations = [(root / m.name).resolve() for m in members]
+        for member, destination in zip(members, destinations, strict=True):
+            if not destination.is_relative_to(root):  # e.g. a folder in the target is a link
+                raise SimsflowError(
+                    f"member {member.name!r} would be written outside the target "
+                    f"(to {destination})",
+                    file=str(path),
+                    hint="unpack into an empty folder",
+                )
+        for member, destination in zip(members, destinations, strict=True):
+            atomic_write_bytes(destination, tar.extractfile(member).read())
+    return [m.name for m in members]

@@ -6,9 +6,12 @@ stands in for time: sqrt(m) = a*sqrt(m_stored) + b, which corrects the same two 
 scale). Reference peaks are located by their apex (a parabola through the log counts of the top
 three bins, exact for a Gaussian core and blind to the high-mass tail), first in a wide window
 around the expected m/z, then, after a first robust fit, in a narrow window around the predicted
-position. The fit is robust (Huber loss); the worst ion beyond the residual limit is dropped and
-the fit repeated while more than ``min_ions`` remain. Fewer ions, or a residual still above the
-limit, is a failure: an error, or the spectrum excluded and listed (never silently kept).
+position. The fit is robust (Huber loss, residuals in flight time); the worst ion beyond the
+residual limit is dropped and the fit repeated while more than ``min_ions`` remain. The study's
+own strong, unambiguous ions (of its mass list) then extend the fit up to its heaviest ion. A
+spectrum whose reference ions are not where its stored calibration puts them is searched again
+over ``wide_ppm`` as a pattern (status ``recovered``). Fewer ions, or a residual still above the
+limit, is a failure: the spectrum excluded and listed (never silently kept), or an error.
 
 Reference ions follow common practice (unsaturated, interference-free, spanning the mass range;
 Green, Gilmore & Seah, Appl. Surf. Sci. 2006 on ToF-SIMS mass calibration).
@@ -17,6 +20,7 @@ Green, Gilmore & Seah, Appl. Surf. Sci. 2006 on ToF-SIMS mass calibration).
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +30,10 @@ import pyarrow as pa
 from .chemistry import ion_mz
 from .errors import SimsflowError
 from .spots import Spot, iter_spots
+
+FIT_UNIT_MZ = 30.0  # the fit's residual unit: one ppm of m/z at this m/z (see fit_tof)
+WIDE_CANDIDATES = 6  # peaks per reference ion the wide search tries
+CALIBRATED = ("ok", "recovered")  # statuses of spectra with a calibrated mass axis
 
 DEFAULT_REFERENCE_IONS = {
     "negative": ("H-", "C-", "CH-", "O-", "OH-", "C2-", "C2H-"),
@@ -37,12 +45,14 @@ CALIBRATION_COLUMNS = [
     "sample",
     "spot",
     "model",
+    "binning",
     "a",
     "b",
     "n_reference_ions",
     "reference_ions",
     "ppm_before",
     "ppm_after",
+    "bin_limit_ppm",
     "max_abs_ppm_after",
     "residual_limit_ppm",
     "status",
@@ -58,12 +68,22 @@ class CalibrationSettings:
     max_residual_ppm: float = 20.0
     min_ions: int = 3
     min_counts: float = 20.0
-    on_failure: str = "stop"  # or "exclude"
+    wide_ppm: float = 1e5  # the wide search for far-off stored calibrations (0: none)
+    extend: bool = True  # extend the reference ions with the mass list's own
+    extend_min_counts: float = 200.0
+    mass_list: tuple[tuple[str, float], ...] = ()  # (ion, m/z) of the study's mass list
+    on_failure: str = "exclude"  # or "stop"
 
 
 def calibration_settings(params: dict) -> CalibrationSettings:
     """Settings from a rule's params (lists, as YAML and Snakemake give them)."""
-    return CalibrationSettings(**{**params, "reference_ions": tuple(params["reference_ions"])})
+    return CalibrationSettings(
+        **{
+            **params,
+            "reference_ions": tuple(params["reference_ions"]),
+            "mass_list": tuple((str(i), float(m)) for i, m in params.get("mass_list", ())),
+        }
+    )
 
 
 def reference_ions_for(
@@ -223,8 +243,11 @@ def fit_tof(
 
     ``x`` holds one row of apex positions per spectrum (ions in columns), ``mz`` the ions'
     exact m/z (one row for all, or one per spectrum), ``use`` which ions each fit rests on
-    (default: all). Residuals are measured in units of about one ppm of m/z (half a ppm of
-    sqrt(m/z)); an ion further than ``f_scale`` from the line weighs in linearly, not
+    (default: all). Residuals are measured in sqrt(m/z), that is in flight time, in units of
+    one ppm of m/z at ``FIT_UNIT_MZ``: an apex is found to a fraction of a bin in time whatever
+    the mass, and the same time error is more ppm of m/z the lighter the ion (ppm = 2 dt/t), so
+    weighting in ppm would let the light ions (H-: a peak about one bin wide) tilt the line for
+    all others. An ion further than ``f_scale`` from the line weighs in linearly, not
     quadratically. The loss is convex, smooth and piecewise quadratic: Newton directions from
     the inliers' curvature (a tiny ridge keeps it invertible when fewer than two ions are
     inliers) with an exact line search reach its minimum in a few steps; the minimum is the
@@ -239,7 +262,7 @@ def fit_tof(
     centre = np.where(use, x, 0.0).sum(axis=-1) / count
     spread = np.where(use, x, -np.inf).max(axis=-1) - np.where(use, x, np.inf).min(axis=-1)
     spread = np.where(spread > 0, spread, 1.0)
-    inv = np.where(use, 1.0 / (5e-7 * s), 0.0)
+    inv = np.where(use, 1.0 / (5e-7 * np.sqrt(FIT_UNIT_MZ)), 0.0)
     # design: residual = c0*u + c1*v - t; unused ions are rows of zeros
     u = np.where(use, (x - centre[:, None]) / spread[:, None] * inv, 0.0)
     v = inv
@@ -298,22 +321,34 @@ def _interp_rows(values: np.ndarray, spectra: _Spectra, rows) -> np.ndarray:
     return out
 
 
-def _calibrate(spectra: _Spectra, settings: CalibrationSettings) -> dict:
+def _calibrate(
+    spectra: _Spectra, settings: CalibrationSettings, expected: np.ndarray | None = None
+) -> dict:
     """Calibrate every spectrum (of one sample or of several); columns, one value per spectrum:
     parameters, ions used, ppm errors, status and reason.
 
-    The residual limit of an ion is ``max_residual_ppm``, or half a bin where the export is so
-    coarsely binned that its peak fills a single bin (then no calibration can do better; the
-    limit used is reported). The spectra are calibrated together: each step (peak search, fit,
-    dropping the worst ion) is one set of array operations for all of them.
+    ``expected`` (spectra x reference ions) is where each reference ion is looked for on the
+    stored m/z axis; default: at its exact m/z (the stored calibration is trusted to within
+    ``search_ppm``). After the fit on the reference ions, the study's own ions up to the top of
+    its mass list extend it (``_extend``). The residual limit of an ion is
+    ``max_residual_ppm``, or half a bin where the export is so coarsely binned that its peak
+    fills a single bin (then no calibration can do better; the limit used is reported). The
+    spectra are calibrated together: each step (peak search, fit, dropping the worst ion) is
+    one set of array operations for all of them.
     """
-    names = np.array(settings.reference_ions)
+    extra = _extension_ions(settings)
+    names = np.array([*settings.reference_ions, *(settings.mass_list[i][0] for i in extra)])
     exact = _exact_masses(settings.reference_ions)
+    n_ref = exact.size
+    exact = np.concatenate([exact, [settings.mass_list[i][1] for i in extra]])
     n = len(spectra.mz)
+    if expected is None:
+        expected = np.broadcast_to(exact[:n_ref], (n, n_ref))
+    expected = np.concatenate([expected, np.full((n, exact.size - n_ref), np.nan)], axis=1)
     first_mz = np.array([m[0] for m in spectra.mz])
     last_mz = np.array([m[-1] for m in spectra.mz])
-    inside = (exact > first_mz[:, None]) & (exact < last_mz[:, None])
-    targets = np.where(inside, exact, np.nan)
+    inside = (expected > first_mz[:, None]) & (expected < last_mz[:, None])
+    targets = np.where(inside, expected, np.nan)
     apex, _ = _locate(spectra, targets, settings.search_ppm, settings.min_counts)
     found = np.isfinite(apex)
     enough = found.sum(axis=-1) >= settings.min_ions
@@ -324,14 +359,29 @@ def _calibrate(spectra: _Spectra, settings: CalibrationSettings) -> dict:
         a[rows], b[rows] = fit_tof(apex[rows], exact, found[rows])
     stored_at_apex = _interp_rows(apex, spectra, rows)
     ppm_before = np.abs(stored_at_apex / exact - 1.0) * 1e6
-    # second pass: look again where the first fit predicts each ion
+    # second pass: look again where the first fit predicts each ion (a stronger neighbour
+    # inside the first, wide window no longer stands in for it)
     predicted = np.where(
         enough[:, None] & inside, (np.sqrt(exact) - b[:, None]) / a[:, None], np.nan
     )
     predicted_mz = _interp_rows(predicted, spectra, rows)
     apex, half_bin = _locate(spectra, predicted_mz, settings.refine_ppm, settings.min_counts)
-    limit = np.maximum(settings.max_residual_ppm, half_bin)
     use = np.isfinite(apex)
+    state = [apex, half_bin, use, a, b]
+    _fit_dropping_worst(settings, exact, *state)
+    if extra:
+        _extend(spectra, settings, exact, n_ref, *state)
+    apex, half_bin, use, a, b = state
+    limit = np.maximum(settings.max_residual_ppm, half_bin)
+    fit = _Fit(found, enough, use, apex, a, b, limit, ppm_before, half_bin)
+    return _results(settings, names, exact, fit)
+
+
+def _fit_dropping_worst(settings, exact, apex, half_bin, use, a, b) -> None:
+    """Fit every spectrum with enough ions in ``use``, dropping its worst ion while one is
+    above the residual limit and more than ``min_ions`` remain (``use``, ``a``, ``b`` are
+    updated in place)."""
+    limit = np.maximum(settings.max_residual_ppm, half_bin)
     pending = use.sum(axis=-1) >= settings.min_ions
     while pending.any():
         p = np.flatnonzero(pending)
@@ -342,8 +392,155 @@ def _calibrate(spectra: _Spectra, settings: CalibrationSettings) -> dict:
         done = (excess[np.arange(p.size), worst] <= 0) | (use[p].sum(axis=-1) == settings.min_ions)
         use[p[~done], worst[~done]] = False
         pending[p[done]] = False
-    fit = _Fit(found, enough, use, apex, a, b, limit, ppm_before)
-    return _results(settings, names, exact, fit)
+
+
+def _extension_ions(settings: CalibrationSettings) -> list[int]:
+    """Indices into ``settings.mass_list`` of the ions that may extend the calibration: not
+    reference ions already, above the lightest reference ion, and with no other ion of the
+    mass list (or reference ion) within ``search_ppm``, so a peak there has one formula."""
+    if not settings.extend or not settings.mass_list:
+        return []
+    references = set(settings.reference_ions)
+    mz = np.array([m for _, m in settings.mass_list], dtype=float)
+    every = np.sort(np.concatenate([mz, _exact_masses(settings.reference_ions)]))
+    lo = np.searchsorted(every, mz * (1 - settings.search_ppm * 1e-6), side="left")
+    hi = np.searchsorted(every, mz * (1 + settings.search_ppm * 1e-6), side="right")
+    lightest = _exact_masses(settings.reference_ions).min()
+    alone = (hi - lo == 1) & (mz > lightest) & np.isfinite(mz)
+    return [
+        i
+        for i in np.argsort(mz, kind="stable")
+        if alone[i] and settings.mass_list[i][0] not in references
+    ]
+
+
+def _extend(spectra, settings, exact, n_ref, apex, half_bin, use, a, b) -> None:
+    """Add the study's own ions to each spectrum's calibration, refitting after each step.
+
+    Where the fit so far puts an ion, its peak must be strong (``extend_min_counts`` in its
+    top bin), within ``refine_ppm`` of that place, and the highest peak within ``search_ppm``
+    (nothing stronger beside it that could be it). Each step reaches to twice the heaviest
+    ion used so far, so the fit is never extrapolated far.
+    """
+    ok = use.sum(axis=-1) >= settings.min_ions
+    rows = np.flatnonzero(ok)
+    tried = np.zeros(use.shape, bool)
+    tried[:, :n_ref] = True
+    for _ in range(8):
+        heaviest = np.where(use, exact, 0.0).max(axis=-1)
+        reach = ~tried & ok[:, None] & (exact <= 2 * heaviest[:, None])
+        if not reach.any():
+            break
+        tried |= reach
+        predicted = np.where(reach, (np.sqrt(exact) - b[:, None]) / a[:, None], np.nan)
+        predicted_mz = _interp_rows(predicted, spectra, rows)
+        near, bins = _locate(spectra, predicted_mz, settings.refine_ppm, settings.extend_min_counts)
+        wide, _ = _locate(spectra, predicted_mz, settings.search_ppm, settings.min_counts)
+        new = reach & np.isfinite(near) & (near == wide)
+        apex[new], half_bin[new] = near[new], bins[new]
+        use |= new
+        _fit_dropping_worst(settings, exact, apex, half_bin, use, a, b)
+
+
+def _candidate_peaks(mz: np.ndarray, counts: np.ndarray, target: float, ppm: float, settings):
+    """sqrt(stored m/z) at the apex, and the height, of the highest local maxima (at most
+    ``WIDE_CANDIDATES``, at least ``min_counts``) within +-ppm of a target m/z."""
+    lo, hi = np.searchsorted(mz, [target * (1 - ppm * 1e-6), target * (1 + ppm * 1e-6)])
+    lo, hi = max(lo, 1), min(hi, mz.size - 1)
+    if hi <= lo:
+        return np.empty(0), np.empty(0)
+    c = counts[lo - 1 : hi + 1]
+    top = (c[1:-1] >= c[:-2]) & (c[1:-1] > c[2:]) & (c[1:-1] >= settings.min_counts)
+    index = np.flatnonzero(top) + lo
+    index = index[np.argsort(-counts[index], kind="stable")[:WIDE_CANDIDATES]]
+    return peak_apex(np.sqrt(mz), counts, index), counts[index]
+
+
+def _wide_search(mz: np.ndarray, counts: np.ndarray, exact: np.ndarray, settings):
+    """Where the reference ions are on the stored m/z axis of a spectrum whose stored
+    calibration is far off (up to ``wide_ppm``); None when no consistent set is found.
+
+    A stored calibration is off by a scale and an offset of sqrt(m/z): stored sqrt(m) =
+    p*sqrt(m) + q. Every pair of reference ions, put on every pair of the strongest peaks near
+    them, fixes one (p, q); each such line is scored by how many reference ions then have one
+    of their candidate peaks within ``search_ppm`` of where it predicts them (ties: the
+    stronger peaks). This is a cross-correlation of the spectrum's peaks with the expected
+    reference pattern over every stretch and shift, evaluated only where it can peak.
+    """
+    s_exact = np.sqrt(exact)
+    found = [_candidate_peaks(mz, counts, m, settings.wide_ppm, settings) for m in exact]
+    ion = np.concatenate([np.full(f[0].size, k) for k, f in enumerate(found)])
+    where = np.concatenate([f[0] for f in found])
+    weight = np.log1p(np.concatenate([f[1] for f in found]))
+    if np.unique(ion).size < settings.min_ions:
+        return None
+    i, j = np.triu_indices(ion.size, 1)
+    keep = ion[i] < ion[j]
+    i, j = i[keep], j[keep]
+    p = (where[i] - where[j]) / (s_exact[ion[i]] - s_exact[ion[j]])
+    q = where[i] - p * s_exact[ion[i]]
+    ratio = (p * s_exact[:, None] + q) / s_exact[:, None]  # of sqrt(m/z), stored / exact
+    w = settings.wide_ppm * 1e-6
+    keep = (p > 0) & (ratio >= np.sqrt(max(1 - w, 0))).all(0) & (ratio <= np.sqrt(1 + w)).all(0)
+    p, q = p[keep], q[keep]
+    if not p.size:
+        return None
+    # every line against every candidate: is the candidate where the line puts its ion?
+    predicted = p[:, None] * s_exact[ion] + q[:, None]
+    close = np.abs(where / predicted - 1) * 2e6 <= settings.search_ppm
+    best = np.zeros((p.size, exact.size))
+    np.maximum.at(best.T, ion, np.where(close, weight, 0.0).T)
+    matched = (best > 0).sum(axis=-1)
+    score = matched * 1e3 + best.sum(axis=-1)  # most ions first, then the stronger peaks
+    k = int(np.argmax(score))
+    if matched[k] < settings.min_ions:
+        return None
+    # the line through all peaks it matched (a pair's line is only as good as its two peaks)
+    line = p[k], q[k]
+    for _ in range(2):
+        predicted = line[0] * s_exact[ion] + line[1]
+        close = np.abs(where / predicted - 1) * 2e6 <= settings.search_ppm
+        strongest = np.full(exact.size, -1)
+        for c in np.flatnonzero(close)[np.argsort(weight[close], kind="stable")]:
+            strongest[ion[c]] = c  # the strongest close candidate of each ion comes last
+        chosen = strongest[strongest >= 0]
+        if chosen.size < 2:
+            break
+        line = np.polyfit(s_exact[ion[chosen]], where[chosen], 1)
+    return (line[0] * s_exact + line[1]) ** 2
+
+
+def _subset(spectra: _Spectra, rows) -> _Spectra:
+    return _Spectra(*([getattr(spectra, f)[r] for r in rows] for f in ("x", "mz", "counts")))
+
+
+def _calibrate_or_recover(spectra: _Spectra, settings: CalibrationSettings) -> dict:
+    """``_calibrate``, then, for every spectrum that failed, the wide search for its reference
+    ions and the same calibration from where it found them: status ``recovered`` and the
+    offset of the stored calibration in the reason, or still ``failed``."""
+    results = _calibrate(spectra, settings)
+    failed = [k for k, status in enumerate(results["status"]) if status == "failed"]
+    if not failed or settings.wide_ppm <= 0:
+        return results
+    exact = _exact_masses(settings.reference_ions)
+    expected = [_wide_search(spectra.mz[k], spectra.counts[k], exact, settings) for k in failed]
+    rows = [k for k, e in zip(failed, expected, strict=True) if e is not None]
+    if not rows:
+        return results
+    again = _calibrate(
+        _subset(spectra, rows), settings, np.array([e for e in expected if e is not None])
+    )
+    for r, k in enumerate(rows):
+        if again["status"][r] != "ok":
+            continue
+        for column, values in again.items():
+            results[column][k] = values[r]
+        results["status"][k] = "recovered"
+        results["reason"][k] = (
+            f"stored calibration {again['ppm_before'][r]:.0f} ppm off (median of the reference "
+            f"ions); found by the wide search (+-{settings.wide_ppm:.0f} ppm)"
+        )
+    return results
 
 
 def _row_median(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -368,6 +565,7 @@ class _Fit:
     b: np.ndarray
     limit: np.ndarray  # residual limit of each ion (ppm)
     ppm_before: np.ndarray  # |error| of each ion with the stored calibration (ppm)
+    half_bin: np.ndarray  # half a bin (ppm) where a peak fills a single bin, else 0
 
 
 def _results(settings, names, exact, fit: _Fit) -> dict:
@@ -397,6 +595,7 @@ def _results(settings, names, exact, fit: _Fit) -> dict:
         else:
             reasons.append("")
     return {
+        "binning": np.full(a.size, np.nan),  # filled in by calibrate_spots
         "a": np.where(ok, a, np.nan),
         "b": np.where(ok, b, np.nan),
         "n_reference_ions": np.where(ok, used.sum(axis=-1), found.sum(axis=-1)),
@@ -405,6 +604,7 @@ def _results(settings, names, exact, fit: _Fit) -> dict:
         ],
         "ppm_before": np.where(ok, _row_median(ppm_before, found), np.nan),
         "ppm_after": _row_median(size, used),
+        "bin_limit_ppm": np.where(ok, _row_median(fit.half_bin, used), np.nan),
         "max_abs_ppm_after": np.where(ok, np.where(used, size, -np.inf).max(axis=-1), np.nan),
         "residual_limit_ppm": np.where(
             ok, np.where(used, limit, -np.inf).max(axis=-1), settings.max_residual_ppm
@@ -426,7 +626,18 @@ def calibrate_spots(spots: list[Spot], settings: CalibrationSettings) -> dict:
         mz=[one.mz for one in spots],
         counts=[one.intensity.astype(float, copy=False) for one in spots],
     )
-    return _calibrate(spectra, settings)
+    results = _calibrate_or_recover(spectra, settings)
+    results["binning"] = np.array([_binning(one.channel) for one in spots])
+    return results
+
+
+def _binning(channel: np.ndarray | None) -> float:
+    """Channels per data point of an export (its most common channel step; NaN without a
+    channel column): SurfaceLab exports binned by n channels step by n."""
+    if channel is None or channel.size < 2:
+        return np.nan
+    steps, counts = np.unique(np.diff(channel), return_counts=True)
+    return float(steps[np.argmax(counts)])
 
 
 def calibration_table(spots: list[Spot], results: dict, settings: CalibrationSettings):
@@ -473,7 +684,49 @@ def calibrated_spots(spectra: pa.Table | pd.DataFrame | list[Spot], calibration:
     cal = {spot: rest for spot, *rest in zip(*columns, strict=True)}
     for one in iter_spots(spectra):
         status, model, a, b = cal[one.spot]
-        if status != "ok":
+        if status not in CALIBRATED:
             continue
         x = one.channel if model == "channel" else np.sqrt(one.mz)
         yield one.key, calibrated_mz(x, a, b), one.intensity
+
+
+def calibration_warning(table: pd.DataFrame, path: str) -> str | None:
+    """The end-of-run warning for a study's calibration table (``path``, as the user finds
+    it): the spectra excluded, each with its reason, and how many the wide search recovered;
+    None when every spectrum was calibrated where its stored calibration put it (or the
+    table has no spectra)."""
+    if "status" not in table.columns:
+        return None
+    excluded = table[table["status"] == "excluded"]
+    recovered = int((table["status"] == "recovered").sum())
+    if excluded.empty and not recovered:
+        return None
+    parts = []
+    if len(excluded):
+        listed = "; ".join(
+            f"sample '{s}' spot '{p}' ({r})"
+            for s, p, r in zip(
+                excluded["sample"], excluded["spot"], excluded["reason"], strict=True
+            )
+        )
+        parts.append(f"{len(excluded)} spectra could not be calibrated and were left out: {listed}")
+    if recovered:
+        parts.append(
+            f"{recovered} spectra had a stored calibration beyond search_ppm and were recovered "
+            "by the wide search (status recovered)"
+        )
+    return f"simsflow: warning: {path}: " + "; ".join(parts) + "."
+
+
+def calibration_file_warning(path: str) -> str | None:
+    """``calibration_warning`` of a study's calibration table file; None when there is none
+    yet, or it has no rows (no spectrum reached calibration)."""
+    from .io.tables import read_text_tsv
+
+    if not os.path.exists(path):
+        return None
+    try:
+        table = read_text_tsv(path)
+    except pd.errors.EmptyDataError:
+        return None
+    return calibration_warning(table, path)

@@ -15,6 +15,7 @@ import pandas as pd
 from .config import load_schema, read_sample_sheet, validate_config
 from .errors import SimsflowError
 from .io.masslist import read_mass_list
+from .names import check_names, file_slug
 
 # the parameters of each scaling method (config name -> its transformer's parameters in
 # simsflow.scaling; a test keeps the two the same)
@@ -29,6 +30,10 @@ STEP_PARAMETERS: dict[str, tuple[str, ...]] = {
     "log": ("offset",),
 }
 
+# the parameters a method cannot do without (no default in simsflow.scaling), with an example
+STEP_REQUIRED: dict[str, tuple[str, ...]] = {"reference_ion": ("ion",), "minmax": ("axis",)}
+STEP_EXAMPLES = {"reference_ion": {"ion": "C2H-"}, "minmax": {"axis": "ion"}}
+
 
 def check_scaling_steps(steps: list[dict]) -> None:
     """A scaling chain names known methods with parameters they take."""
@@ -41,6 +46,13 @@ def check_scaling_steps(steps: list[dict]) -> None:
             raise SimsflowError(
                 f"unknown scaling method {name!r}",
                 hint=f"choose from {', '.join(STEP_PARAMETERS)}",
+            )
+        missing = [p for p in STEP_REQUIRED.get(name, ()) if p not in params]
+        if missing:
+            example = ", ".join(f"{p}: {STEP_EXAMPLES[name][p]}" for p in missing)
+            raise SimsflowError(
+                f"scaling method '{name}' needs {', '.join(missing)}",
+                hint=f"e.g. {{method: {name}, {example}}}",
             )
         unknown = sorted(set(params) - set(STEP_PARAMETERS[name]))
         if unknown:
@@ -55,8 +67,11 @@ def check_classes(labels: np.ndarray, folds: int) -> None:
     """Training labels: at least two classes, each with at least ``folds`` spectra."""
     classes, counts = np.unique(labels, return_counts=True)
     if classes.size < 2:
+        found = f": '{classes[0]}' ({counts[0]} spectra)" if classes.size else ""
         raise SimsflowError(
-            f"training needs at least two classes, found {classes.size}", column="label"
+            f"training needs at least two classes, found {classes.size}{found}",
+            column="label",
+            hint="label train rows of a second class, or leave classification out of the study",
         )
     small = [f"'{c}' ({n})" for c, n in zip(classes, counts, strict=True) if n < folds]
     if small:
@@ -71,44 +86,127 @@ def check_classes(labels: np.ndarray, folds: int) -> None:
 AUTO = "auto"
 
 
+def has_unknowns(sheet: pd.DataFrame) -> bool:
+    """Whether a study's sheet has samples to predict (role predict): a classification study
+    without them trains and validates its model, and draws no prediction figures."""
+    return bool((sheet["role"] == "predict").any())
+
+
 def demo_dir(study: str) -> str:
     """Where a simulated study's data are written."""
     return f"data/demo/{study}"
 
 
-def load_studies(config: dict, schemas: Path, configfiles: list[str]):
+def _study_of(err: SimsflowError, studies) -> str | None:
+    """The study a config error lies in (its column is ``studies.<name>...``), or None."""
+    column = err.column or ""
+    for study in studies:
+        if column == f"studies.{study}" or column.startswith(f"studies.{study}."):
+            return study
+    return None
+
+
+def _validate_studies(config: dict, schema: dict, configfiles: list[str], bad: dict | None):
+    """``validate_config``; with ``bad``, a study whose settings are wrong is left out and
+    its error recorded there (the rest validated again); StudyError when none is left."""
+    studies = dict(config.get("studies") or {}) if isinstance(config, dict) else {}
+    while True:
+        try:
+            return validate_config({**config, "studies": studies}, schema, configfiles)
+        except SimsflowError as err:
+            study = _study_of(err, studies)
+            if bad is None or study is None:
+                raise
+            bad[study] = err
+            del studies[study]
+            if not studies:  # nothing left to run: the first problem stops it
+                first = sorted(bad)[0]
+                raise StudyError(first, bad[first]) from None
+
+
+def load_studies(config: dict, schemas: Path, configfiles: list[str], bad: dict | None = None):
     """The validated config (defaults filled in), every study's sample sheet and mass list
-    (None where it is proposed in the run: ``mass_list: auto``)."""
-    cfg = validate_config(config, load_schema(schemas / "config.schema.yaml"), configfiles)
+    (None where it is proposed in the run: ``mass_list: auto``).
+
+    Without ``bad`` the first problem raises SimsflowError; with it, each study with a
+    problem is left out of the three results and its SimsflowError put in ``bad``."""
+    schema = load_schema(schemas / "config.schema.yaml")
+    cfg = _validate_studies(config, schema, configfiles, bad)
     sheet_schema = load_schema(schemas / "samples.schema.yaml")
     mass_schema = load_schema(schemas / "mass_list.schema.yaml")
     sheets, mass_lists = {}, {}
-    for study, settings in cfg["studies"].items():
-        simulated = "simulate" in settings
-        if simulated and settings["data_dir"] != demo_dir(study):
-            raise SimsflowError(
-                f"a simulated study's data_dir must be {demo_dir(study)}",
-                file=configfiles[-1],
-                column=f"studies.{study}.data_dir",
+    for study, settings in list(cfg["studies"].items()):
+        try:
+            sheets[study], mass_lists[study] = _load_study(
+                study, settings, sheet_schema, mass_schema, configfiles
             )
-        sheets[study] = read_sample_sheet(
-            settings["sample_sheet"],
-            sheet_schema,
-            data_dir=settings["data_dir"],
-            default_polarity=settings["polarity"],
-            files_may_be_missing=simulated,
-        )
-        window = settings["mass_window"]
-        if settings["mass_list"] == AUTO:
-            mass_lists[study] = None
-            continue
-        mass_lists[study] = read_mass_list(
-            settings["mass_list"],
-            mass_schema,
-            window_ppm=window.get("ppm"),
-            window_da=window.get("da"),
-        )
+        except SimsflowError as err:
+            if bad is None:
+                raise
+            bad[study] = err
+            del cfg["studies"][study]
     return cfg, sheets, mass_lists
+
+
+def _load_study(study, settings, sheet_schema, mass_schema, configfiles):
+    simulated = "simulate" in settings
+    if simulated and settings["data_dir"] != demo_dir(study):
+        raise SimsflowError(
+            f"a simulated study's data_dir must be {demo_dir(study)}",
+            file=configfiles[-1],
+            column=f"studies.{study}.data_dir",
+        )
+    sheet = read_sample_sheet(
+        settings["sample_sheet"],
+        sheet_schema,
+        data_dir=settings["data_dir"],
+        default_polarity=settings["polarity"],
+        files_may_be_missing=simulated,
+    )
+    if settings["mass_list"] == AUTO:
+        return sheet, None
+    window = settings["mass_window"]
+    mass_list = read_mass_list(
+        settings["mass_list"],
+        mass_schema,
+        window_ppm=window.get("ppm"),
+        window_da=window.get("da"),
+        allow_overlap=settings["integration"]["method"] != "interval",
+    )
+    return sheet, mass_list
+
+
+def load_and_check_studies(config: dict, schemas: Path, configfiles: list[str]):
+    """What common.smk loads at every start: ``load_studies`` and ``check_studies`` with each
+    study that has a problem left out, so that one broken study never blocks another.
+
+    Returns the config, sheets and mass lists of the good studies, their Studies, and
+    {study: message} of the bad ones (each message names the study). When every study is bad,
+    the first one's problem is raised instead (there is nothing to run)."""
+    bad: dict[str, SimsflowError] = {}
+    cfg, sheets, mass_lists = load_studies(config, schemas, configfiles, bad)
+    studies = check_studies(cfg, sheets, mass_lists, configfiles[-1], bad)
+    for study in bad:
+        cfg["studies"].pop(study, None)
+        sheets.pop(study, None)
+        mass_lists.pop(study, None)
+    if bad and not cfg["studies"]:
+        study = sorted(bad)[0]
+        raise StudyError(study, bad[study])
+    return cfg, sheets, mass_lists, studies, {s: str(StudyError(s, bad[s])) for s in sorted(bad)}
+
+
+class StudyError(SimsflowError):
+    """A problem of one study's configuration, sheet or mass list, named with the study."""
+
+    def __init__(self, study: str, err: SimsflowError):
+        self.study = study  # before the message is made (SimsflowError.__init__)
+        super().__init__(
+            err.message, file=err.file, line=err.line, column=err.column, hint=err.hint
+        )
+
+    def __str__(self) -> str:
+        return f"study '{self.study}': {super().__str__()}"
 
 
 @dataclass(frozen=True)
@@ -141,55 +239,86 @@ class Studies:
 
 
 def check_studies(
-    config: dict, sheets: dict[str, pd.DataFrame], mass_lists: dict, config_file: str
+    config: dict,
+    sheets: dict[str, pd.DataFrame],
+    mass_lists: dict,
+    config_file: str,
+    bad: dict | None = None,
 ) -> Studies:
     """Every cross-check of config, sheets and mass lists that must hold before any job runs;
-    the first problem raises SimsflowError naming its file, line or column."""
-    rows = {s: dict(tuple(sheets[s].groupby("sample", sort=False))) for s in config["studies"]}
+    the first problem raises SimsflowError naming its file, line or column. With ``bad``, a
+    study failing its own checks is put there with its error and left out of the Studies
+    (the checks across studies then see the others only)."""
+
+    def good():
+        return [s for s in config["studies"] if bad is None or s not in bad]
+
     # a study whose mass list is proposed in the run has one job per sample (the proposal
     # needs every sample calibrated before any is integrated, which a batch job does at once);
     # its sheet's batches are then ignored, which changes no table
     batch_sheets = {
-        s: sheet if mass_lists[s] is not None else sheet.assign(batch="")
+        s: sheet if mass_lists.get(s) is not None else sheet.assign(batch="")
         for s, sheet in sheets.items()
     }
-    batch_rows = {
-        s: dict(tuple(batch_sheets[s].groupby("sample", sort=False))) for s in config["studies"]
-    }
-    kinds = {}
-    for kind in ("spectrum", "image"):
-        names = [set(sheet.loc[sheet["kind"] == kind, "sample"]) for sheet in sheets.values()]
-        kinds[kind] = sorted(set().union(*names))
+
+    # across studies first: a sample name is of one kind (spectrum or image) everywhere
+    kinds = _kinds({s: sheets[s] for s in good()})
     both = set(kinds["spectrum"]) & set(kinds["image"])
     if both:
         raise SimsflowError(
             f"sample name(s) {', '.join(sorted(both))} are spectra in one study and images in "
             "another; give them distinct names"
         )
-    _check_batches(config, batch_rows, set(kinds["spectrum"]))
-    studies = Studies(rows, kinds["spectrum"], kinds["image"], spectrum_batches(batch_sheets))
-    for study, settings in sorted(config["studies"].items()):
-        if mass_lists[study] is None:
-            _check_auto_mass_list(study, settings, sheets[study], config_file)
-        _check_analysis(study, settings, mass_lists[study], list(rows[study]), config_file)
-    for study, settings in sorted(config["studies"].items()):
-        if settings["classification"] is not None:
-            _check_classification(study, settings, sheets[study], config_file)
-    for study, settings in sorted(config["studies"].items()):
-        if settings["degradation"] is not None:
-            _check_degradation(study, settings, mass_lists[study], list(rows[study]), config_file)
-    for study, settings in sorted(config["studies"].items()):
-        if (sheets[study]["kind"] == "image").any():
-            _check_imaging(study, settings["imaging"], mass_lists[study], config_file)
-    return studies
+    rows = {s: dict(tuple(sheets[s].groupby("sample", sort=False))) for s in good()}
+    batch_rows = {s: dict(tuple(batch_sheets[s].groupby("sample", sort=False))) for s in good()}
+    for study in sorted(good()):
+        settings = config["studies"][study]
+        try:
+            _check_one_batch_per_sample(settings["sample_sheet"], batch_rows[study])
+            _check_study(study, settings, sheets[study], mass_lists[study], config_file)
+        except SimsflowError as err:
+            if bad is None:
+                raise
+            bad[study] = err
+    kept = {s: sheets[s] for s in good()}
+    kinds = _kinds(kept)
+    _check_batches(list(kept), batch_rows, set(kinds["spectrum"]))
+    batches = spectrum_batches({s: batch_sheets[s] for s in kept})
+    return Studies({s: rows[s] for s in kept}, kinds["spectrum"], kinds["image"], batches)
+
+
+def _kinds(sheets: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
+    """Sample names of each kind ('spectrum', 'image') over the sheets, sorted."""
+    kinds = {}
+    for kind in ("spectrum", "image"):
+        names = [set(sheet.loc[sheet["kind"] == kind, "sample"]) for sheet in sheets.values()]
+        kinds[kind] = sorted(set().union(*names))
+    return kinds
+
+
+def _check_study(study, settings, sheet, mass_list, config_file) -> None:
+    """The checks of one study: names, analysis, classification, degradation, imaging."""
+    if mass_list is None:  # proposed in the run
+        _check_auto_mass_list(study, settings, sheet, config_file)
+    else:
+        check_names(mass_list, settings["mass_list"], sheet, settings["sample_sheet"])
+    samples = list(dict.fromkeys(sheet["sample"]))
+    _check_analysis(study, settings, mass_list, samples, config_file)
+    if settings["classification"] is not None:
+        _check_classification(study, settings, sheet, config_file)
+    if settings["degradation"] is not None:
+        _check_degradation(study, settings, mass_list, samples, config_file)
+    if (sheet["kind"] == "image").any():
+        _check_imaging(study, settings["imaging"], mass_list, config_file)
 
 
 def spectrum_batches(sheets: dict[str, pd.DataFrame]) -> list[Batch]:
     """Every batch of spectrum samples, study by study (sorted), batches in sheet order.
 
-    A batch is free text; its rule name keeps letters, digits and '_' (others become '_'),
-    made unique with a number where two batches would otherwise share one; its key is the
-    rule name without ``spectra_batch_{study}_``.
+    A batch is free text; its rule name keeps the letters, digits and '_' of its file slug
+    (simsflow.names; others become '_'), made unique (ignoring case) with a number where two
+    batches would otherwise share one; its key is the rule name without
+    ``spectra_batch_{study}_``.
     """
     batches, names = [], set()
     for study in sorted(sheets):
@@ -197,36 +326,44 @@ def spectrum_batches(sheets: dict[str, pd.DataFrame]) -> list[Batch]:
         rows = sheet[(sheet["kind"] == "spectrum") & (sheet["batch"] != "")]
         prefix = re.sub(r"\W", "_", f"spectra_batch_{study}_")
         for batch, group in rows.groupby("batch", sort=False):
-            name = prefix + re.sub(r"\W", "_", batch)
+            # through the slug: no device name, bounded; distinct also ignoring case (the
+            # key names a folder)
+            name = prefix + re.sub(r"\W", "_", file_slug(batch))
             unique, k = name, 1
-            while unique in names:
+            while unique.casefold() in names:
                 k += 1
                 unique = f"{name}_{k}"
-            names.add(unique)
+            names.add(unique.casefold())
             samples = list(dict.fromkeys(group["sample"]))
             batches.append(Batch(study, unique, unique[len(prefix) :], samples))
     return batches
 
 
-def _check_batches(config: dict, rows: dict[str, dict[str, pd.DataFrame]], spectra: set[str]):
-    """A sample's rows must share one batch, and a spectrum sample name is batched in every
-    study or none (the per-sample rules' wildcard constraint is by name)."""
+def _check_one_batch_per_sample(sheet_file: str, rows: dict[str, pd.DataFrame]) -> None:
+    """All rows of a spectrum sample share one batch (a check of one study)."""
+    for sample, group in rows.items():
+        if group["kind"].iloc[0] != "spectrum":
+            continue
+        values = group["batch"].unique()
+        if len(values) > 1:
+            line = int(group.loc[group["batch"] != values[0], "sheet_line"].iloc[0])
+            raise SimsflowError(
+                f"sample '{sample}' is in batches {', '.join(repr(v) for v in values)} "
+                "(all rows of a sample need one batch)",
+                file=sheet_file,
+                line=line,
+                column="batch",
+            )
+
+
+def _check_batches(studies: list[str], rows: dict[str, dict[str, pd.DataFrame]], spectra):
+    """A spectrum sample name is batched in every study or none (the per-sample rules'
+    wildcard constraint is by name); each sample has one batch (checked per study)."""
     batched, single = set(), set()
-    for study in sorted(config["studies"]):
+    for study in sorted(studies):
         for sample, group in rows[study].items():
-            if sample not in spectra:
-                continue
-            values = group["batch"].unique()
-            if len(values) > 1:
-                line = int(group.loc[group["batch"] != values[0], "sheet_line"].iloc[0])
-                raise SimsflowError(
-                    f"sample '{sample}' is in batches {', '.join(repr(v) for v in values)} "
-                    "(all rows of a sample need one batch)",
-                    file=config["studies"][study]["sample_sheet"],
-                    line=line,
-                    column="batch",
-                )
-            (batched if values[0] else single).add(sample)
+            if sample in spectra:
+                (batched if group["batch"].iloc[0] else single).add(sample)
     if batched & single:
         raise SimsflowError(
             f"sample name(s) {', '.join(sorted(batched & single))} are batched in one study and "
@@ -297,7 +434,12 @@ def _check_analysis(study, settings, mass_list, samples, config_file) -> None:
     where = f"studies.{study}.scaling"
     try:
         for name, steps in scaling["methods"].items():
-            check_scaling_steps(steps)
+            try:
+                check_scaling_steps(steps)
+            except SimsflowError as err:
+                raise SimsflowError(
+                    err.message, column=f"{where}.methods.{name}", hint=err.hint
+                ) from None
             for step in steps:
                 if step.get("ion") is not None and step["ion"] not in ions:
                     raise SimsflowError(
@@ -418,3 +560,46 @@ def _check_imaging(study, imaging, mass_list, config_file) -> None:
             file=config_file,
             column=f"studies.{study}.imaging",
         )
+
+
+def unknown_study_pattern(studies: list[str]) -> str:
+    """Wildcard pattern of a folder name under results/ that is not one of ``studies`` (a
+    negative lookahead on the name and the '/' after it)."""
+    names = "|".join(re.escape(s) for s in studies)
+    return f"(?!(?:{names})/)[^/]+" if names else "[^/]+"
+
+
+def unknown_study_message(
+    target: str, study: str, studies: list[str], config_file: str, bad: dict | None = None
+) -> str:
+    """What a target under results/ of a study the config does not define (or that was left
+    out for a problem, ``bad``: study -> message) gets."""
+    import difflib
+
+    if bad and study in bad:
+        return f"{target}: {bad[study]} (the study is left out until this is fixed)"
+    close = difflib.get_close_matches(study, studies, n=1)
+    guess = f"did you mean '{close[0]}'? " if close else ""
+    return (
+        f"{target}: no study '{study}' in {config_file} ({guess}the studies are "
+        f"{', '.join(studies) or 'none'})"
+    )
+
+
+def report_left_out_studies(messages: dict[str, str]) -> None:
+    """Log each study left out with its problem, and raise one SimsflowError naming them (the
+    job that ends a run in which some studies were left out)."""
+    import logging
+
+    if not messages:
+        return
+    log = logging.getLogger("simsflow")
+    for message in messages.values():
+        log.error("left out: %s", message)
+    names = ", ".join(f"'{s}'" for s in messages)
+    raise SimsflowError(
+        f"{len(messages)} stud{'y was' if len(messages) == 1 else 'ies were'} left out for a "
+        f"problem in the configuration, sheet or mass list, the others are built: {names}",
+        hint="each problem is printed at the start of the run and in "
+        "logs/configuration_errors.log; fix them and run again",
+    )

@@ -8,8 +8,7 @@ from the schemas, so every later step sees complete settings.
 from __future__ import annotations
 
 import copy
-import csv
-import io
+import difflib
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -18,7 +17,8 @@ import jsonschema
 import pandas as pd
 import yaml
 
-from .errors import ConfigError
+from .errors import ConfigError, shorten
+from .io.text import decode_text
 
 IMAGE_SUFFIXES = (".imzml", ".ita")
 
@@ -55,7 +55,37 @@ def _first_error(data, schema):
     errors = list(_Validator(schema).iter_errors(data))
     if not errors:
         return None
-    return min(errors, key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    # an unknown key before a missing one at the same place: a misspelled key is both
+    return min(
+        errors,
+        key=lambda e: (
+            list(map(str, e.absolute_path)),
+            e.validator != "additionalProperties",
+            e.message,
+        ),
+    )
+
+
+def _unknown_key(error) -> str | None:
+    """The first key an additionalProperties error refuses (None if not such an error)."""
+    if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
+        return None
+    known = error.schema.get("properties", {})
+    unknown = sorted(str(k) for k in error.instance if k not in known)
+    return unknown[0] if unknown else None
+
+
+def _message(error) -> str:
+    """The error's message, a misspelled key with the key it is closest to; bounded in
+    length (a huge value is never rendered whole)."""
+    unknown = _unknown_key(error)
+    if unknown is None:
+        return shorten(error.message)
+    known = list(error.schema.get("properties", {}))
+    close = difflib.get_close_matches(unknown, known, n=1, cutoff=0.6)
+    if close:
+        return f"unknown key {shorten(unknown)!r} (did you mean {close[0]!r}?)"
+    return f"unknown key {shorten(unknown)!r} (known here: {', '.join(known)})"
 
 
 def _key_path(error) -> list[str]:
@@ -63,9 +93,120 @@ def _key_path(error) -> list[str]:
     if error.validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else ""
         path.append(missing)
-    if error.validator == "additionalProperties" and "'" in error.message:
-        path.append(error.message.split("'")[1])
+    unknown = _unknown_key(error)
+    if unknown is not None:
+        path.append(unknown)
     return path
+
+
+# a configuration is a few hundred values; anchors and aliases ("billion laughs") can make a
+# file of a few lines expand to billions, which validation and messages would walk and render
+MAX_CONFIG_VALUES = 100_000
+MAX_CONFIG_CHARACTERS = 10_000_000
+
+
+def _expanded_sizes(node, sizes: dict) -> tuple[int, int]:
+    """(values, characters) of a composed YAML node with every alias expanded, computed once
+    per node (an alias is the anchored node itself), so in time linear in the file."""
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    sizes[id(node)] = (MAX_CONFIG_VALUES + 1, 0)  # a recursive alias expands without end
+    if isinstance(node, yaml.ScalarNode):
+        size = (1, len(node.value))
+    else:
+        children = node.value
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        values, chars = 1, 0
+        for child in children:
+            v, c = _expanded_sizes(child, sizes)
+            values, chars = values + v, chars + c
+        size = (values, chars)
+    sizes[id(node)] = size
+    return size
+
+
+def _too_big(size: tuple[int, int]) -> bool:
+    return size[0] > MAX_CONFIG_VALUES or size[1] > MAX_CONFIG_CHARACTERS
+
+
+def check_yaml_size(path: str | Path) -> None:
+    """Refuse a YAML file whose anchors and aliases expand beyond MAX_CONFIG_VALUES values or
+    MAX_CONFIG_CHARACTERS characters, naming the key whose value is too big.
+
+    The file is composed, never constructed: composing is linear in the text, while
+    constructing expands merge keys (``<<: [*a, *a]``) and Snakemake's config merge copies
+    every aliased mapping, both exponentially. Unreadable YAML is left to its loader."""
+    source = str(path)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(MAX_CONFIG_CHARACTERS + 1)
+        text = head.decode("utf-8", errors="replace")
+        if len(head) > MAX_CONFIG_CHARACTERS:
+            raise ConfigError(
+                f"{len(head) - 1:,}+ bytes: far too big for a configuration", file=source
+            )
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (OSError, yaml.YAMLError, RecursionError):
+        return
+    if root is None:
+        return
+    sizes: dict = {}
+    try:
+        if not _too_big(_expanded_sizes(root, sizes)):
+            return
+    except RecursionError:
+        raise ConfigError("values nested too deeply for a configuration", file=source) from None
+    keys, line, node = [], root.start_mark.line + 1, root
+    while isinstance(node, yaml.MappingNode):  # down to the key whose value alone is too big
+        pairs = [(k, v) for k, v in node.value if _too_big(sizes[id(v)])]
+        if not pairs or not isinstance(pairs[0][0], yaml.ScalarNode) or pairs[0][0].value == "<<":
+            break  # the key names the value; a merge key '<<' is part of it
+        keys.append(pairs[0][0].value)
+        line, node = pairs[0][0].start_mark.line + 1, pairs[0][1]
+    raise ConfigError(
+        f"the value expands to more than {MAX_CONFIG_VALUES:,} values or "
+        f"{MAX_CONFIG_CHARACTERS:,} characters (YAML anchors and aliases repeat it)",
+        file=source,
+        line=line,
+        column=shorten(".".join(keys), 120) or None,
+        hint="write the settings out without nested aliases (&name / *name / <<)",
+    )
+
+
+def check_config_files(paths: Iterable[str | Path]) -> None:
+    """``check_yaml_size`` of each config file: run before Snakemake loads them (its loader
+    and its config merge expand aliases; a test runs such a file through Snakemake)."""
+    for path in paths:
+        check_yaml_size(path)
+
+
+def check_config_size(config: dict, configfiles: Iterable[str | Path] = ()) -> None:
+    """Refuse a loaded config larger than MAX_CONFIG_VALUES values or MAX_CONFIG_CHARACTERS
+    characters (aliases counted every time they repeat), before anything walks it whole;
+    the config file that makes it so is named with the line (``check_yaml_size``)."""
+    values, chars = 0, 0
+    stack = [config]
+    while stack:
+        value = stack.pop()
+        values += 1
+        if isinstance(value, str):
+            chars += len(value)
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+        if values > MAX_CONFIG_VALUES or chars > MAX_CONFIG_CHARACTERS:
+            for path in configfiles:
+                check_yaml_size(path)
+            raise ConfigError(
+                f"the configuration expands to more than {MAX_CONFIG_VALUES:,} values or "
+                f"{MAX_CONFIG_CHARACTERS:,} characters",
+                file="config",
+                hint="write the settings out without nested YAML aliases (&name / *name / <<)",
+            )
 
 
 def yaml_line(text: str, keys: Sequence[str]) -> int | None:
@@ -132,6 +273,8 @@ def _locate(keys, error, configfiles) -> tuple[str | None, int | None]:
 
 def validate_config(config: dict, schema: dict, configfiles: Iterable[str | Path] = ()) -> dict:
     """Return a copy of the config with defaults filled; ConfigError on the first problem."""
+    configfiles = list(configfiles)
+    check_config_size(config, configfiles)
     data = copy.deepcopy(config)
     error = _first_error(data, schema)
     if error is None:
@@ -139,7 +282,7 @@ def validate_config(config: dict, schema: dict, configfiles: Iterable[str | Path
     keys = _key_path(error)
     file, line = _locate(keys, error, configfiles)
     raise ConfigError(
-        error.message,
+        _message(error),
         file=file or "config",
         line=line,
         column=".".join(keys) or None,
@@ -147,49 +290,69 @@ def validate_config(config: dict, schema: dict, configfiles: Iterable[str | Path
     )
 
 
+def _unquoted(cell: str) -> str:
+    """A cell without the quotes a spreadsheet puts around a whole cell (``"a, b"`` ->
+    ``a, b``, ``""`` inside -> ``"``); any other ``"`` is an ordinary character."""
+    if len(cell) >= 2 and cell[0] == cell[-1] == '"':
+        return cell[1:-1].replace('""', '"')
+    return cell
+
+
 def read_tsv_rows(path: str | Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """Header and (line number, row) pairs of a tab-separated text file, every cell as text."""
+    """Header and (line number, row) pairs of a tab-separated text file, every cell as text.
+
+    Each non-empty line that is not a ``#`` comment is one row: cells are split at tabs and a
+    quote never joins lines (csv's quoting folded the rows between a stray ``"`` and the next
+    into one cell). UTF-16 (Excel's "Unicode text") and CR-only line ends are read.
+    """
     source = str(path)
     try:
         raw = Path(path).read_bytes()
     except OSError as err:
         raise ConfigError(f"cannot read: {err.strerror}", file=source) from None
-    if b"\x00" in raw:
-        raise ConfigError("binary data, not a tab-separated text file", file=source)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", strict=True)
+    text = decode_text(
+        raw,
+        source,
+        "a tab-separated text file",
+        ConfigError,
+        hint="save the table as tab-separated text (UTF-8)",
+    )
     rows: list[tuple[int, dict[str, str]]] = []
     header: list[str] | None = None
-    try:
-        for fields in reader:
-            line = reader.line_num
-            if not fields or all(not f.strip() for f in fields) or fields[0].startswith("#"):
-                continue
-            fields = [f.strip() for f in fields]
-            if header is None:
-                header = fields
-                dup = {h for h in header if header.count(h) > 1}
-                if dup or "" in header:
-                    raise ConfigError(
-                        "empty or repeated column name",
-                        file=source,
-                        line=line,
-                        column=sorted(dup)[0] if dup else "",
-                    )
-                continue
-            if len(fields) != len(header):
+    for line, content in enumerate(text.split("\n"), start=1):
+        if not content.strip() or content.lstrip().startswith("#"):
+            continue
+        fields = [f.strip() for f in content.split("\t")]
+        if '"' in content:
+            fields = [_unquoted(f) for f in fields]
+        if header is None:
+            if len(fields) == 1:
+                for mark, name in ((",", "commas"), (";", "semicolons")):
+                    if mark in fields[0]:
+                        raise ConfigError(
+                            f"expected tab-separated columns; found {name}",
+                            file=source,
+                            line=line,
+                            hint="save the table as tab-separated text (TSV), not CSV",
+                        )
+            header = fields
+            dup = {h for h in header if header.count(h) > 1}
+            if dup or "" in header:
                 raise ConfigError(
-                    f"{len(fields)} cells, but the header has {len(header)} columns",
+                    "empty or repeated column name",
                     file=source,
                     line=line,
-                    hint="cells are separated by tabs; a spreadsheet export may use commas",
+                    column=sorted(dup)[0] if dup else "",
                 )
-            rows.append((line, dict(zip(header, fields, strict=True))))
-    except csv.Error as err:
-        raise ConfigError(f"not a valid TSV: {err}", file=source, line=reader.line_num) from None
+            continue
+        if len(fields) != len(header):
+            raise ConfigError(
+                f"{len(fields)} cells, but the header has {len(header)} columns",
+                file=source,
+                line=line,
+                hint="cells are separated by tabs; a spreadsheet export may use commas",
+            )
+        rows.append((line, dict(zip(header, fields, strict=True))))
     if header is None:
         raise ConfigError("empty file: no header line", file=source)
     return header, rows
@@ -265,7 +428,7 @@ def _validate_each(rows, schema: dict, source: str) -> list[tuple[int, dict]]:
         if error is not None:
             keys = _key_path(error)
             raise ConfigError(
-                error.message,
+                _message(error),
                 file=source,
                 line=line,
                 column=keys[0] if keys else None,
@@ -293,8 +456,9 @@ def read_sample_sheet(
     """Read and check a sample sheet; return it with a resolved ``path`` column.
 
     Checks beyond the schema: (sample, spot) unique; a label on every train row and none on
-    predict rows; each file relative, inside ``data_dir`` (symlinks resolved) and present
-    (unless the files are produced by the workflow, as for the demo).
+    predict rows; each file relative, inside ``data_dir`` (symlinks resolved), present and
+    listed once (the same file under two names too), an image folder holding exports (unless
+    the files are produced by the workflow, as for the demo).
     """
     source = str(path)
     header, rows = read_tsv_rows(path)
@@ -305,6 +469,7 @@ def read_sample_sheet(
     seen: dict[tuple[str, str], int] = {}
     polarity_of: dict[str, tuple[str, int]] = {}
     kind_of: dict[str, tuple[str, int]] = {}
+    files_seen: dict[tuple[int, int], tuple[int, str]] = {}
     records = []
     for line, row in rows:
         key = (row["sample"], row["spot"])
@@ -351,14 +516,36 @@ def read_sample_sheet(
             "image" if full.is_dir() or full.suffix.lower() in IMAGE_SUFFIXES else "spectrum"
         )
         exists = full.is_dir() if kind == "image" and not full.suffix else full.is_file()
-        if not files_may_be_missing and not exists:
-            raise ConfigError(
-                f"file '{full}' does not exist",
-                file=source,
-                line=line,
-                column="file",
-                hint=f"paths are relative to the study's data_dir ({data_dir})",
-            )
+        if not files_may_be_missing:
+            if not exists:
+                raise ConfigError(
+                    f"file '{full}' does not exist",
+                    file=source,
+                    line=line,
+                    column="file",
+                    hint=f"paths are relative to the study's data_dir ({data_dir})",
+                )
+            if full.is_dir() and not any(full.glob("*.txt")):
+                raise ConfigError(
+                    f"folder '{row['file']}' holds no image exports (*.txt)",
+                    file=source,
+                    line=line,
+                    column="file",
+                    hint="an image region is a folder of SurfaceLab ion-image exports, an "
+                    ".imzML or an .ita file; export the images into it or fix the path",
+                )
+            # the same file under two names (a symlink, a hard link, 'a/../a') counts twice
+            stat = full.stat()
+            first_file = files_seen.setdefault((stat.st_dev, stat.st_ino), (line, row["file"]))
+            if first_file[0] != line:
+                raise ConfigError(
+                    f"'{row['file']}' is the same file as '{first_file[1]}' on line "
+                    f"{first_file[0]}",
+                    file=source,
+                    line=line,
+                    column="file",
+                    hint="list each export once; a spectrum listed twice would be counted twice",
+                )
         record = dict(row)
         record["polarity"] = row["polarity"] or default_polarity
         record["kind"] = kind

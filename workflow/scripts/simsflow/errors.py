@@ -6,6 +6,17 @@ so that a rule script can surface it as a single line without a traceback.
 
 from __future__ import annotations
 
+MESSAGE_CHARACTERS = 1000  # a message never renders a huge value whole
+
+
+def shorten(text: str, limit: int = 300) -> str:
+    """``text`` cut in the middle to about ``limit`` characters, saying how much was left out."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]} ...[{len(text) - 2 * half:,} characters]... {text[-half:]}"
+
 
 class SimsflowError(Exception):
     """A problem with the user's input or configuration, located as precisely as known."""
@@ -19,7 +30,7 @@ class SimsflowError(Exception):
         column: str | None = None,
         hint: str | None = None,
     ) -> None:
-        self.message = message
+        self.message = shorten(message, MESSAGE_CHARACTERS)
         self.file = None if file is None else str(file)
         self.line = line
         self.column = column

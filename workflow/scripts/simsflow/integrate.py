@@ -20,9 +20,12 @@ from . import deadtime
 from .calibrate import calibrated_spots
 from .errors import SimsflowError
 from .io.tables import concat_frames
+from .peakfit import FIT_COLUMNS, fit_sample
 from .spots import Spot
 
 NOTE_COLUMNS = ["study", "sample", "spot", "ion", "issue"]  # integration QC notes
+# with method fit or auto, one note per spectrum and fitted ion also carries the fit
+FIT_NOTE_COLUMNS = [*NOTE_COLUMNS, *FIT_COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,8 @@ class IntegrationSettings:
     dead_time_ns: float = 65.0
     channel_width_ns: float = 0.05
     out_of_range: str = "error"  # or "warn": the ion's area is NaN and listed in QC
+    method: str = "interval"  # or "fit" (every ion) or "auto" (overlapping ions): peakfit
+    max_shift_ppm: float = 60.0  # a fitted cluster's peaks may move together this far
 
 
 def _window_sums(counts: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -115,11 +120,15 @@ def integrate_sample(
     mass_list: pd.DataFrame,
     provenance: dict,
     settings: IntegrationSettings,
+    *,
+    fits: list | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Peak table of one sample (one row per calibrated spot) and its QC notes (columns
-    ``NOTE_COLUMNS``).
+    ``NOTE_COLUMNS``, or ``FIT_NOTE_COLUMNS`` with method fit or auto: see ``simsflow.peakfit``).
 
     Spots whose calibration was excluded are left out (they are listed in the calibration QC).
+    With a fit, ``fits`` (a list) receives (spot, ``peakfit.ClusterFit``) of every fitted
+    cluster, for figures.
     """
     ions = mass_list["ion"].tolist()
     lower = mass_list["lower"].to_numpy(dtype=float)
@@ -127,6 +136,11 @@ def integrate_sample(
     intervals = Intervals.of(lower, upper)
     spot_meta = {s["spot"]: s for s in provenance.get("spots", [])}
     rows, notes = [], []
+    fitting = settings.method != "interval"
+    spectra_to_fit, shape_ions = [], []
+    references = {}
+    if fitting and "reference_ions" in calibration.columns:
+        references = dict(zip(calibration["spot"], calibration["reference_ions"], strict=True))
     for (study, sample, spot), mz, intensity in calibrated_spots(spectra, calibration):
         counts = intensity.astype(float)
         meta = spot_meta.get(spot, {})
@@ -172,8 +186,13 @@ def integrate_sample(
         areas = intervals.areas(mz, counts, settings.baseline, settings.baseline_bins)
         areas[outside] = np.nan
         rows.append(((study, sample, spot), areas, float(counts.sum())))
+        if fitting:
+            spectra_to_fit.append((mz, counts))
+            shape_ions.append([n for n in str(references.get(spot, "")).split(",") if n])
     # built column by column: much faster than from a list of row dicts
     matrix = np.array([r[1] for r in rows], dtype=float).reshape(len(rows), len(ions))
+    if fitting and rows:
+        matrix = _fitted(matrix, rows, spectra_to_fit, shape_ions, mass_list, settings, notes, fits)
     table = {
         "study": [r[0][0] for r in rows],
         "sample": [r[0][1] for r in rows],
@@ -181,7 +200,47 @@ def integrate_sample(
     }
     table.update({ion: matrix[:, k] for k, ion in enumerate(ions)})
     table["total_counts"] = np.array([r[2] for r in rows], dtype=float)
-    return pd.DataFrame(table), pd.DataFrame(notes, columns=NOTE_COLUMNS)
+    columns = FIT_NOTE_COLUMNS if fitting else NOTE_COLUMNS
+    return pd.DataFrame(table), pd.DataFrame(notes, columns=columns)
+
+
+def _fitted(matrix, rows, spectra, shape_ions, mass_list, settings, notes, fits) -> np.ndarray:
+    """Interval areas replaced by fitted ones where the mass list's clusters were fitted; the
+    fit's QC rows (and any spectrum left to interval integration) added to ``notes``."""
+    result = fit_sample(
+        spectra, shape_ions, mass_list, settings.method, max_shift_ppm=settings.max_shift_ppm
+    )
+    (study, sample, _), *_ = rows[0]
+    if all(shape is None for shape in result.shapes):
+        notes.append(
+            {
+                "study": study,
+                "sample": sample,
+                "spot": "",
+                "ion": "",
+                "issue": "no spectrum has enough isolated strong reference peaks to learn the "
+                "peak shape from: interval integration kept (add isolated reference ions)",
+            }
+        )
+        return matrix
+    for s, shape in enumerate(result.shapes):
+        if shape is None:
+            notes.append(
+                {
+                    "study": study,
+                    "sample": sample,
+                    "spot": rows[s][0][2],
+                    "ion": "",
+                    "issue": "too few isolated strong reference peaks: the sample's median peak "
+                    "shape was used",
+                }
+            )
+    if fits is not None:
+        fits.extend((rows[s][0][2], fit) for s, spot in enumerate(result.fits) for fit in spot)
+    for row in result.rows:
+        key = rows[row.pop("spot_index")][0]
+        notes.append({"study": key[0], "sample": key[1], "spot": key[2], **row})
+    return np.where(np.isnan(result.areas), matrix, result.areas)
 
 
 def study_peak_table(sheet: pd.DataFrame, peaks: list[pd.DataFrame]) -> pd.DataFrame:

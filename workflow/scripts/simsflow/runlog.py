@@ -13,7 +13,8 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
+import traceback
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .errors import SimsflowError
@@ -56,11 +57,54 @@ def skip_collection_at_exit() -> None:
     atexit.register(gc.freeze)
 
 
+PARQUET_HINT = "delete it and rerun: Snakemake then makes it again"
+
+
+def damaged_parquet(paths: Iterable[str | Path], whole: bool = False) -> SimsflowError | None:
+    """The error for the first of ``paths`` that is a Parquet file not readable as one.
+
+    A job killed by the system while it wrote, a full disk or a copy cut short can leave an
+    intermediate file shorter than written (simsflow renames a file into place only once it is
+    complete, but other tools may not). Snakemake then takes the newer file as a fresh input, so
+    a job reading it must say which file it is. The footer is checked (a truncated file has
+    none); with ``whole`` every page is read too (after a job has failed on an Arrow error).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for path in paths:
+        if not str(path).endswith(".parquet") or not Path(path).is_file():
+            continue
+        try:
+            if whole:
+                pq.read_table(path)
+            else:
+                pq.read_metadata(path)
+        except (pa.ArrowException, OSError) as err:
+            reason = str(err).split(". ")[0].strip().rstrip(".")
+            return SimsflowError(
+                f"damaged or truncated Parquet file ({reason})", file=str(path), hint=PARQUET_HINT
+            )
+    return None
+
+
+def _damaged_input(err: Exception, inputs: list[str]) -> SimsflowError | None:
+    """The damaged Parquet input that ``err`` (raised by a job's work) came from, if any."""
+    import pyarrow as pa
+
+    if isinstance(err, (pa.ArrowException, OSError)):
+        return damaged_parquet(inputs, whole=True)
+    return None
+
+
 @contextlib.contextmanager
-def logged(log_path: str | Path) -> Iterator[logging.Logger]:
+def logged(log_path: str | Path, inputs: Iterable[str | Path] = ()) -> Iterator[logging.Logger]:
     """Send stderr and logging to ``log_path``; turn a SimsflowError into a one-line exit.
 
-    The one line goes to the log and to the terminal, where Snakemake's user is looking. The
+    The one line goes to the log and to the terminal, where Snakemake's user is looking. Any
+    other exception writes its traceback to the log before it ends the job. A damaged Parquet
+    file among ``inputs`` (the job's input files) is such a one-line error, found before the
+    work starts or, when the work fails on one, after it (``damaged_parquet``). The
     log's last line times the job: the imports every rule needs (numpy, pandas, pyarrow), the
     work after them (wall time, and CPU time of this process and of the worker processes it
     waited for: a job drawing figures in two processes does two cores' work) and the peak
@@ -82,7 +126,11 @@ def logged(log_path: str | Path) -> Iterator[logging.Logger]:
         root = logging.getLogger()
         root.addHandler(handler)
         root.setLevel(logging.INFO)
+        inputs = [str(i) for i in inputs]
         try:
+            damaged = damaged_parquet(inputs)
+            if damaged is not None:
+                raise damaged
             yield logging.getLogger("simsflow")
             logging.getLogger("simsflow.runlog").info(
                 "%s: imports %.3f s, work %.3f s (CPU %.3f s), peak memory %.0f MB",
@@ -92,8 +140,12 @@ def logged(log_path: str | Path) -> Iterator[logging.Logger]:
                 _cpu_seconds() - cpu_imported,
                 peak_memory_mb(),
             )
-        except SimsflowError as err:
-            line = f"simsflow: error: {err}"
+        except Exception as err:
+            problem = err if isinstance(err, SimsflowError) else _damaged_input(err, inputs)
+            if problem is None:  # not the user's input: the traceback is for the log
+                traceback.print_exc(file=log)
+                raise
+            line = f"simsflow: error: {problem}"
             print(line, file=log)
             print(line, file=terminal)
             raise SystemExit(1) from None

@@ -22,14 +22,14 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from .calibrate import reference_ions_for
-from .checks import Studies, demo_dir
+from .calibrate import calibration_file_warning, reference_ions_for
+from .checks import Studies, demo_dir, has_unknowns
 from .config import load_schema
 from .io.batches import STAGES as BATCH_STAGES
 from .io.masslist import read_mass_list
 from .io.spectra import STREAM_BYTES
 from .provenance import code_hash
-from .stats import important_ions
+from .stats import boxplot_selection
 
 NEVER = "(?!x)x"  # a wildcard pattern that matches nothing
 
@@ -209,6 +209,18 @@ class Project:
 
         return inputs
 
+    def first_spectrum_sample(self, wildcards) -> str:
+        """The study's first spectrum sample in sheet order (its spectra are drawn as examples)."""
+        return self.samples_of_kind(wildcards.study, "spectrum")[0]
+
+    def first_spectrum_file(self, stage: str):
+        """Input function: the file holding ``stage`` of the study's first spectrum sample."""
+
+        def inputs(wildcards):
+            return self.stage_file(wildcards.study, self.first_spectrum_sample(wildcards), stage)
+
+        return inputs
+
     def per_sample(self, pattern: str, kind: str):
         """Input function: ``pattern`` expanded over the samples of one kind of the study."""
 
@@ -284,7 +296,24 @@ class Project:
                 polarity, settings.pop("reference_ions"), settings.pop("replace_defaults")
             )
         )
+        # the ions that may extend the calibration (their intervals do not matter to it); a
+        # list proposed in the run is made from calibrated spectra, so it extends none
+        masses = self.mass_lists[wildcards.study]
+        if masses is None:
+            masses = pd.DataFrame({"ion": [], "mz": []})
+        settings["mass_list"] = [[i, m] for i, m in zip(masses["ion"], masses["mz"], strict=True)]
         return settings
+
+    def calibration_warnings(self) -> list[str]:
+        """At the end of a run: the spectra left out by calibration and the count of recovered
+        ones, for each study whose calibration table exists."""
+        warnings = []
+        for study in self.studies:
+            if self.has_spectra(study):
+                warning = calibration_file_warning(f"results/{study}/qc/calibration.tsv")
+                if warning:
+                    warnings.append(warning)
+        return warnings
 
     def integration_settings(self, wildcards) -> dict:
         """The study's integration settings."""
@@ -356,13 +385,12 @@ class Project:
     def important_and_extra(self, wildcards) -> dict[str, list[str]]:
         """The ions drawn in the box plots (important) and the rest (extra)."""
         settings = self._study(wildcards.study)["scaling"]
-        important, extra = important_ions(
+        return boxplot_selection(
             self.study_ions(wildcards),
             self.ion_groups(wildcards),
             settings["important_ions"],
             settings["important_groups"],
         )
-        return {"important": important, "extra": extra}
 
     def _classification(self, wildcards) -> dict:
         return self._study(wildcards.study)["classification"]
@@ -453,6 +481,8 @@ class Project:
                     f"results/{study}/figures/summed_spectrum.png",
                     f"results/{study}/mass_list.proposed.tsv",
                 ]
+                if self._study(study)["integration"]["method"] != "interval":
+                    targets.append(f"results/{study}/figures/fitted_clusters.png")
             for sample in self.samples_of_kind(study, "image"):
                 targets.append(f"results/{study}/figures/images/{sample}")
             for method in self.scaling_methods(study):
@@ -474,6 +504,8 @@ class Project:
                 f"results/{study}/figures/pca",
                 f"results/{study}/figures/confusion.png",
             ]
+            if has_unknowns(self.sheets[study]):  # no heat map of nothing to predict
+                targets.append(f"results/{study}/figures/predictions_heatmap.png")
         return targets
 
     def degradation_targets(self) -> list[str]:

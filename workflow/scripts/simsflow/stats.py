@@ -82,3 +82,36 @@ def important_ions(
     if unknown:
         raise SimsflowError(f"important ion(s) {', '.join(unknown)} are not in the mass list")
     return [i for i in ions if i in chosen], [i for i in ions if i not in chosen]
+
+
+BOXPLOT_LIMIT = 300  # ions: above this a mass list gets box plots of its chosen ions only
+
+
+def boxplot_selection(
+    ions: list[str],
+    groups: dict[str, str],
+    names: list[str],
+    group_names: list[str] | None,
+    limit: int = BOXPLOT_LIMIT,
+) -> dict:
+    """The ions with a box plot of their own (``important``, each also in its group's
+    overview) and those drawn in extra/ (``extra``), and a ``note`` when figures are left out.
+
+    Up to ``limit`` ions every ion is drawn (``important_ions``). A longer mass list (a
+    SurfaceLab peak search gives thousands) is drawn only for the ions chosen by name or group
+    in the config, at most ``limit`` of them in mass-list order; its other ions get no figure,
+    only their statistics, and the note says so."""
+    important, extra = important_ions(ions, groups, names, group_names)
+    if len(ions) <= limit:
+        return {"important": important, "extra": extra, "note": None}
+    chosen = important if (names or group_names is not None) else []
+    drawn = chosen[:limit]
+    n_groups = len({groups.get(i) or "ungrouped" for i in drawn})
+    note = (
+        f"box plots: the mass list has {len(ions)} ions, more than {limit}; drawn only for "
+        f"{len(drawn)} important ions"
+        + (f" (the first {limit} of {len(chosen)})" if len(chosen) > limit else "")
+        + f" and their {n_groups} group(s); choose them with scaling.important_ions or "
+        "important_groups. The statistics of every ion are in the stats table."
+    )
+    return {"important": drawn, "extra": [], "note": note}

@@ -119,10 +119,23 @@ def read_surfacelab_region(files: dict[str, Path], ions: list[str]) -> pd.DataFr
         if xi.size != x.size or not (
             np.array_equal(xi[o], stack["x"]) and np.array_equal(yi[o], stack["y"])
         ):
-            raise InputFileError("pixels differ from the total image", file=str(files[ion]))
+            raise InputFileError(
+                f"pixels differ from the total image: {xi.size} pixels "
+                f"({_extent(xi, yi)}), the total image {files[TOTAL].name} has {x.size} "
+                f"({_extent(x, y)})",
+                file=str(files[ion]),
+                hint="export every image of the region with the same size and binning",
+            )
         stack[ion] = counts[o].astype(np.float32)
     stack[TOTAL] = total[order].astype(np.float32)
     return pd.DataFrame(stack)
+
+
+def _extent(x: np.ndarray, y: np.ndarray) -> str:
+    """An image's size as 'width x height' of its pixel coordinates."""
+    if x.size == 0:
+        return "empty"
+    return f"{int(x.max() - x.min()) + 1} x {int(y.max() - y.min()) + 1}"
 
 
 def format_image(x, y, counts, header=("# SurfaceLab ion image",)) -> str:
@@ -143,33 +156,49 @@ def write_surfacelab_region(folder, region: str, stack: pd.DataFrame, ions: list
         )
 
 
-def read_imzml_region(path: str | Path, mass_list: pd.DataFrame) -> pd.DataFrame:
-    """An imzML image (continuous or processed) integrated over the mass list per pixel."""
+def open_imzml(path: str | Path):
+    """A pyimzml parser of an imzML image whose .ibd holds every spectrum it points to."""
     from pyimzml.ImzMLParser import ImzMLParser
-
-    from ..integrate import Intervals
 
     source = str(path)
     try:
         parser = ImzMLParser(source)
     except Exception as err:  # pyimzml raises bare exceptions on damaged files
         raise InputFileError(f"not a readable imzML file: {err}", file=source) from None
-    intervals = Intervals.of(mass_list["lower"], mass_list["upper"])
-    ions = mass_list["ion"].tolist()
-    rows = np.zeros((len(parser.coordinates), len(ions)), dtype=np.float32)
-    totals = np.zeros(len(parser.coordinates), dtype=np.float32)
-    for i in range(len(parser.coordinates)):
-        mz, intensity = parser.getspectrum(i)
-        order = np.argsort(mz, kind="stable")
-        mz, intensity = np.asarray(mz)[order], np.asarray(intensity, dtype=float)[order]
-        rows[i] = intervals.sums(mz, intensity)
-        totals[i] = intensity.sum()
-    coords = np.asarray(parser.coordinates)
-    stack = pd.DataFrame({"x": coords[:, 0].astype(np.int32), "y": coords[:, 1].astype(np.int32)})
-    for k, ion in enumerate(ions):
-        stack[ion] = rows[:, k]
-    stack[TOTAL] = totals
-    return stack
+    _check_ibd_size(parser)
+    return parser
+
+
+def imzml_spectrum(parser, pixel: int) -> tuple[np.ndarray, np.ndarray]:
+    """One pixel's spectrum (m/z ascending, intensities as floats), read from the .ibd alone:
+    an image is never held whole, whatever the size of its .ibd."""
+    mz, intensity = parser.getspectrum(pixel)
+    order = np.argsort(mz, kind="stable")
+    return np.asarray(mz)[order], np.asarray(intensity, dtype=float)[order]
+
+
+def _check_ibd_size(parser) -> None:
+    """The .ibd holds every spectrum the .imzML points to (a copy cut short does not: reading
+    past its end would fail in numpy, naming neither file nor size)."""
+    import os
+
+    mz_size = np.dtype(parser.mzPrecision).itemsize
+    intensity_size = np.dtype(parser.intensityPrecision).itemsize
+    needed = 0
+    for offsets, lengths, size in (
+        (parser.mzOffsets, parser.mzLengths, mz_size),
+        (parser.intensityOffsets, parser.intensityLengths, intensity_size),
+    ):
+        if len(offsets):
+            ends = np.asarray(offsets, dtype=np.int64) + np.asarray(lengths, dtype=np.int64) * size
+            needed = max(needed, int(ends.max()))
+    has = os.fstat(parser.m.fileno()).st_size
+    if has < needed:
+        raise InputFileError(
+            f"truncated: {has} bytes, but its .imzML points to spectra up to byte {needed}",
+            file=parser.m.name,
+            hint="copy or export the .imzML and .ibd pair again",
+        )
 
 
 def read_ita_region(path: str | Path, mass_list: pd.DataFrame) -> pd.DataFrame:
@@ -194,52 +223,3 @@ def read_ita_region(path: str | Path, mass_list: pd.DataFrame) -> pd.DataFrame:
         stack[ion] = image.ravel().astype(np.float32)
     stack[TOTAL] = total.ravel().astype(np.float32)
     return stack
-
-
-def read_region(path: str | Path, mass_list: pd.DataFrame) -> pd.DataFrame:
-    """One region's stack from a folder of SurfaceLab exports, an .imzML or an .ita file."""
-    path = Path(path)
-    ions = mass_list["ion"].tolist()
-    if path.is_dir():
-        regions = region_files(path)
-        if len(regions) != 1:
-            raise SimsflowError(
-                f"{len(regions)} regions in one folder ({', '.join(sorted(regions)) or 'none'})",
-                file=str(path),
-                hint="give each region its own folder (one sheet row per region)",
-            )
-        return read_surfacelab_region(next(iter(regions.values())), ions)
-    if path.suffix.lower() == ".imzml":
-        return read_imzml_region(path, mass_list)
-    if path.suffix.lower() == ".ita":
-        return read_ita_region(path, mass_list)
-    raise SimsflowError(
-        "not an ion-image source",
-        file=str(path),
-        hint="a folder of SurfaceLab image exports, an .imzML or an .ita file",
-    )
-
-
-def import_image_sample(
-    study: str, sample: str, spots, files, mass_list: pd.DataFrame
-) -> tuple[pd.DataFrame, dict]:
-    """All regions of one sample as one stack (column ``spot`` = region) and provenance."""
-    import hashlib
-
-    parts, provenance = [], []
-    for spot, file in zip(spots, files, strict=True):
-        stack = read_region(file, mass_list)
-        stack.insert(0, "spot", spot)
-        parts.append(stack)
-        path = Path(file)
-        members = sorted(path.glob("*.txt")) if path.is_dir() else [path]
-        digest = hashlib.sha256()
-        for member in members:
-            digest.update(member.name.encode() + b"\0" + member.read_bytes())
-        provenance.append(
-            {"spot": spot, "file": str(file), "sha256": digest.hexdigest(), "pixels": len(stack)}
-        )
-    table = pd.concat(parts, ignore_index=True)
-    table.insert(0, "sample", sample)
-    table.insert(0, "study", study)
-    return table, {"study": study, "sample": sample, "spots": provenance}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..chemistry import ion_mz, normalize_ion_name
+from ..chemistry import ion_mz, normalize_ion_name, parse_ion
 from ..config import read_tsv_rows, validate_rows
 from ..errors import ConfigError, SimsflowError
 
@@ -65,10 +65,56 @@ def _from_surfacelab(rows, source):
     return out
 
 
+def _check_positive(row: dict, source: str, line: int) -> None:
+    """m/z and bounds are masses: above zero (a spectrum has no counts below)."""
+    for column in NUMERIC:
+        value = row.get(column)
+        if value is not None and not value > 0:
+            raise ConfigError(
+                f"{column} {value:g} is not a positive m/z",
+                file=source,
+                line=line,
+                column=column,
+                hint="masses in the mass list are in u and above zero",
+            )
+
+
+def _centre(ion: str, lower, upper, source: str, line: int) -> float:
+    """The m/z of a row without mz or formula: the ion's, if its name is a formula, else the
+    middle of its interval when both bounds are given."""
+    try:
+        return ion_mz(ion)
+    except SimsflowError:
+        pass
+    if lower is not None and upper is not None:
+        return (lower + upper) / 2
+    if lower is not None or upper is not None:
+        given, missing = ("lower", "upper") if lower is not None else ("upper", "lower")
+        raise ConfigError(
+            f"'{ion}' has {given} but no {missing}, and no mz or formula",
+            file=source,
+            line=line,
+            column=missing,
+            hint=f"'{ion}' is not a formula, so its interval needs both bounds, or give mz",
+        )
+    raise ConfigError(
+        f"no m/z for '{ion}': give mz, or a formula, or lower and upper bounds",
+        file=source,
+        line=line,
+        column="mz",
+    )
+
+
 def read_mass_list(
-    path: str | Path, schema: dict, *, window_ppm: float | None = 300.0, window_da=None
+    path: str | Path,
+    schema: dict,
+    *,
+    window_ppm: float | None = 300.0,
+    window_da=None,
+    allow_overlap: bool = False,
 ) -> pd.DataFrame:
-    """Read, complete and check a mass list; rows sorted by m/z, with their file line."""
+    """Read, complete and check a mass list; rows sorted by m/z, with their file line.
+    Overlapping intervals are refused unless ``allow_overlap`` (integration by fitting)."""
     source = str(path)
     header, rows = read_tsv_rows(path)
     if not rows:
@@ -95,6 +141,7 @@ def read_mass_list(
                 column="ion",
             )
         seen[ion] = line
+        _check_positive(row, source, line)
         mz = row["mz"]
         formula = row["formula"]
         if formula:
@@ -111,14 +158,17 @@ def read_mass_list(
                 )
             mz = exact
         elif mz is None:
+            mz = _centre(ion, row["lower"], row["upper"], source, line)
+        if row.get("fit") == "isotopes":
             try:
-                mz = ion_mz(ion)
+                parse_ion(ion)
             except SimsflowError:
                 raise ConfigError(
-                    f"no m/z for '{ion}': give mz, or a formula, or lower and upper bounds",
+                    f"fit 'isotopes' needs the ion named by its formula, not '{ion}'",
                     file=source,
                     line=line,
-                    column="mz",
+                    column="fit",
+                    hint="rename the ion to its formula with charge (e.g. K+) or empty its fit",
                 ) from None
         lower, upper = row["lower"], row["upper"]
         half = window_da if window_da is not None else mz * (window_ppm or 0.0) * 1e-6
@@ -146,13 +196,14 @@ def read_mass_list(
                 "lower": lower,
                 "upper": upper,
                 "group": row["group"],
+                "fit": row.get("fit", ""),
                 "line": line,
             }
         )
     frame = pd.DataFrame.from_records(records).sort_values("lower", kind="stable")
     frame = frame.reset_index(drop=True)
     overlap = frame["upper"].to_numpy()[:-1] > frame["lower"].to_numpy()[1:]
-    if overlap.any():
+    if overlap.any() and not allow_overlap:
         i = int(overlap.argmax())
         a, b = frame.iloc[i], frame.iloc[i + 1]
         raise ConfigError(
@@ -161,6 +212,8 @@ def read_mass_list(
             file=source,
             line=int(b["line"]),
             column="lower",
-            hint="each count may belong to one ion only; narrow one of the intervals",
+            hint="each count may belong to one ion only with integration method interval; "
+            "narrow one of the intervals, or set integration.method: fit (or auto) to fit "
+            "overlapping ions together",
         )
     return frame

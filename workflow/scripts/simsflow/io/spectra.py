@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ..errors import InputFileError
+from .text import decode_text
 
 _COLUMN_NAMES = {
     "channel": "channel",
@@ -71,17 +72,14 @@ class Spectrum:
 
 
 def _decode(raw: bytes, path: str) -> str:
-    if b"\x00" in raw[:65536]:
-        raise InputFileError(
-            "binary data, not a text export",
-            file=path,
-            hint="export the spectrum from SurfaceLab as ASCII text",
-        )
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # SurfaceLab on Windows writes header text in the ANSI code page; numbers are ASCII.
-        return raw.decode("latin-1")
+    """The export's text (UTF-16 and CR-only line ends read too, see ``simsflow.io.text``)."""
+    return decode_text(
+        raw,
+        path,
+        "a text export",
+        InputFileError,
+        hint="export the spectrum from SurfaceLab as ASCII text",
+    )
 
 
 def _delimiter(line: str) -> str | None:

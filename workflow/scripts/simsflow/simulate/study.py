@@ -7,6 +7,7 @@ when other samples are added, and each sample can be simulated in its own job.
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 from functools import cache
 from importlib import resources
@@ -302,9 +303,14 @@ def simulate_entry(
     study: str, entry: dict, seed: int
 ) -> list[tuple[str, SimulatedSpectrum, dict, dict[str, float]]]:
     """Spots of any sample described like the design's entries (e.g. a compound not in it:
-    ``{"sample": "LiF", "spots": 20, "powders": {"LiF": 1.0}}``)."""
+    ``{"sample": "LiF", "spots": 20, "powders": {"LiF": 1.0}}``). An entry's
+    ``calibration_error_ppm: [low, high]`` replaces the instrument's range of stored
+    calibration errors for its spots (e.g. badly stored calibrations, 1e4-6e4 ppm off)."""
     sample = entry["sample"]
     inst = instrument(study)
+    if "calibration_error_ppm" in entry:
+        low, high = entry["calibration_error_ppm"]
+        inst = dataclasses.replace(inst, calibration_error_ppm=(float(low), float(high)))
     out = []
     for spot in _spots(entry):
         rng = spot_rng(seed, study, sample, spot)

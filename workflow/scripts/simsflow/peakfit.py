@@ -1,0 +1,728 @@
+"""Overlapping peaks: fitted with shaped components, not summed over an interval.
+
+Where two ions share a nominal mass within the instrument's resolution (Al+ and C2H3+ at m/z 27,
+K+ and C3H3+ at 39, 7Li+ and 6LiH+ at 7), the counts in one ion's interval include the other's
+peak. Here each such cluster of mass-list ions is fitted as a sum of peaks of known shape at the
+ions' exact (calibrated) positions, with non-negative amplitudes and a local linear baseline
+(non-negative least squares, Lawson & Hanson 1974), weighted by Poisson variances from a first
+pass. An ion may bring its isotopologues (``simsflow.chemistry``) with their natural abundances
+tied, so that an element's isolated isotopes support the one hidden under another ion.
+
+The peak shape is the instrument's: a Gaussian core whose width follows
+sigma(m)^2 = a m^2 + b m (constant mass resolution plus a fixed primary-pulse width, both seen
+through the time-of-flight law), continued above ``tail_start`` sigma by an exponential tail,
+longer for atomic ions than for molecular ones. Its parameters are estimated per spectrum from
+isolated, strong peaks (the calibration's reference ions).
+
+An ion's fitted area is reported like its interval area: the counts of its main peak (the one at
+its mass-list m/z) that fall in its interval, so isolated ions agree with interval integration
+and the peak table keeps its meaning; ``total`` is the whole fitted peak with all modelled
+isotopologues. Standard errors come from the Poisson-weighted design at the solution
+(inverse Fisher information), i.e. counting noise only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import nnls
+from scipy.special import ndtr
+
+from .chemistry import ion_mz, isotope_pattern, parse_ion
+from .errors import SimsflowError
+
+FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))
+TAIL_START = 1.5  # sigma above the centre where the exponential tail takes over
+MIN_ABUNDANCE = 1e-3  # tied isotopologues below this fraction of the strongest are not modelled
+CORE_REACH = 6.0  # a peak's reach below its centre, in sigma
+TAIL_REACH = 6.0  # and above: tail_start sigma plus this many tail decay lengths
+
+
+def tailed_cdf(x, sigma, tail, tail_start: float = TAIL_START):
+    """Cumulative area (0..1) of a Gaussian core continued by an exponential tail to high m/z.
+
+    ``x`` is the distance from the centre, ``sigma`` the core width and ``tail`` the tail's
+    decay length in units of sigma (all broadcast). The tail starts at ``tail_start`` sigma,
+    continuous with the core.
+    """
+    lam = tail * sigma
+    root = sigma * np.sqrt(2.0 * np.pi)
+    g_j = np.exp(-0.5 * tail_start * tail_start)
+    core = root * ndtr(np.minimum(x / sigma, tail_start))
+    beyond = np.maximum(x - tail_start * sigma, 0.0)
+    tail_part = g_j * lam * -np.expm1(-beyond / lam)
+    return (core + tail_part) / (root * ndtr(tail_start) + g_j * lam)
+
+
+@dataclass(frozen=True)
+class PeakShape:
+    """Peak shape of one spectrum: core width sigma(m)^2 = a m^2 + b m (u^2) and tail lengths
+    (in sigma) of atomic and molecular ions; ``source`` says where it came from."""
+
+    sigma_a: float
+    sigma_b: float
+    tail_atomic: float
+    tail_molecular: float
+    n_peaks: int = 0
+    source: str = "spectrum"  # or "median" (too few isolated peaks: the sample's median)
+
+    def sigma(self, mz):
+        mz = np.asarray(mz, dtype=float)
+        return np.sqrt(self.sigma_a * mz * mz + self.sigma_b * mz)
+
+    def tail(self, atomic):
+        return np.where(atomic, self.tail_atomic, self.tail_molecular)
+
+    def resolution(self, mz):
+        """Mass resolution m / FWHM of the core at ``mz``."""
+        return np.asarray(mz, dtype=float) / (FWHM_PER_SIGMA * self.sigma(mz))
+
+
+def bin_edges(mz: np.ndarray) -> np.ndarray:
+    """Edges of the bins whose centres are ``mz`` (midpoints; the end bins mirrored)."""
+    mid = 0.5 * (mz[1:] + mz[:-1])
+    return np.concatenate([[2 * mz[0] - mid[0]], mid, [2 * mz[-1] - mid[-1]]])
+
+
+def _fit_peaks(windows: list[tuple[np.ndarray, np.ndarray, float, float]], iterations: int = 40):
+    """Least-squares fits of isolated peaks, all at once (Levenberg-Marquardt on padded arrays):
+    each window is (bin edges, counts, expected m/z, first sigma); the model is the tailed peak
+    (centre, sigma, tail, area) on a flat background, weighted by Poisson variances. Returns
+    sigma and tail per window, NaN where a fit ends at a bound of its width or tail."""
+    n, length = len(windows), max(w[1].size for w in windows)
+    edges = np.empty((n, length + 1))
+    counts = np.zeros((n, length))
+    weight = np.zeros((n, length))
+    p = np.empty((n, 5))  # centre, log sigma, log tail, area, background
+    lower, upper = np.empty((n, 5)), np.empty((n, 5))
+    for k, (e, y, m0, sigma0) in enumerate(windows):
+        edges[k, : e.size] = e
+        edges[k, e.size :] = e[-1]  # padding bins are empty (and weigh nothing)
+        counts[k, : y.size] = y
+        weight[k, : y.size] = 1.0 / np.sqrt(np.maximum(y, 1.0))
+        floor = max(min(y[0], y[-1]), 0.0)
+        area = max(y.sum() - y.size * floor, 1.0)
+        p[k] = [m0, np.log(sigma0), np.log(3.0), area, floor]
+        lower[k] = [m0 - 3 * sigma0, np.log(sigma0 / 5), np.log(0.2), 0.0, 0.0]
+        upper[k] = [m0 + 3 * sigma0, np.log(sigma0 * 5), np.log(20.0), 10 * area + 10, area + 10]
+
+    def peak(q):
+        return np.diff(tailed_cdf(edges - q[:, :1], np.exp(q[:, 1:2]), np.exp(q[:, 2:3])), axis=1)
+
+    def residual(q, binned):
+        return (q[:, 3:4] * binned + q[:, 4:5] - counts) * weight
+
+    binned = peak(p)
+    r = residual(p, binned)
+    cost = (r * r).sum(axis=1)
+    damping = np.full(n, 1e-3)
+    eye = np.eye(5)
+    for _ in range(iterations):
+        # centre, width and tail numerically; area and background are linear
+        h = 1e-6 * np.maximum(np.abs(p[:, :3]), 1.0)
+        shape_columns = [
+            (residual(p, peak(p + h[:, k : k + 1] * eye[k])) - r) / h[:, k : k + 1]
+            for k in range(3)
+        ]
+        jac = np.stack([*shape_columns, binned * weight, weight], axis=-1)
+        gradient = np.einsum("plk,pl->pk", jac, r)
+        hessian = np.einsum("plk,plm->pkm", jac, jac)
+        diagonal = np.einsum("pkk->pk", hessian)
+        damped = hessian + (damping[:, None] * diagonal + 1e-12)[:, :, None] * eye
+        step = -np.linalg.solve(damped, gradient[:, :, None])[:, :, 0]
+        trial = np.clip(p + step, lower, upper)
+        binned_trial = peak(trial)
+        r_trial = residual(trial, binned_trial)
+        cost_trial = (r_trial * r_trial).sum(axis=1)
+        better = cost_trial < cost
+        settled = ~better | (cost - cost_trial < 1e-9 * cost)
+        p[better], r[better], cost[better] = trial[better], r_trial[better], cost_trial[better]
+        binned[better] = binned_trial[better]
+        damping = np.where(better, damping / 3.0, damping * 4.0)
+        if np.all(settled):
+            break  # no fit moves any more
+    inner = (p[:, 1:3] > lower[:, 1:3] + 1e-3) & (p[:, 1:3] < upper[:, 1:3] - 1e-3)
+    ok = inner.all(axis=1) & np.isfinite(p).all(axis=1)
+    return np.where(ok, np.exp(p[:, 1]), np.nan), np.where(ok, np.exp(p[:, 2]), np.nan)
+
+
+def _peak_windows(mz, counts, candidates, known, min_counts):
+    """The fit windows of a spectrum's candidate peaks that are isolated and strong enough:
+    (m/z, atomic, bin width, (edges, counts, m/z, first sigma))."""
+    edges = bin_edges(mz)
+    out = []
+    for m0, atomic in candidates:
+        if not mz[0] < m0 < mz[-1]:
+            continue
+        i = int(np.searchsorted(mz, m0))
+        width = edges[i + 1] - edges[i]
+        # a first width from the bins above half maximum near the expected position
+        near = slice(max(i - 8, 0), min(i + 9, mz.size))
+        top = counts[near].max()
+        if top <= 0:
+            continue
+        fwhm = max(np.count_nonzero(counts[near] > top / 2), 1) * width
+        sigma0 = max(fwhm / FWHM_PER_SIGMA, 0.5 * width)
+        lo_m, hi_m = m0 - 10 * sigma0, m0 + (TAIL_START + 18.0) * sigma0
+        others = known[(known > lo_m) & (known < hi_m) & (np.abs(known - m0) > 1e-6)]
+        if others.size:
+            continue
+        lo, hi = np.searchsorted(mz, [lo_m, hi_m])
+        if hi - lo < 6 or counts[lo:hi].sum() < min_counts:
+            continue
+        window = (edges[lo : hi + 1], counts[lo:hi].astype(float), m0, sigma0)
+        out.append((m0, atomic, width, window))
+    return out
+
+
+def _combine(rows) -> PeakShape:
+    m, s, t, atomic = (np.array(c) for c in zip(*rows, strict=True))
+    # sigma^2 = a m^2 + b m, relative errors, a and b non-negative
+    design = np.column_stack([m * m, m]) / (s * s)[:, None]
+    (a, b), _ = nnls(design, np.ones(m.size))
+    tails = {flag: t[atomic == flag] for flag in (True, False)}
+    t_all = float(np.median(t))
+    tail_atomic = float(np.median(tails[True])) if tails[True].size else t_all
+    tail_molecular = float(np.median(tails[False])) if tails[False].size else t_all
+    return PeakShape(float(a), float(b), tail_atomic, tail_molecular, n_peaks=len(rows))
+
+
+def estimate_shapes(
+    spectra: list[tuple[np.ndarray, np.ndarray]],
+    candidates: list[list[tuple[float, bool]]],
+    known_masses: np.ndarray,
+    *,
+    min_counts: float = 500.0,
+    min_peaks: int = 2,
+) -> list[PeakShape | None]:
+    """Peak shape of each calibrated spectrum ((mz, counts)) from its isolated strong peaks.
+
+    ``candidates``: per spectrum, (exact m/z, atomic) of the peaks to try (its reference ions);
+    one is used when no other of ``known_masses`` lies within its reach and it has
+    ``min_counts`` counts. A peak narrower than a bin gives no width (coarse binning at low
+    mass) and is skipped. A spectrum with fewer than ``min_peaks`` usable peaks gets None.
+    The peaks of all spectra are fitted together (one vectorized least-squares problem).
+    """
+    known = np.sort(np.asarray(known_masses, dtype=float))
+    found = [
+        _peak_windows(mz, counts, c, known, min_counts) if mz.size >= 8 else []
+        for (mz, counts), c in zip(spectra, candidates, strict=True)
+    ]
+    windows = [w[3] for spectrum in found for w in spectrum]
+    if not windows:
+        return [None] * len(spectra)
+    sigma, tail = _fit_peaks(windows)
+    shapes, k = [], 0
+    for spectrum in found:
+        rows = []
+        for m0, atomic, width, _ in spectrum:
+            if np.isfinite(sigma[k]) and sigma[k] >= 0.3 * width:
+                rows.append((m0, sigma[k], tail[k], atomic))
+            k += 1
+        shapes.append(_combine(rows) if len(rows) >= min_peaks else None)
+    return shapes
+
+
+def estimate_shape(
+    mz: np.ndarray,
+    counts: np.ndarray,
+    candidates: list[tuple[float, bool]],
+    known_masses: np.ndarray,
+    **options,
+) -> PeakShape | None:
+    """``estimate_shapes`` of one spectrum."""
+    return estimate_shapes([(mz, counts)], [candidates], known_masses, **options)[0]
+
+
+def median_shape(shapes: list[PeakShape]) -> PeakShape:
+    """The component-wise median of shapes, marked as a fallback."""
+    fields = ("sigma_a", "sigma_b", "tail_atomic", "tail_molecular")
+    values = {f: float(np.median([getattr(s, f) for s in shapes])) for f in fields}
+    return PeakShape(**values, n_peaks=0, source="median")
+
+
+@dataclass(frozen=True)
+class FitIon:
+    """A mass-list ion as the fit sees it: its interval, its modelled peaks (exact m/z and
+    abundance fractions; one peak unless its isotopologues are tied) and which is its main one."""
+
+    name: str
+    lower: float
+    upper: float
+    masses: np.ndarray
+    abundances: np.ndarray
+    main: int
+    atomic: bool
+    fitted: bool  # False: opted out, its area stays the interval's (it is still modelled)
+
+
+def fit_ions(mass_list: pd.DataFrame) -> list[FitIon]:
+    """FitIon of every mass-list row (columns ion, mz, lower, upper, optional ``fit``:
+    '' | 'interval' (keep interval integration) | 'isotopes' (tie its isotopologues))."""
+    modes = mass_list["fit"] if "fit" in mass_list.columns else [""] * len(mass_list)
+    out = []
+    for ion, mz, lower, upper, mode in zip(
+        mass_list["ion"],
+        mass_list["mz"],
+        mass_list["lower"],
+        mass_list["upper"],
+        modes,
+        strict=True,
+    ):
+        mode = mode if isinstance(mode, str) else ""
+        try:
+            parsed = parse_ion(ion)
+            atomic = parsed.n_atoms == 1
+        except SimsflowError:
+            parsed, atomic = None, False
+        masses, abundances, main = np.array([float(mz)]), np.array([1.0]), 0
+        if mode == "isotopes":
+            if parsed is None:
+                raise SimsflowError(
+                    f"ion '{ion}' is not a formula: its isotopologues cannot be tied",
+                    column="fit",
+                    hint="name the ion by its formula, or leave its fit column empty",
+                )
+            masses, abundances = isotope_pattern(ion)
+            keep = abundances >= MIN_ABUNDANCE * abundances.max()
+            masses, abundances = masses[keep], abundances[keep] / abundances[keep].sum()
+            main = int(np.argmin(np.abs(masses - mz)))
+            masses = masses + (float(mz) - masses[main])  # the list's m/z places the pattern
+        out.append(
+            FitIon(
+                ion,
+                float(lower),
+                float(upper),
+                masses,
+                abundances,
+                main,
+                atomic,
+                mode != "interval",
+            )
+        )
+    return out
+
+
+def _segments(ion: FitIon, shape: PeakShape) -> np.ndarray:
+    """Where an ion is seen, as (lower, upper) rows: its interval, and each of its peaks from
+    CORE_REACH sigma below to the tail's TAIL_REACH decay lengths above."""
+    sigma = shape.sigma(ion.masses)
+    up = (TAIL_START + TAIL_REACH * shape.tail(ion.atomic)) * sigma
+    peaks = np.column_stack([ion.masses - CORE_REACH * sigma, ion.masses + up])
+    return np.vstack([[ion.lower, ion.upper], peaks])
+
+
+def find_clusters(ions: list[FitIon], shape: PeakShape) -> list[list[int]]:
+    """Groups of ions whose peaks or intervals overlap (``_segments``), in m/z order of their
+    first segment; an isolated ion is a group of one. Tied isotopologues join their ion's group
+    only where they overlap something, so a group never spans empty masses between them."""
+    parent = list(range(len(ions)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    segments = [(lo, hi, i) for i, ion in enumerate(ions) for lo, hi in _segments(ion, shape)]
+    segments.sort()
+    end, last = -np.inf, -1
+    for lo, hi, i in segments:
+        if lo < end:
+            parent[root(i)] = root(last)
+        if hi > end:
+            end, last = hi, i
+    groups: dict[int, list[int]] = {}
+    for i in range(len(ions)):
+        groups.setdefault(root(i), []).append(i)
+    first: dict[int, float] = {}
+    for lo, _, i in segments:  # sorted: the first seen is the lowest
+        first.setdefault(root(i), lo)
+    return [groups[r] for r in sorted(groups, key=lambda r: (first[r], r))]
+
+
+@dataclass
+class ClusterFit:
+    """One cluster fitted in one spectrum: per ion its in-interval area, whole-peak total and
+    their standard errors; the window's data, components and baseline for figures."""
+
+    ions: list[str]
+    fitted: np.ndarray  # bool per ion: reported (not opted out)
+    area: np.ndarray
+    area_se: np.ndarray
+    total: np.ndarray
+    total_se: np.ndarray
+    shift_ppm: float  # the peaks' common shift from their calibrated positions
+    residual_pct: float  # 100 * sum|data - model| / sum(data) over the window
+    chi2_per_bin: float
+    mz: np.ndarray
+    counts: np.ndarray
+    components: np.ndarray  # (ions, bins) fitted counts of each ion
+    baseline: np.ndarray
+
+    @property
+    def name(self) -> str:
+        return "|".join(self.ions)
+
+
+def _tailed_pdf(x, sigma, tail, tail_start: float = TAIL_START):
+    """Density of ``tailed_cdf`` (per unit of x)."""
+    lam = tail * sigma
+    g_j = np.exp(-0.5 * tail_start * tail_start)
+    core = np.exp(-0.5 * np.square(np.minimum(x, tail_start * sigma) / sigma))
+    beyond = np.maximum(x - tail_start * sigma, 0.0)
+    density = core * np.exp(-beyond / lam)
+    return density / (sigma * np.sqrt(2.0 * np.pi) * ndtr(tail_start) + g_j * lam)
+
+
+def _columns(ions: list[FitIon], shape: PeakShape, edges: np.ndarray, bins, shift: float):
+    """Each ion's binned peak(s) with unit total area (bins x ions) and its main peak's part,
+    in the ``bins`` (indices) of the window whose bin ``edges`` are given, and both their
+    derivatives with respect to a common shift of the peaks."""
+    owner = np.concatenate([np.full(ion.masses.size, i) for i, ion in enumerate(ions)])
+    masses = np.concatenate([ion.masses for ion in ions]) + shift
+    abundance = np.concatenate([ion.abundances for ion in ions])
+    tail = np.concatenate([np.full(ion.masses.size, shape.tail(ion.atomic)) for ion in ions])
+    main = np.cumsum([0] + [ion.masses.size for ion in ions[:-1]]) + [i.main for i in ions]
+    x = edges[None, :] - masses[:, None]
+    sigma, tail = shape.sigma(masses)[:, None], tail[:, None]
+    parts = np.diff(tailed_cdf(x, sigma, tail), axis=1)[:, bins] * abundance[:, None]
+    d_parts = -np.diff(_tailed_pdf(x, sigma, tail), axis=1)[:, bins] * abundance[:, None]
+    member = owner[None, :] == np.arange(len(ions))[:, None]  # ions x peaks
+    return (member @ parts).T, parts[main], (member @ d_parts).T, d_parts[main]
+
+
+def _inverse(matrix: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.inv(matrix)
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(matrix)
+
+
+def _weighted_nnls(design: np.ndarray, counts: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    w = 1.0 / np.sqrt(np.maximum(variance, 1.0))
+    x, _ = nnls(design * w[:, None], counts * w)
+    return x
+
+
+def _batched_nnls(design: np.ndarray, counts: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Weighted non-negative least squares of many small problems at once: design (V, L, k),
+    counts and weights (V, L). With k columns the optimum is the least-squares solution on one
+    of the 2^k - 1 supports that is positive there and costs least (or zero), so every support
+    is solved (normal equations, batched) and the best feasible one kept; exact, like
+    Lawson-Hanson, and without a Python loop over problems. Wide designs loop over SciPy's."""
+    a = design * weight[..., None]
+    yw = counts * weight
+    k = a.shape[-1]
+    if k > 7:
+        return np.array([nnls(a[v], yw[v])[0] for v in range(a.shape[0])]).reshape(-1, k)
+    gram = np.einsum("vlk,vlm->vkm", a, a)
+    b = np.einsum("vlk,vl->vk", a, yw)
+    supports = ((np.arange(1, 2**k)[:, None] >> np.arange(k)) & 1).astype(bool)  # (Q, k)
+    both = supports[:, :, None] & supports[:, None, :]
+    scale = np.einsum("vkk->vk", gram).max(axis=1)[:, None, None, None] + 1e-300
+    sub = np.where(both[None], gram[:, None], 0.0)
+    sub = sub + np.eye(k) * (~supports)[None, :, None, :] * scale  # inactive: x = 0
+    sub = sub + np.eye(k) * 1e-13 * scale
+    rhs = np.where(supports[None], b[:, None, :], 0.0)
+    x = np.linalg.solve(sub, rhs[..., None])[..., 0]  # (V, Q, k)
+    feasible = np.all((x > 0) | ~supports[None], axis=-1)
+    cost = np.einsum("vqk,vkm,vqm->vq", x, gram, x) - 2.0 * np.einsum("vk,vqk->vq", b, x)
+    cost = np.where(feasible, cost, np.inf)
+    best = np.argmin(cost, axis=1)
+    rows = np.arange(x.shape[0])
+    return np.where((cost[rows, best] < 0.0)[:, None], x[rows, best], 0.0)
+
+
+def fit_clusters(
+    spectra: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    ions: list[FitIon],
+    shapes: list[PeakShape],
+    *,
+    max_shift_ppm: float = 60.0,
+    iterations: int = 3,
+) -> list[ClusterFit | None]:
+    """Fit one cluster in many calibrated spectra ((mz, edges from ``bin_edges(mz)``, counts)
+    each, with its shape), all at once on padded arrays; None for a spectrum that does not
+    cover the cluster's window.
+
+    Amplitudes are non-negative; the baseline is linear (two non-negative ramps); all peaks may
+    move together by a small shift (at most ``max_shift_ppm``) that absorbs what the calibration
+    leaves at this mass: a few ppm are a good fraction of a sigma at high counts. The shift is
+    refined by Gauss-Newton steps between NNLS solutions, each weighted by the Poisson variance
+    of the previous model; the standard errors come from the Fisher information of all
+    parameters (amplitudes, baseline, shift) at the solution. Only the bins where the
+    cluster's peaks or intervals are take part: no unlisted peak between them.
+    """
+    n = len(ions)
+    owner = np.concatenate([np.full(ion.masses.size, i) for i, ion in enumerate(ions)])
+    masses = np.concatenate([ion.masses for ion in ions])
+    abundance = np.concatenate([ion.abundances for ion in ions])
+    atomic = np.concatenate([np.full(ion.masses.size, ion.atomic) for ion in ions])
+    main = np.cumsum([0] + [ion.masses.size for ion in ions[:-1]]) + [i.main for i in ions]
+    member = (owner[None, :] == np.arange(n)[:, None]).astype(float)  # ions x peaks
+    lower = np.array([ion.lower for ion in ions])
+    upper = np.array([ion.upper for ion in ions])
+    windows = []
+    for v, (mz, _, _) in enumerate(spectra):
+        segments = np.vstack([_segments(ion, shapes[v]) for ion in ions])
+        lo, hi = np.searchsorted(mz, [segments[:, 0].min(), segments[:, 1].max()])
+        if lo == 0 or hi >= mz.size or hi - lo < 2:
+            continue
+        seen = np.zeros(hi - lo, dtype=bool)
+        for a, b in np.searchsorted(mz[lo:hi], segments):
+            seen[a:b] = True
+        windows.append((v, lo, hi, seen))
+    out: list[ClusterFit | None] = [None] * len(spectra)
+    if not windows:
+        return out
+    size = max(hi - lo for _, lo, hi, _ in windows)
+    count = len(windows)
+    edges = np.empty((count, size + 1))
+    window_mz = np.empty((count, size))
+    y = np.zeros((count, size))
+    seen = np.zeros((count, size), dtype=bool)
+    u = np.zeros((count, size))
+    for r, (v, lo, hi, mask) in enumerate(windows):
+        mz, e, c = spectra[v]
+        length = hi - lo
+        edges[r, : length + 1] = e[lo : hi + 1]
+        edges[r, length + 1 :] = e[hi]  # padding bins are empty and take no part
+        window_mz[r, :length] = mz[lo:hi]
+        window_mz[r, length:] = mz[hi - 1]
+        seen[r, :length] = mask
+        y[r, :length] = np.where(mask, c[lo:hi], 0.0)
+        u[r, :length] = (mz[lo:hi] - mz[lo]) / max(mz[hi - 1] - mz[lo], 1e-12)
+    used = [shapes[v] for v, *_ in windows]
+    sigma_a = np.array([sh.sigma_a for sh in used])[:, None]
+    sigma_b = np.array([sh.sigma_b for sh in used])[:, None]
+    tail = np.where(
+        atomic[None, :],
+        np.array([sh.tail_atomic for sh in used])[:, None],
+        np.array([sh.tail_molecular for sh in used])[:, None],
+    )[:, :, None]
+    on = seen.astype(float)
+    ramps = np.stack([(1.0 - u) * on, u * on], axis=-1)
+
+    def columns(shift):
+        m = masses[None, :] + shift[:, None]
+        sigma = np.sqrt(sigma_a * m * m + sigma_b * m)[:, :, None]
+        x = edges[:, None, :] - m[:, :, None]
+        weight = abundance[None, :, None] * on[:, None, :]
+        parts = np.diff(tailed_cdf(x, sigma, tail), axis=-1) * weight
+        d_parts = -np.diff(_tailed_pdf(x, sigma, tail), axis=-1) * weight
+        peaks = np.einsum("nk,vkl->vln", member, parts)
+        d_peaks = np.einsum("nk,vkl->vln", member, d_parts)
+        return peaks, parts[:, main, :], d_peaks, d_parts[:, main, :]
+
+    centre = float(np.mean([ion.masses[ion.main] for ion in ions]))
+    bound = max_shift_ppm * 1e-6 * centre
+    shift = np.zeros(count)
+    variance = np.maximum(y, 1.0)
+    for _ in range(iterations):
+        peaks, _, d_peaks, _ = columns(shift)
+        design = np.concatenate([peaks, ramps], axis=-1)
+        x = _batched_nnls(design, y, on / np.sqrt(variance))
+        model = np.einsum("vlk,vk->vl", design, x)
+        variance = np.maximum(model, 1.0)
+        if bound <= 0:
+            break
+        gradient = np.einsum("vln,vn->vl", d_peaks, x[:, :n])  # d model / d shift
+        g = gradient * on / variance
+        step = (g * (y - model)).sum(axis=1) / np.maximum((g * gradient).sum(axis=1), 1e-300)
+        moving = x[:, :n].any(axis=1)
+        shift = np.where(moving, np.clip(shift + step, -bound, bound), shift)
+    peaks, main_parts, d_peaks, d_main = columns(shift)
+    design = np.concatenate([peaks, ramps], axis=-1)
+    x = _batched_nnls(design, y, on / np.sqrt(variance))
+    model = np.einsum("vlk,vk->vl", design, x)
+    variance = np.maximum(model, 1.0)
+    gradient = np.einsum("vln,vn->vl", d_peaks, x[:, :n])
+    jacobian = design
+    if bound > 0:
+        jacobian = np.concatenate([design, gradient[..., None]], axis=-1)
+    fisher = np.einsum("vlp,vlq->vpq", jacobian * (on / variance)[..., None], jacobian)
+    try:
+        cov = np.linalg.inv(fisher)
+    except np.linalg.LinAlgError:
+        cov = np.linalg.pinv(fisher)
+    se = np.sqrt(np.clip(np.einsum("vpp->vp", cov), 0.0, None))
+    # An ion's area: the counts in its interval less what the fit gives the other peaks (and
+    # its own other isotopologues) and the baseline there; its error propagates the counting
+    # noise of the interval and of the fitted spill-over, which share bins (linearized).
+    inside = (
+        seen[:, None, :]
+        & (window_mz[:, None, :] >= lower[None, :, None])
+        & (window_mz[:, None, :] < upper[None, :, None])
+    ).astype(float)  # (V, ions, L)
+    own_inside = x[:, :n] * np.einsum("vil,vil->vi", inside, main_parts)
+    spill = inside @ model[..., None] - own_inside[..., None]
+    area = np.maximum((inside @ y[..., None])[..., 0] - spill[..., 0], 0.0)
+    c = np.zeros((count, n, jacobian.shape[-1]))
+    c[:, :, : n + 2] = np.einsum("vil,vlk->vik", inside, design)
+    c[:, np.arange(n), np.arange(n)] -= np.einsum("vil,vil->vi", inside, main_parts)
+    if bound > 0:
+        own_shift = x[:, :n] * np.einsum("vil,vil->vi", inside, d_main)
+        c[:, :, -1] = (inside @ gradient[..., None])[..., 0] - own_shift
+    h = np.einsum("vil,vlp->vip", inside, jacobian)
+    var = (
+        (inside @ variance[..., None])[..., 0]
+        + np.einsum("vip,vpq,viq->vi", c, cov, c)
+        - 2.0 * np.einsum("vip,vpq,viq->vi", c, cov, h)
+    )
+    area_se = np.sqrt(np.maximum(var, 0.0))
+    residual = (y - model) * on
+    residual_pct = 100.0 * np.abs(residual).sum(axis=1) / np.maximum(y.sum(axis=1), 1.0)
+    dof = np.maximum(seen.sum(axis=1) - n - 3, 1)
+    chi2 = (residual**2 / variance).sum(axis=1) / dof
+    names, fitted = [ion.name for ion in ions], np.array([ion.fitted for ion in ions])
+    for r, (v, *_) in enumerate(windows):
+        keep = seen[r]
+        out[v] = ClusterFit(
+            ions=names,
+            fitted=fitted,
+            area=area[r],
+            area_se=area_se[r],
+            total=x[r, :n],
+            total_se=se[r, :n],
+            shift_ppm=float(shift[r] / centre * 1e6),
+            residual_pct=float(residual_pct[r]),
+            chi2_per_bin=float(chi2[r]),
+            mz=window_mz[r, keep],
+            counts=y[r, keep],
+            components=peaks[r, keep, :].T * x[r, :n, None],
+            baseline=ramps[r, keep, :] @ x[r, n:],
+        )
+    return out
+
+
+def fit_cluster(
+    mz: np.ndarray,
+    edges: np.ndarray,
+    counts: np.ndarray,
+    ions: list[FitIon],
+    shape: PeakShape,
+    **options,
+) -> ClusterFit | None:
+    """``fit_clusters`` of one spectrum."""
+    return fit_clusters([(mz, edges, counts)], ions, [shape], **options)[0]
+
+
+FIT_COLUMNS = [
+    "cluster",
+    "area",
+    "se",
+    "total",
+    "total_se",
+    "shift_ppm",
+    "residual_pct",
+    "shape",
+]
+RESIDUAL_WARNING_PCT = 10.0  # a fit leaving more unexplained is noted: a missing ion?
+
+
+def _atomic(name: str) -> bool:
+    try:
+        return parse_ion(name).n_atoms == 1
+    except SimsflowError:
+        return False
+
+
+def _ion_mz(name: str) -> float | None:
+    try:
+        return ion_mz(name)
+    except SimsflowError:
+        return None
+
+
+@dataclass
+class SampleFit:
+    """The fitted areas of a sample's spectra (NaN where an ion was not fitted), one QC row per
+    spectrum and fitted ion (``FIT_COLUMNS`` plus spot index, ion and issue), the shapes used,
+    and every cluster fit (for figures)."""
+
+    areas: np.ndarray
+    rows: list[dict]
+    shapes: list[PeakShape | None]
+    fits: list[list[ClusterFit]]
+
+
+def fit_sample(
+    spectra: list[tuple[np.ndarray, np.ndarray]],
+    shape_ions: list[list[str]],
+    mass_list: pd.DataFrame,
+    method: str,
+    *,
+    max_shift_ppm: float = 60.0,
+) -> SampleFit:
+    """Fit a sample's calibrated spectra ((mz, counts) each) over the mass list's clusters.
+
+    ``shape_ions``: per spectrum, the ions whose isolated peaks give its shape (its
+    calibration's reference ions). ``method``: 'fit' fits every ion (an isolated one as a
+    cluster of one), 'auto' only clusters of several ions. A spectrum without enough isolated
+    peaks takes the median shape of the sample's others (recorded as 'median' in the QC); the
+    clusters are found once for the sample, from the median shape, so every spectrum reports
+    the same ions as fitted.
+    """
+    if method not in ("fit", "auto"):
+        raise SimsflowError(f"unknown fit method '{method}'", hint="use interval, fit or auto")
+    ions = fit_ions(mass_list)
+    listed = [float(m) for m in mass_list["mz"]]
+    candidates = []
+    for names in shape_ions:
+        masses = {n: _ion_mz(n) for n in names}
+        candidates.append([(m, _atomic(n)) for n, m in masses.items() if m is not None])
+    known = np.array(listed + [m for c in candidates for m, _ in c])
+    shapes = estimate_shapes(spectra, candidates, known)
+    found = [s for s in shapes if s is not None]
+    areas = np.full((len(spectra), len(ions)), np.nan)
+    if not found:
+        return SampleFit(areas, [], shapes, [[] for _ in spectra])
+    fallback = median_shape(found)
+    groups = find_clusters(ions, fallback)
+    if method == "auto":
+        groups = [g for g in groups if len(g) > 1]
+    groups = [g for g in groups if any(ions[i].fitted for i in g)]
+    used = [shape or fallback for shape in shapes]
+    prepared = [(mz, bin_edges(mz), counts) for mz, counts in spectra] if groups else []
+    by_group = [
+        fit_clusters(prepared, [ions[i] for i in g], used, max_shift_ppm=max_shift_ppm)
+        for g in groups
+    ]
+    rows, fits = [], []
+    for s in range(len(spectra)):
+        spot_fits = []
+        for group, group_fits in zip(groups, by_group, strict=True):
+            fit = group_fits[s]
+            if fit is None:
+                continue
+            spot_fits.append(fit)
+            issue = "fitted"
+            if fit.residual_pct > RESIDUAL_WARNING_PCT:
+                issue = (
+                    f"fit leaves {fit.residual_pct:.0f} % of the counts unexplained: an ion "
+                    "missing from the mass list?"
+                )
+            for k, i in enumerate(group):
+                if not ions[i].fitted:
+                    continue
+                areas[s, i] = fit.area[k]
+                rows.append(
+                    {
+                        "spot_index": s,
+                        "ion": ions[i].name,
+                        "issue": issue,
+                        "cluster": fit.name,
+                        "area": fit.area[k],
+                        "se": fit.area_se[k],
+                        "total": fit.total[k],
+                        "total_se": fit.total_se[k],
+                        "shift_ppm": fit.shift_ppm,
+                        "residual_pct": fit.residual_pct,
+                        "shape": "spectrum" if shapes[s] else "median",
+                    }
+                )
+        fits.append(spot_fits)
+    return SampleFit(areas, rows, shapes, fits)
