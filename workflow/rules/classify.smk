@@ -5,6 +5,7 @@
 rule train_classifier:
     input:
         peaks="results/{study}/peaks.parquet",
+        mass_list=mass_list_file,
     output:
         model="results/{study}/model/model.json",
         metrics=report(

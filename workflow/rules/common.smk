@@ -27,12 +27,19 @@ except SimsflowError as err:
 for _message in BAD_STUDIES.values():
     print(f"simsflow: configuration error: {_message} (left out)", file=sys.stderr)
 
-PROJECT = Project(CONFIG, SHEETS, MASS_LISTS, _INDEX, HOME)
+
+def proposed_mass_list(study):
+    """The mass list proposed in the run; a job asking for it waits for the checkpoint."""
+    return checkpoints.propose_mass_list.get(study=study).output.mass_list
+
+
+PROJECT = Project(CONFIG, SHEETS, MASS_LISTS, _INDEX, HOME, proposed_mass_list)
 STUDIES = PROJECT.studies
 SPECTRUM_BATCHES = PROJECT.batches
 # samples whose spectra go through the per-sample rules (import_spectra, calibrate, integrate)
 SPECTRUM_RE = PROJECT.sample_patterns()["spectrum"]
 IMAGE_RE = PROJECT.sample_patterns()["image"]
+AUTO_STUDIES = "|".join(PROJECT.auto_studies()) or NEVER
 
 
 wildcard_constraints:

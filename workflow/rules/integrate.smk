@@ -1,5 +1,29 @@
 # Integration: per sample, peak areas over the mass list; then the study's peak table, and its
-# summed spectrum with QC figures and a proposed mass list from a peak search.
+# summed spectrum with QC figures and a proposed mass list from a peak search. A study with
+# `mass_list: auto` (or none) first has its list proposed from its calibrated spectra
+# (checkpoint propose_mass_list); the jobs that read the list wait for it.
+
+
+checkpoint propose_mass_list:
+    input:
+        spectra=spectrum_results("spectra"),
+        calibration=spectrum_results("calibration"),
+    output:
+        mass_list="results/{study}/mass_list.auto.tsv",
+    log:
+        "logs/{study}/propose_mass_list.log",
+    benchmark:
+        "benchmarks/{study}/propose_mass_list.tsv"
+    wildcard_constraints:
+        study=AUTO_STUDIES,
+    conda:
+        "../../envs/io.yaml"
+    params:
+        code=script_code("propose_mass_list"),
+        polarity=study_polarity,
+        settings=peak_search_settings,
+    script:
+        "../scripts/propose_mass_list.py"
 
 
 rule integrate:
@@ -71,6 +95,7 @@ rule spectrum_qc:
     input:
         summed=spectrum_results("summed"),
         calibration="results/{study}/qc/calibration.tsv",
+        mass_list=mass_list_file,
     output:
         summed="results/{study}/summed.parquet",
         proposed="results/{study}/mass_list.proposed.tsv",
@@ -108,6 +133,7 @@ rule fitted_clusters:
     input:
         spectra=first_spectrum_file("spectra"),
         calibration=first_spectrum_file("calibration"),
+        mass_list=mass_list_file,
     output:
         figure=report(
             "results/{study}/figures/fitted_clusters.png",

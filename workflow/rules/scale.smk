@@ -7,6 +7,7 @@
 rule scale:
     input:
         peaks="results/{study}/peaks.parquet",
+        mass_list=mass_list_file,
     output:
         scaled="results/{study}/scaled/{method}.parquet",
         stats=report(

@@ -82,6 +82,10 @@ def check_classes(labels: np.ndarray, folds: int) -> None:
         )
 
 
+# the mass_list of a study whose list is proposed by a peak search in the run (the default)
+AUTO = "auto"
+
+
 def has_unknowns(sheet: pd.DataFrame) -> bool:
     """Whether a study's sheet has samples to predict (role predict): a classification study
     without them trains and validates its model, and draws no prediction figures."""
@@ -121,7 +125,8 @@ def _validate_studies(config: dict, schema: dict, configfiles: list[str], bad: d
 
 
 def load_studies(config: dict, schemas: Path, configfiles: list[str], bad: dict | None = None):
-    """The validated config (defaults filled in), every study's sample sheet and mass list.
+    """The validated config (defaults filled in), every study's sample sheet and mass list
+    (None where it is proposed in the run: ``mass_list: auto``).
 
     Without ``bad`` the first problem raises SimsflowError; with it, each study with a
     problem is left out of the three results and its SimsflowError put in ``bad``."""
@@ -158,6 +163,8 @@ def _load_study(study, settings, sheet_schema, mass_schema, configfiles):
         default_polarity=settings["polarity"],
         files_may_be_missing=simulated,
     )
+    if settings["mass_list"] == AUTO:
+        return sheet, None
     window = settings["mass_window"]
     mass_list = read_mass_list(
         settings["mass_list"],
@@ -246,6 +253,14 @@ def check_studies(
     def good():
         return [s for s in config["studies"] if bad is None or s not in bad]
 
+    # a study whose mass list is proposed in the run has one job per sample (the proposal
+    # needs every sample calibrated before any is integrated, which a batch job does at once);
+    # its sheet's batches are then ignored, which changes no table
+    batch_sheets = {
+        s: sheet if mass_lists.get(s) is not None else sheet.assign(batch="")
+        for s, sheet in sheets.items()
+    }
+
     # across studies first: a sample name is of one kind (spectrum or image) everywhere
     kinds = _kinds({s: sheets[s] for s in good()})
     both = set(kinds["spectrum"]) & set(kinds["image"])
@@ -255,10 +270,11 @@ def check_studies(
             "another; give them distinct names"
         )
     rows = {s: dict(tuple(sheets[s].groupby("sample", sort=False))) for s in good()}
+    batch_rows = {s: dict(tuple(batch_sheets[s].groupby("sample", sort=False))) for s in good()}
     for study in sorted(good()):
         settings = config["studies"][study]
         try:
-            _check_one_batch_per_sample(settings["sample_sheet"], rows[study])
+            _check_one_batch_per_sample(settings["sample_sheet"], batch_rows[study])
             _check_study(study, settings, sheets[study], mass_lists[study], config_file)
         except SimsflowError as err:
             if bad is None:
@@ -266,10 +282,9 @@ def check_studies(
             bad[study] = err
     kept = {s: sheets[s] for s in good()}
     kinds = _kinds(kept)
-    _check_batches(list(kept), rows, set(kinds["spectrum"]))
-    return Studies(
-        {s: rows[s] for s in kept}, kinds["spectrum"], kinds["image"], spectrum_batches(kept)
-    )
+    _check_batches(list(kept), batch_rows, set(kinds["spectrum"]))
+    batches = spectrum_batches({s: batch_sheets[s] for s in kept})
+    return Studies({s: rows[s] for s in kept}, kinds["spectrum"], kinds["image"], batches)
 
 
 def _kinds(sheets: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
@@ -283,7 +298,10 @@ def _kinds(sheets: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
 
 def _check_study(study, settings, sheet, mass_list, config_file) -> None:
     """The checks of one study: names, analysis, classification, degradation, imaging."""
-    check_names(mass_list, settings["mass_list"], sheet, settings["sample_sheet"])
+    if mass_list is None:  # proposed in the run
+        _check_auto_mass_list(study, settings, sheet, config_file)
+    else:
+        check_names(mass_list, settings["mass_list"], sheet, settings["sample_sheet"])
     samples = list(dict.fromkeys(sheet["sample"]))
     _check_analysis(study, settings, mass_list, samples, config_file)
     if settings["classification"] is not None:
@@ -359,11 +377,59 @@ def _first_problem(problems: list[tuple[str, str]], config_file: str) -> None:
         raise SimsflowError(message, file=config_file, column=column)
 
 
+def _check_auto_mass_list(study, settings, sheet, config_file) -> None:
+    """A study whose mass list is proposed in the run names no ion or group in its config
+    (they are known only once the list is proposed) and has spectra to search."""
+    where = f"studies.{study}"
+    if (sheet["kind"] != "spectrum").any():
+        line = int(sheet.loc[sheet["kind"] != "spectrum", "sheet_line"].iloc[0])
+        raise SimsflowError(
+            "image samples need a mass list to import: mass_list is auto (or not given)",
+            file=settings["sample_sheet"],
+            line=line,
+            column="file",
+            hint=f"give {where}.mass_list (a list proposed by a first run is in "
+            f"results/{study}/mass_list.proposed.tsv)",
+        )
+    scaling = settings["scaling"]
+    named = [
+        (f"{where}.scaling.methods.{name}", "a reference_ion scaling")
+        for name, steps in scaling["methods"].items()
+        if any(step.get("ion") is not None for step in steps)
+    ]
+    for key, what in (
+        ("important_ions", "important ions"),
+        ("important_groups", "important groups"),
+    ):
+        if scaling[key]:
+            named.append((f"{where}.scaling.{key}", what))
+    if settings["degradation"] is not None:
+        named.append((f"{where}.degradation", "a degradation analysis (its pathways are groups)"))
+    if named:
+        column, what = named[0]
+        raise SimsflowError(
+            f"{what} names ions or groups of the mass list, but mass_list is auto (or not "
+            "given): the ions are known only once the run has proposed them",
+            file=config_file,
+            column=column,
+            hint=f"give {where}.mass_list (a first run proposes one in "
+            f"results/{study}/mass_list.auto.tsv), or leave this setting out",
+        )
+
+
 def _check_analysis(study, settings, mass_list, samples, config_file) -> None:
     """Scaling chains, reference sample and important ions."""
+    from .chemistry import check_elements
     from .stats import important_ions
 
+    try:
+        check_elements(settings["peak_search"]["elements"])
+    except SimsflowError as err:
+        where = f"studies.{study}.peak_search.elements"
+        raise SimsflowError(err.message, file=config_file, column=where, hint=err.hint) from None
     scaling = settings["scaling"]
+    if mass_list is None:  # proposed in the run; _check_auto_mass_list saw no ion named
+        mass_list = pd.DataFrame({"ion": [], "group": []})
     ions = mass_list["ion"].tolist()
     where = f"studies.{study}.scaling"
     try:

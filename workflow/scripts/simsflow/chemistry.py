@@ -49,6 +49,17 @@ def isotope_table() -> dict[str, tuple[Isotope, ...]]:
     return {el: tuple(sorted(isos, key=lambda i: -i.abundance)) for el, isos in table.items()}
 
 
+def check_elements(elements: dict[str, int]) -> None:
+    """Every element of a peak search has isotope data (data/isotopes.tsv)."""
+    known = isotope_table()
+    unknown = [e for e in elements if e not in known]
+    if unknown:
+        raise SimsflowError(
+            f"unknown element(s) {', '.join(unknown)} in the peak search's elements",
+            hint=f"known elements: {', '.join(sorted(known))}",
+        )
+
+
 @dataclass(frozen=True)
 class Ion:
     """A parsed ion: atoms as ((element, mass_number or None), count) and its charge."""

@@ -10,26 +10,68 @@ for a person to check, written as a mass list.
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy.signal import find_peaks, peak_widths
 
 from .calibrate import peak_apex
-from .chemistry import ELECTRON_MASS, isotope_table
+from .chemistry import ELECTRON_MASS, check_elements, isotope_pattern, isotope_table, parse_ion
+from .errors import SimsflowError
 
-# Conventional order for writing SIMS fragment formulas (LiCO3-, LiPS6-, NH2-, SO4-, C2H-).
+# Metals that form clusters (Pd2+, RuPd+) and oxides or hydroxides (NiO2-, ZrO3H-) in SIMS of
+# electrodes and alloys. A candidate holds at most MAX_METALS different ones, with only O and H
+# besides; the light elements (Li, Na and K among them) combine freely within their maxima.
+# Without the limit, two dozen metals times the light elements would make billions of formulas.
+CLUSTER_METALS = (
+    "Mg",
+    "Al",
+    "Ca",
+    "Ti",
+    "V",
+    "Cr",
+    "Mn",
+    "Fe",
+    "Co",
+    "Ni",
+    "Cu",
+    "Zn",
+    "Ga",
+    "Zr",
+    "Nb",
+    "Mo",
+    "Ru",
+    "Rh",
+    "Pd",
+    "Ag",
+    "In",
+    "Sn",
+    "La",
+    "W",
+    "Ir",
+    "Pt",
+    "Au",
+    "Bi",
+)
+# what a metal formula may hold besides metals, at most (and within the element maxima):
+# oxides and hydroxides (MO+, MO2H-); metal hydrides beyond MH are rare, and allowing H4 made
+# thousands of false MnNiH3+-like candidates
+METAL_COMPANIONS = {"O": 6, "H": 1}
+MAX_METALS = 2
+
+# Conventional order for writing SIMS fragment formulas (LiCO3-, LiPS6-, NH2-, SO4-, C2H-,
+# RuPdO+): alkali metals, the other metals, then the light elements.
 WRITE_ORDER = (
     "Li",
     "Na",
     "K",
-    "Ni",
-    "Co",
-    "Mn",
-    "Zr",
-    "Nb",
+    *CLUSTER_METALS,
     "B",
     "C",
     "N",
+    "Si",
     "P",
     "S",
     "O",
@@ -38,33 +80,186 @@ WRITE_ORDER = (
     "Cl",
 )
 
+# The peak search's elements when the config names none (the schema's default, kept equal by
+# a test): the light elements of electrolytes, binders and contamination, and the common
+# electrode and alloy metals with up to three atoms (trimers such as Pd3+).
+DEFAULT_ELEMENTS = {
+    "H": 4,
+    "Li": 4,
+    "C": 4,
+    "N": 2,
+    "O": 6,
+    "F": 3,
+    "Na": 1,
+    "K": 1,
+    "P": 2,
+    "S": 6,
+    "Cl": 2,
+    **{m: 3 for m in CLUSTER_METALS if m not in ("Ca", "V", "Cr", "Ga", "In", "W", "Bi")},
+}
+
+
+def _formulas(elements: dict[str, int], max_mass: float, least: int = 0):
+    """Masses and atom counts (one column per element, in the order given) of every formula
+    with ``least`` to the most atoms of each of ``elements`` (main isotopes), up to
+    ``max_mass``."""
+    table = isotope_table()
+    masses = np.zeros(1)
+    counts = np.zeros((1, len(elements)), dtype=np.int16)
+    for j, (element, most) in enumerate(elements.items()):
+        mass = table[element][0].mass
+        n = np.arange(least, most + 1)
+        masses = (masses[:, None] + n[None, :] * mass).ravel()
+        counts = np.repeat(counts, n.size, axis=0)
+        counts[:, j] = np.tile(n, counts.shape[0] // n.size)
+        keep = masses <= max_mass
+        masses, counts = masses[keep], counts[keep]
+    return masses, counts
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Every candidate formula within the element maxima (main isotopes) up to a mass, sorted
+    by m/z: light-element formulas, and clusters of up to MAX_METALS metals with O and H.
+
+    Up to a few hundred u there are millions, so their atoms stay in the parts they were
+    enumerated in, and only the names asked for are written."""
+
+    mz: np.ndarray
+    part: np.ndarray  # the part of each candidate (index into parts)
+    row: np.ndarray  # its row in that part
+    parts: list[tuple[np.ndarray, tuple[str, ...]]]  # atom counts and their elements
+    sign: str
+
+    def n_atoms(self, start: int, stop: int) -> np.ndarray:
+        """The number of atoms of candidates ``start`` to ``stop``."""
+        return np.array(
+            [
+                self.parts[p][0][r].sum()
+                for p, r in zip(self.part[start:stop], self.row[start:stop], strict=True)
+            ]
+        )
+
+    def name(self, i: int) -> str:
+        """The ion name of candidate ``i`` (``LiCO3-``, ``RuPdO+``), elements in write order."""
+        atoms, elements = self.parts[self.part[i]]
+        counts = dict(zip(elements, atoms[self.row[i]].tolist(), strict=True))
+        return "".join(f"{e}{n if n > 1 else ''}" for e, n in counts.items() if n) + self.sign
+
+
+def _write_order(elements) -> list[str]:
+    return sorted(elements, key=lambda e: (WRITE_ORDER.index(e) if e in WRITE_ORDER else 99, e))
+
+
+def candidates(elements: dict[str, int], max_mz: float, polarity: str) -> Candidates:
+    """The candidate formulas up to ``max_mz`` (:class:`Candidates`)."""
+    check_elements(elements)
+    order = _write_order(elements)
+    top = max_mz + 1.0
+    metals = [e for e in order if e in CLUSTER_METALS and elements[e] > 0]
+    light = {e: elements[e] for e in order if e not in CLUSTER_METALS}
+    companions = {e: min(light[e], most) for e, most in METAL_COMPANIONS.items() if e in light}
+    with_m, with_c = _formulas(companions, top)
+    masses, atoms = _formulas(light, top)
+    empty = atoms.sum(axis=1) == 0
+    parts = [(masses[~empty], atoms[~empty], tuple(light))]
+    for k in range(1, MAX_METALS + 1):
+        for group in itertools.combinations(metals, k):
+            metal_m, metal_c = _formulas({e: elements[e] for e in group}, top, least=1)
+            mass = (metal_m[:, None] + with_m[None, :]).ravel()
+            atoms = np.concatenate(
+                [np.repeat(metal_c, with_m.size, axis=0), np.tile(with_c, (metal_m.size, 1))],
+                axis=1,
+            )
+            keep = mass <= top
+            names = tuple(_write_order([*group, *companions]))
+            columns = [[*group, *companions].index(e) for e in names]
+            parts.append((mass[keep], atoms[keep][:, columns], names))
+    masses = np.concatenate([m for m, _, _ in parts])
+    part = np.concatenate([np.full(m.size, j, dtype=np.int32) for j, (m, _, _) in enumerate(parts)])
+    row = np.concatenate([np.arange(m.size, dtype=np.int32) for m, _, _ in parts])
+    mz = masses + (ELECTRON_MASS if polarity == "negative" else -ELECTRON_MASS)
+    sort = np.argsort(mz, kind="stable")
+    return Candidates(
+        mz[sort],
+        part[sort],
+        row[sort],
+        [(atoms, names) for _, atoms, names in parts],
+        "-" if polarity == "negative" else "+",
+    )
+
 
 def candidate_formulas(
     elements: dict[str, int], max_mz: float, polarity: str
 ) -> tuple[np.ndarray, list[str]]:
-    """m/z and names of every formula within the element maxima (main isotopes) up to max_mz."""
-    table = isotope_table()
-    order = sorted(elements, key=lambda e: WRITE_ORDER.index(e) if e in WRITE_ORDER else 99)
-    masses = np.zeros(1)
-    counts = np.zeros((1, 0), dtype=np.int16)
-    for element in order:
-        mass = table[element][0].mass
-        n = np.arange(elements[element] + 1)
-        masses = (masses[:, None] + n[None, :] * mass).ravel()
-        counts = np.concatenate(
-            [np.repeat(counts, n.size, axis=0), np.tile(n, counts.shape[0])[:, None]], axis=1
-        )
-        keep = masses <= max_mz + 1.0
-        masses, counts = masses[keep], counts[keep]
-    nonempty = counts.sum(axis=1) > 0
-    masses, counts = masses[nonempty], counts[nonempty]
-    sign = "-" if polarity == "negative" else "+"
-    mz = masses + (ELECTRON_MASS if sign == "-" else -ELECTRON_MASS)
-    names = [
-        "".join(f"{el}{c if c > 1 else ''}" for el, c in zip(order, row, strict=True) if c) + sign
-        for row in counts.tolist()
-    ]
-    return mz, names
+    """m/z and names of every candidate formula up to max_mz, sorted by m/z."""
+    found = candidates(elements, max_mz, polarity)
+    return found.mz, [found.name(i) for i in range(found.mz.size)]
+
+
+def candidate_group(name: str) -> str:
+    """A proposed ion's group: metal_cluster (metals only), metal_oxide (metals with O or
+    H), else empty."""
+    atoms = {el for (el, _), _ in parse_ion(name).atoms}
+    if not atoms & set(CLUSTER_METALS):
+        return ""
+    return "metal_cluster" if atoms <= set(CLUSTER_METALS) else "metal_oxide"
+
+
+def mz_name(mz: float, sign: str, taken: set[str]) -> str:
+    """The name of an unassigned peak: its m/z with three decimals and the charge
+    (``m27.023+``), more decimals where that name is taken."""
+    for decimals in range(3, 7):
+        name = f"m{mz:.{decimals}f}{sign}"
+        if name not in taken:
+            return name
+    raise SimsflowError(f"two proposed peaks at m/z {mz:.6f}")
+
+
+# how many of the closest candidates of a peak have their isotope pattern compared, and how
+# much worse than the best fit (cosine) a candidate's may be and still count as fitting
+MAX_PATTERNS = 12
+PATTERN_SLACK = 0.05
+# candidates this close (ppm) to the closest one are told apart by their number of atoms
+PPM_TIE = 5.0
+
+
+def pattern_fits(
+    names: list[str], mz: np.ndarray, counts: np.ndarray, apex: float, width: float
+) -> list[float]:
+    """How well each candidate's isotope pattern fits the spectrum around its peak at
+    ``apex``: the cosine between its isotopologue abundances and the counts seen, over the
+    positions where any of the candidates has an isotopologue (so where a metal's isotopes
+    show, a light formula at the same mass that predicts nothing there fits badly, and
+    where a Cl formula predicts its 37Cl, a formula without one fits better if nothing is
+    seen). Positions closer than 0.3 u are one; counts are the highest within the position's
+    spread and half a peak width, above the local background (the median within 1 u)."""
+    patterns = []
+    for name in names:
+        masses, abundances = isotope_pattern(name, min_relative=1e-3)
+        patterns.append((masses - masses[np.argmin(np.abs(masses - apex))] + apex, abundances))
+    every = np.sort(np.concatenate([m for m, _ in patterns]))
+    position = np.concatenate([[0], np.cumsum(np.diff(every) > 0.3)])
+    lo = np.array([every[position == k].min() for k in range(position[-1] + 1)])
+    hi = np.array([every[position == k].max() for k in range(position[-1] + 1)])
+    a, b = np.searchsorted(mz, [apex - 1.0, apex + 1.0])
+    background = float(np.median(counts[a:b])) if b > a else 0.0
+    a = np.searchsorted(mz, lo - width / 2.0)
+    b = np.maximum(np.searchsorted(mz, hi + width / 2.0), a + 1)
+    seen = np.array(
+        [counts[i:j].max() if i < counts.size else 0.0 for i, j in zip(a, b, strict=True)]
+    )
+    seen = np.maximum(seen - background, 0.0)
+    fits = []
+    for masses, abundances in patterns:
+        k = np.searchsorted(lo, masses, side="right") - 1
+        predicted = np.bincount(k, weights=abundances, minlength=lo.size)
+        norm = np.linalg.norm(predicted) * np.linalg.norm(seen)
+        fits.append(float(predicted @ seen / norm) if norm > 0 else 0.0)
+    return fits
+
+
+COLUMNS = ["ion", "formula", "mz", "lower", "upper", "group", "candidates", "height"]
 
 
 def propose_mass_list(
@@ -72,23 +267,27 @@ def propose_mass_list(
     counts: np.ndarray,
     *,
     polarity: str,
-    elements: dict[str, int],
+    elements: dict[str, int] | None = None,
     tolerance_ppm: float = 30.0,
     min_prominence: float = 8.0,
     max_peaks: int = 200,
     min_mz: float = 0.5,
 ) -> pd.DataFrame:
-    """Proposed mass list (ion, formula, mz, lower, upper, group, candidates, height)."""
+    """Proposed mass list (ion, formula, mz, lower, upper, group, candidates, height), sorted
+    by m/z, and a valid mass list as it stands: intervals that do not overlap, every name once,
+    a formula where a candidate's exact m/z lies in the peak's interval (the closest; it names
+    one peak only, the closest to it), the other peaks named by their m/z (``m27.023+``)."""
+    elements = DEFAULT_ELEMENTS if elements is None else elements
+    sign = "-" if polarity == "negative" else "+"
     noise = np.sqrt(counts + 1.0)
     peaks, _ = find_peaks(counts, prominence=min_prominence * noise)
     peaks = peaks[mz[peaks] >= min_mz]
     if peaks.size == 0:
-        return pd.DataFrame(
-            columns=["ion", "formula", "mz", "lower", "upper", "group", "candidates", "height"]
-        )
+        return pd.DataFrame(columns=COLUMNS)
     heights = counts[peaks]
     if peaks.size > max_peaks:
-        peaks = np.sort(peaks[np.argsort(heights)[::-1][:max_peaks]])
+        # the most intense, ties broken by position, so the choice never depends on sort order
+        peaks = np.sort(peaks[np.lexsort((peaks, -heights))[:max_peaks]])
     x = np.arange(counts.size, dtype=float)
     apex_idx = peak_apex(x, counts, peaks)
     apex = np.interp(apex_idx, x, mz)
@@ -100,24 +299,42 @@ def propose_mass_list(
         if upper[i] > lower[i + 1]:
             split = apex[i] + (apex[i + 1] - apex[i]) * fwhm[i] / (fwhm[i] + fwhm[i + 1])
             upper[i] = lower[i + 1] = split
-    cand_mz, cand_names = candidate_formulas(elements, float(apex.max()), polarity)
-    order = np.argsort(cand_mz)
-    cand_mz = cand_mz[order]
-    cand_names = [cand_names[i] for i in order]
+    # the bounds as they are written, so a candidate is in the interval a reader sees
+    lower, upper = np.round(lower, 6), np.round(upper, 6)
+    # names only for the candidates near a peak: there are millions up to a few hundred u
+    found = candidates(elements, float(apex.max()), polarity)
+    cand_mz = found.mz
     rows = []
-    for m, lo, hi, h in zip(apex, lower, upper, counts[peaks], strict=True):
+    for m, lo, hi, h, w in zip(apex, lower, upper, counts[peaks], fwhm, strict=True):
         tol = m * tolerance_ppm * 1e-6
-        a, b = np.searchsorted(cand_mz, [m - tol, m + tol])
+        a, b = np.searchsorted(cand_mz, [max(m - tol, lo), min(m + tol, hi)])
         ppm = (m / cand_mz[a:b] - 1.0) * 1e6
-        ranked = sorted(zip(np.abs(ppm), ppm, cand_names[a:b], strict=True))
-        best = ranked[0][2] if ranked else f"m{m:.4f}"
+        # the closest candidates and the simplest (fewest atoms: SIMS fragments are small)
+        closest = np.argsort(np.abs(ppm), kind="stable")[:MAX_PATTERNS]
+        simplest = np.lexsort((np.abs(ppm), found.n_atoms(a, b)))[:MAX_PATTERNS]
+        nearest = np.unique(np.concatenate([closest, simplest]))
+        names = [found.name(a + i) for i in nearest]
+        match = pattern_fits(names, mz, counts, m, w) if names else []
+        # the closest of the candidates whose isotope pattern fits about as well as the best
+        fits = max(match, default=0.0) - PATTERN_SLACK
+        ranked = sorted(
+            (abs(ppm[i]), ppm[i], n)
+            for i, n, f in zip(nearest, names, match, strict=True)
+            if f >= fits
+        )
+        if ranked:
+            # within PPM_TIE of the closest, the calibration cannot tell: the simplest wins
+            ties = [r for r in ranked if r[0] <= ranked[0][0] + PPM_TIE]
+            first = min(ties, key=lambda r: (parse_ion(r[2]).n_atoms, r[0]))
+            ranked.remove(first)
+            ranked.insert(0, first)
         rows.append(
             {
-                "ion": best,
-                "formula": best.rstrip("+-") if ranked else "",
+                "ion": ranked[0][2] if ranked else "",
+                "formula": ranked[0][2][:-1] if ranked else "",
                 "mz": round(float(m), 6),
-                "lower": round(float(lo), 6),
-                "upper": round(float(hi), 6),
+                "lower": float(lo),
+                "upper": float(hi),
                 "group": "",
                 "candidates": "; ".join(f"{n} ({p:+.1f} ppm)" for _, p, n in ranked[:5]),
                 "height": float(h),
@@ -131,7 +348,25 @@ def propose_mass_list(
             j = closest.setdefault(row["ion"], i)
             if abs(row["ppm"]) < abs(rows[j]["ppm"]):
                 closest[row["ion"]] = i
+    taken = set(closest)
     for i, row in enumerate(rows):
-        if row["formula"] and closest[row["ion"]] != i:
-            row["ion"], row["formula"] = f"m{row['mz']:.4f}", ""
-    return pd.DataFrame(rows).drop(columns="ppm")
+        if row["formula"] and closest[row["ion"]] == i:
+            row["group"] = candidate_group(row["ion"])
+        else:
+            row["ion"], row["formula"] = mz_name(row["mz"], sign, taken), ""
+            taken.add(row["ion"])
+    return pd.DataFrame(rows, columns=[*COLUMNS, "ppm"]).drop(columns="ppm")
+
+
+def propose_for_study(summed: pd.DataFrame, *, source: str, **settings) -> pd.DataFrame:
+    """The mass list proposed from a study's summed spectrum (columns mz, counts), to be
+    integrated as it stands; a SimsflowError names ``source`` when no peak stands out."""
+    proposed = propose_mass_list(summed["mz"].to_numpy(), summed["counts"].to_numpy(), **settings)
+    if proposed.empty:
+        raise SimsflowError(
+            "the peak search found no peak in the summed spectrum, so there is no mass list to "
+            "integrate",
+            file=source,
+            hint="lower peak_search.min_prominence, or give a mass list as mass_list",
+        )
+    return proposed

@@ -24,7 +24,9 @@ import pandas as pd
 
 from .calibrate import calibration_file_warning, reference_ions_for
 from .checks import Studies, demo_dir, has_unknowns
+from .config import load_schema
 from .io.batches import STAGES as BATCH_STAGES
+from .io.masslist import read_mass_list
 from .io.spectra import STREAM_BYTES
 from .provenance import code_hash
 from .stats import boxplot_selection
@@ -41,6 +43,9 @@ STAGE_FILES = {
     "qc": "results/{study}/qc/integration/{sample}.tsv",
 }
 BATCH_FILE = "results/{study}/batches/{key}/{stage}.{suffix}"
+# the mass list a peak search proposes in the run (checkpoint propose_mass_list), integrated
+# in the same run where the config's mass_list is auto
+AUTO_MASS_LIST = "results/{study}/mass_list.auto.tsv"
 
 CLASSIFIER_KEYS = (
     "scaling",
@@ -108,7 +113,11 @@ class Project:
         mass_lists: dict[str, pd.DataFrame],
         studies: Studies,
         basedir: str | Path = ".",
+        proposed_mass_list=None,
     ):
+        """``proposed_mass_list(study)`` gives the path of the list proposed in the run once
+        it is there (common.smk asks the checkpoint, which defers a job until it has run);
+        by default the path, as it is when the list has been written."""
         self.config = config
         self.sheets = sheets
         self.mass_lists = mass_lists
@@ -121,6 +130,9 @@ class Project:
         )
         self.degraded = sorted(s for s in self.studies if self._study(s)["degradation"] is not None)
         self.batches = studies.batches
+        self.proposed_mass_list = proposed_mass_list or (
+            lambda study: AUTO_MASS_LIST.format(study=study)
+        )
         # study -> sample -> the key of its batch (batched samples only)
         self.batch_of = {study: studies.batch_keys(study) for study in self.studies}
 
@@ -284,8 +296,11 @@ class Project:
                 polarity, settings.pop("reference_ions"), settings.pop("replace_defaults")
             )
         )
-        # the ions that may extend the calibration (their intervals do not matter to it)
+        # the ions that may extend the calibration (their intervals do not matter to it); a
+        # list proposed in the run is made from calibrated spectra, so it extends none
         masses = self.mass_lists[wildcards.study]
+        if masses is None:
+            masses = pd.DataFrame({"ion": [], "mz": []})
         settings["mass_list"] = [[i, m] for i, m in zip(masses["ion"], masses["mz"], strict=True)]
         return settings
 
@@ -308,13 +323,38 @@ class Project:
         """The study's peak-search settings."""
         return dict(self._study(wildcards.study)["peak_search"])
 
+    def auto_mass_list(self, study: str) -> bool:
+        """Whether the study's mass list is proposed by a peak search in the run."""
+        return self.mass_lists[study] is None
+
+    def auto_studies(self) -> list[str]:
+        """The studies whose mass list is proposed in the run (wildcard constraint)."""
+        return [s for s in self.studies if self.auto_mass_list(s)]
+
     def mass_list_file(self, wildcards) -> str:
-        """The study's mass-list file."""
+        """The study's mass-list file: the config's, or the one proposed in the run."""
+        if self.auto_mass_list(wildcards.study):
+            return str(self.proposed_mass_list(wildcards.study))
         return self._study(wildcards.study)["mass_list"]
+
+    def mass_list(self, study: str) -> pd.DataFrame:
+        """The validated mass list of a study (the proposed one read and checked as a user's
+        once the run has written it)."""
+        table = self.mass_lists[study]
+        if table is None:
+            path = str(self.proposed_mass_list(study))
+            table = self._read_proposed(path, Path(path).stat().st_mtime_ns)
+        return table
+
+    @functools.cache  # noqa: B019 - one Project per run; a rewritten list has a new mtime
+    def _read_proposed(self, path: str, mtime_ns: int) -> pd.DataFrame:
+        schema = load_schema(self.basedir / "workflow" / "schemas" / "mass_list.schema.yaml")
+        return read_mass_list(path, schema)
 
     def mass_list_records(self, wildcards) -> list[dict]:
         """The validated mass list (ion, formula, mz, lower, upper, group) as plain records."""
-        return self.mass_lists[wildcards.study].drop(columns=["line"]).to_dict(orient="records")
+        table = self.mass_list(wildcards.study)
+        return table.drop(columns=["line"]).to_dict(orient="records")
 
     def sheet_records(self, wildcards) -> list[dict]:
         """The study's sheet rows as plain records (without paths and line numbers)."""
@@ -331,11 +371,11 @@ class Project:
 
     def study_ions(self, wildcards) -> list[str]:
         """The study's ions, in mass-list order."""
-        return self.mass_lists[wildcards.study]["ion"].tolist()
+        return self.mass_list(wildcards.study)["ion"].tolist()
 
     def ion_groups(self, wildcards) -> dict[str, str]:
         """Each ion's mass-list group."""
-        table = self.mass_lists[wildcards.study]
+        table = self.mass_list(wildcards.study)
         return dict(zip(table["ion"], table["group"], strict=True))
 
     def reference_sample(self, wildcards) -> str | None:
@@ -433,6 +473,8 @@ class Project:
         targets = []
         for study in self.studies:
             targets.append(f"results/{study}/peaks.parquet")
+            if self.auto_mass_list(study):
+                targets.append(AUTO_MASS_LIST.format(study=study))
             if self.has_spectra(study):
                 targets += [
                     f"results/{study}/figures/calibration_ppm.png",
@@ -493,7 +535,9 @@ class Project:
     def archive_files(self, wildcards) -> list[str]:
         """Config, sheet, mass list, rate test and report: the archive's inputs besides results."""
         settings = self._study(wildcards.study)
-        files = ["config/config.yaml", settings["sample_sheet"], settings["mass_list"]]
+        # a mass list proposed in the run is among the results
+        mass_list = [] if self.auto_mass_list(wildcards.study) else [settings["mass_list"]]
+        files = ["config/config.yaml", settings["sample_sheet"], *mass_list]
         degradation = settings["degradation"]
         if degradation is not None and degradation["rate_test"] is not None:
             files.append(degradation["rate_test"])

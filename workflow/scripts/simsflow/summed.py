@@ -78,3 +78,11 @@ def by_sample(table: pd.DataFrame) -> list[pd.DataFrame]:
     in the table's order: put in sheet order first (``io.batches.read_in_sheet_order``), the
     study's sum then adds them in the same order whether they came per sample or per batch."""
     return [part for _, part in table.groupby("sample", sort=False)] if len(table) else []
+
+
+def study_summed(samples, source: str | None = None) -> pd.DataFrame:
+    """The summed calibrated spectrum of a study from (spectra, calibration) of each sample,
+    in sheet order: each sample summed as the integration sums it, then ``combine``."""
+    return combine(
+        [sample_summed(spectra, calibration) for spectra, calibration in samples], source
+    )
