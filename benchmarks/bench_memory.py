@@ -44,7 +44,7 @@ sys.path.insert(0, {scripts!r})
 import numpy, pandas
 import pandas as pd
 {hwm}
-from simsflow.imaging import imzml_region
+from simsflow.image_regions import imzml_region
 base = hwm()
 centres = numpy.linspace(20, 400, 50)
 ions = pd.DataFrame({{"ion": [f"m{{c:.1f}}" for c in centres], "lower": centres - 0.2,

@@ -8,13 +8,8 @@ import pandas as pd
 import pytest
 
 from simsflow.errors import InputFileError, SimsflowError
-from simsflow.imaging import (
-    bin_pixels,
-    imzml_region,
-    read_region,
-    region_row,
-    region_total_ion_ratio,
-)
+from simsflow.image_regions import imzml_region, read_region
+from simsflow.imaging import bin_pixels, region_row, region_total_ion_ratio
 from simsflow.io.images import (
     read_ita_region,
     read_surfacelab_region,
@@ -190,3 +185,10 @@ def test_truncated_imzml_is_named(keep, tmp_path):
     mass_list = pd.DataFrame({"ion": ["a"], "lower": [100.0], "upper": [400.0]})
     with pytest.raises(InputFileError, match=r"Example_Continuous\.imzML: not a readable imzML"):
         imzml_region(imzml, mass_list)
+
+
+def test_the_total_image_column_is_named_alike_in_readers_and_scaling():
+    import simsflow.imaging
+    import simsflow.io.images
+
+    assert simsflow.imaging.TOTAL == simsflow.io.images.TOTAL

@@ -6,7 +6,7 @@ from simsflow.runlog import logged
 with logged(snakemake.log[0]) as log:
     import pandas as pd
 
-    from simsflow.imaging import import_image_sample
+    from simsflow.image_regions import import_image_sample
     from simsflow.io.tables import write_parquet
 
     table, provenance = import_image_sample(
