@@ -46,6 +46,8 @@ rule peak_table:
         skipped="results/{study}/qc/skipped.tsv",
     log:
         "logs/{study}/peak_table.log",
+    wildcard_constraints:
+        study=RAW_RE,
     conda:
         "../../envs/io.yaml"
     params:
