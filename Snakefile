@@ -15,11 +15,13 @@ include: "workflow/rules/demo.smk"
 include: "workflow/rules/import.smk"
 include: "workflow/rules/calibrate.smk"
 include: "workflow/rules/integrate.smk"
+include: "workflow/rules/peak_table_input.smk"
 include: "workflow/rules/batch.smk"
 include: "workflow/rules/imaging.smk"
 include: "workflow/rules/scale.smk"
 include: "workflow/rules/classify.smk"
 include: "workflow/rules/degradation.smk"
+include: "workflow/rules/pca.smk"
 include: "workflow/rules/archive.smk"
 
 
@@ -30,6 +32,7 @@ rule all:
         study_targets(),
         classification_targets(),
         degradation_targets(),
+        pca_report_targets(),
 
 
 # Once the run is over, Snakemake's process exits without waiting a second for its scheduler's

@@ -40,6 +40,12 @@ SPECTRUM_RE = "|".join(re.escape(s) for s in SPECTRUM_SAMPLES if s not in BATCHE
 IMAGE_RE = "|".join(re.escape(s) for s in IMAGE_SAMPLES) or NEVER
 
 
+# studies entered as a peak table (rule import_peak_table) and those built from raw files
+TABLE_STUDIES = sorted(s for s in STUDIES if CONFIG["studies"][s].get("peak_table") is not None)
+TABLE_RE = "|".join(re.escape(s) for s in TABLE_STUDIES) or NEVER
+RAW_RE = "|".join(re.escape(s) for s in STUDIES if s not in TABLE_STUDIES) or NEVER
+
+
 wildcard_constraints:
     study="|".join(STUDIES),
     sample="[A-Za-z0-9][A-Za-z0-9_.-]*",
@@ -284,7 +290,7 @@ def _classification(wildcards):
 def classifier_settings(wildcards):
     c = _classification(wildcards)
     keys = ("scaling", "folds", "group_column", "C", "C_grid", "seed", "top_k", "n_bootstrap")
-    return {k: c[k] for k in keys}
+    return {k: c[k] for k in (*keys, "metric", "candidates")}
 
 
 def compared_scalings(wildcards):
@@ -325,6 +331,23 @@ def classification_targets():
             f"results/{study}/pca/scores.parquet",
             f"results/{study}/figures/pca",
             f"results/{study}/figures/confusion.png",
+        ]
+    return targets
+
+
+PCA_REPORTED = sorted(s for s in STUDIES if CONFIG["studies"][s].get("pca") is not None)
+
+
+def pca_settings(wildcards):
+    return CONFIG["studies"][wildcards.study]["pca"]
+
+
+def pca_report_targets():
+    targets = []
+    for study in PCA_REPORTED:
+        targets += [
+            f"results/{study}/pca/report/scores.parquet",
+            f"results/{study}/figures/pca_report",
         ]
     return targets
 
@@ -379,12 +402,25 @@ def study_results(wildcards):
     """Every final output of one study (what an archive of it must hold)."""
     prefix = f"results/{wildcards.study}/"
     every = spectra_targets() + study_targets() + classification_targets() + degradation_targets()
+    every += pca_report_targets()
     return [t for t in every if t.startswith(prefix)]
+
+
+def peak_table_files(wildcards):
+    """A peak-table study's table, and its sheet and mass list when it names them."""
+    settings = CONFIG["studies"][wildcards.study]
+    keys = ("peak_table", "sample_sheet", "mass_list")
+    return {k: settings[k] for k in keys if settings.get(k)}
+
+
+def study_settings(wildcards):
+    return CONFIG["studies"][wildcards.study]
 
 
 def archive_files(wildcards):
     settings = CONFIG["studies"][wildcards.study]
-    files = ["config/config.yaml", settings["sample_sheet"], settings["mass_list"]]
+    keys = ("sample_sheet", "mass_list", "peak_table")
+    files = ["config/config.yaml", *[settings[k] for k in keys if settings.get(k)]]
     degradation = settings["degradation"]
     if degradation is not None and degradation["rate_test"] is not None:
         files.append(degradation["rate_test"])

@@ -27,6 +27,7 @@ STEP_PARAMETERS: dict[str, tuple[str, ...]] = {
     "poisson": (),
     "sqrt": (),
     "log": ("offset",),
+    "none": (),
 }
 
 
@@ -79,6 +80,13 @@ def load_studies(config: dict, schemas: Path, configfiles: list[str]):
     mass_schema = load_schema(schemas / "mass_list.schema.yaml")
     sheets, mass_lists = {}, {}
     for study, settings in cfg["studies"].items():
+        if settings.get("peak_table") is not None:
+            from .io.peaktable import load_peak_table_study, study_sheet
+
+            table = load_peak_table_study(settings, schemas)
+            sheets[study] = study_sheet(table, settings["peak_table"])
+            mass_lists[study] = table.mass_list
+            continue
         simulated = "simulate" in settings
         if simulated and settings["data_dir"] != demo_dir(study):
             raise SimsflowError(
@@ -155,6 +163,9 @@ def check_studies(
     for study, settings in sorted(config["studies"].items()):
         if settings["classification"] is not None:
             _check_classification(study, settings, sheets[study], config_file)
+    for study, settings in sorted(config["studies"].items()):
+        if settings.get("pca") is not None:
+            _check_pca(study, settings["pca"], sheets[study], mass_lists[study], config_file)
     for study, settings in sorted(config["studies"].items()):
         if settings["degradation"] is not None:
             _check_degradation(study, settings, mass_lists[study], list(rows[study]), config_file)
@@ -280,7 +291,8 @@ def _check_classification(study, settings, sheet, config_file) -> None:
                 )
             )
     try:
-        check_scaling_steps(c["scaling"])
+        if c["scaling"] != "auto":
+            check_scaling_steps(c["scaling"])
     except SimsflowError as err:
         problems.append((f"{where}.scaling", err.message))
     if not labels:
@@ -299,6 +311,28 @@ def _check_classification(study, settings, sheet, config_file) -> None:
             raise SimsflowError(
                 err.message, file=settings["sample_sheet"], column=err.column, hint=err.hint
             ) from None
+    _first_problem(problems, config_file)
+
+
+def _check_pca(study, pca, sheet, mass_list, config_file) -> None:
+    """The PCA report's colour column is in the sheet, its pairs within its components and
+    its scaling chain valid."""
+    where = f"studies.{study}.pca"
+    problems = []
+    hidden = {"path", "sheet_line"}
+    if pca["colour_by"] not in sheet.columns or pca["colour_by"] in hidden:
+        problems.append((f"{where}.colour_by", f"'{pca['colour_by']}' is not a sheet column"))
+    for pair in pca["pairs"]:
+        for pc in pair:
+            if int(pc[2:]) > pca["components"] or int(pc[2:]) < 1:
+                problems.append((f"{where}.pairs", f"{pc} beyond {pca['components']} components"))
+    try:
+        check_scaling_steps(pca["scaling"])
+        for step in pca["scaling"]:
+            if step.get("ion") is not None and step["ion"] not in set(mass_list["ion"]):
+                raise SimsflowError(f"reference ion '{step['ion']}' is not in the mass list")
+    except SimsflowError as err:
+        problems.append((f"{where}.scaling", err.message))
     _first_problem(problems, config_file)
 
 
