@@ -413,8 +413,11 @@ def peak_table_files(wildcards):
     return {k: settings[k] for k in keys if settings.get(k)}
 
 
-def study_settings(wildcards):
-    return CONFIG["studies"][wildcards.study]
+def peak_table_settings(wildcards):
+    """What reading a peak table depends on (so another change of the study reruns nothing)."""
+    settings = CONFIG["studies"][wildcards.study]
+    keys = ("peak_table", "sample_sheet", "mass_list", "mass_window", "peak_table_tolerance")
+    return {k: settings[k] for k in (*keys, "polarity") if k in settings}
 
 
 def archive_files(wildcards):

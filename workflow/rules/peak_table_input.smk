@@ -15,6 +15,6 @@ rule import_peak_table:
         "../../envs/io.yaml"
     params:
         code=script_code("import_peak_table"),
-        settings=study_settings,
+        settings=peak_table_settings,
     script:
         "../scripts/import_peak_table.py"
