@@ -432,7 +432,7 @@ def archive_files(wildcards):
 
 def raw_files(wildcards):
     paths = []
-    for path in SHEETS[wildcards.study]["path"]:
+    for path in dict.fromkeys(SHEETS[wildcards.study]["path"]):  # a peak table: every row
         p = Path(path)
         paths += [str(f) for f in sorted(p.glob("*"))] if p.is_dir() else [path]
     return paths
