@@ -27,7 +27,8 @@ def scree(variance: pd.DataFrame, title: str):
         zip(variance["explained_variance_pct"], variance["cumulative_pct"], strict=True)
     ):
         ax.annotate(f"{one:.1f}", (k, one), ha="center", va="bottom", fontsize=7)
-        ax.annotate(f"{total:.1f}", (k, total), ha="center", va="bottom", fontsize=7)
+        if k:  # the first cumulative value is the first bar's
+            ax.annotate(f"{total:.1f}", (k, total), ha="center", va="bottom", fontsize=7)
     ax.set_xticks(x, variance["component"])
     ax.set_ylim(0, 108)
     ax.set_ylabel("explained variance (%)")
