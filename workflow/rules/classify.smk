@@ -20,6 +20,12 @@ rule train_classifier:
             category="{study}",
             subcategory="3 classification",
         ),
+        scaling_choice=report(
+            "results/{study}/model/scaling_choice.tsv",
+            caption="../report/scaling_choice.rst",
+            category="{study}",
+            subcategory="3 classification",
+        ),
         confusion="results/{study}/model/confusion.tsv",
         oof="results/{study}/model/oof_predictions.tsv",
         characteristic=report(

@@ -40,6 +40,9 @@ SPECTRUM_BATCHES = PROJECT.batches
 SPECTRUM_RE = PROJECT.sample_patterns()["spectrum"]
 IMAGE_RE = PROJECT.sample_patterns()["image"]
 AUTO_STUDIES = "|".join(PROJECT.auto_studies()) or NEVER
+# studies entered as a peak table (rule import_peak_table) and those built from raw files
+TABLE_RE = PROJECT.study_patterns()["table"]
+RAW_RE = PROJECT.study_patterns()["raw"]
 
 
 wildcard_constraints:
@@ -84,6 +87,9 @@ classification_config_hash = PROJECT.classification_config_hash
 pca_components = PROJECT.pca_components
 decision_boundaries = PROJECT.decision_boundaries
 degradation_settings = PROJECT.degradation_settings
+pca_settings = PROJECT.pca_settings
+peak_table_files = PROJECT.peak_table_files
+peak_table_settings = PROJECT.peak_table_settings
 rate_test_input = PROJECT.rate_test_input
 score_pairs = PROJECT.score_pairs
 radar_axes = PROJECT.radar_axes

@@ -77,6 +77,8 @@ rule peak_table:
         "logs/{study}/peak_table.log",
     benchmark:
         "benchmarks/{study}/peak_table.tsv"
+    wildcard_constraints:
+        study=RAW_RE,
     conda:
         "../../envs/io.yaml"
     params:

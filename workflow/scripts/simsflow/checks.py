@@ -28,6 +28,7 @@ STEP_PARAMETERS: dict[str, tuple[str, ...]] = {
     "poisson": (),
     "sqrt": (),
     "log": ("offset",),
+    "none": (),
 }
 
 # the parameters a method cannot do without (no default in simsflow.scaling), with an example
@@ -138,7 +139,7 @@ def load_studies(config: dict, schemas: Path, configfiles: list[str], bad: dict 
     for study, settings in list(cfg["studies"].items()):
         try:
             sheets[study], mass_lists[study] = _load_study(
-                study, settings, sheet_schema, mass_schema, configfiles
+                study, settings, sheet_schema, mass_schema, configfiles, schemas
             )
         except SimsflowError as err:
             if bad is None:
@@ -148,7 +149,12 @@ def load_studies(config: dict, schemas: Path, configfiles: list[str], bad: dict 
     return cfg, sheets, mass_lists
 
 
-def _load_study(study, settings, sheet_schema, mass_schema, configfiles):
+def _load_study(study, settings, sheet_schema, mass_schema, configfiles, schemas):
+    if settings.get("peak_table") is not None:  # a table of spectra x peaks, no raw files
+        from .io.peaktable import load_peak_table_study, study_sheet
+
+        table = load_peak_table_study(settings, schemas)
+        return study_sheet(table, settings["peak_table"]), table.mass_list
     simulated = "simulate" in settings
     if simulated and settings["data_dir"] != demo_dir(study):
         raise SimsflowError(
@@ -306,6 +312,8 @@ def _check_study(study, settings, sheet, mass_list, config_file) -> None:
     _check_analysis(study, settings, mass_list, samples, config_file)
     if settings["classification"] is not None:
         _check_classification(study, settings, sheet, config_file)
+    if settings.get("pca") is not None:
+        _check_pca(study, settings["pca"], sheet, mass_list, config_file)
     if settings["degradation"] is not None:
         _check_degradation(study, settings, mass_list, samples, config_file)
     if (sheet["kind"] == "image").any():
@@ -490,7 +498,8 @@ def _check_classification(study, settings, sheet, config_file) -> None:
                 )
             )
     try:
-        check_scaling_steps(c["scaling"])
+        if c["scaling"] != "auto":
+            check_scaling_steps(c["scaling"])
     except SimsflowError as err:
         problems.append((f"{where}.scaling", err.message))
     if not labels:
@@ -509,6 +518,28 @@ def _check_classification(study, settings, sheet, config_file) -> None:
             raise SimsflowError(
                 err.message, file=settings["sample_sheet"], column=err.column, hint=err.hint
             ) from None
+    _first_problem(problems, config_file)
+
+
+def _check_pca(study, pca, sheet, mass_list, config_file) -> None:
+    """The PCA report's colour column is in the sheet, its pairs within its components and
+    its scaling chain valid."""
+    where = f"studies.{study}.pca"
+    problems = []
+    hidden = {"path", "sheet_line"}
+    if pca["colour_by"] not in sheet.columns or pca["colour_by"] in hidden:
+        problems.append((f"{where}.colour_by", f"'{pca['colour_by']}' is not a sheet column"))
+    for pair in pca["pairs"]:
+        for pc in pair:
+            if int(pc[2:]) > pca["components"] or int(pc[2:]) < 1:
+                problems.append((f"{where}.pairs", f"{pc} beyond {pca['components']} components"))
+    try:
+        check_scaling_steps(pca["scaling"])
+        for step in pca["scaling"]:
+            if step.get("ion") is not None and step["ion"] not in set(mass_list["ion"]):
+                raise SimsflowError(f"reference ion '{step['ion']}' is not in the mass list")
+    except SimsflowError as err:
+        problems.append((f"{where}.scaling", err.message))
     _first_problem(problems, config_file)
 
 

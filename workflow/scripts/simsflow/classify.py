@@ -45,7 +45,9 @@ FLAG_PERCENTILE = 99.0
 
 @dataclass(frozen=True)
 class ClassifierSettings:
-    scaling: tuple = tuple(DEFAULT_SCALING)
+    scaling: tuple | str = tuple(DEFAULT_SCALING)  # or "auto" (simsflow.autoscale)
+    metric: str = "accuracy"  # what "auto" ranks the chains by
+    candidates: tuple[str, ...] = ()  # the chains "auto" compares (empty: all)
     folds: int = 5
     group_column: str | None = None
     C: float = 1.0
@@ -254,7 +256,8 @@ def train_study(
     """Everything the training job writes: CV metrics, comparison, model document, tables."""
     from .model import model_document
 
-    scaling = list(settings.scaling)
+    auto = settings.scaling == "auto"
+    scaling = [{"method": "none"}] if auto else list(settings.scaling)
     X, y = training_data(peaks, ions, scaling)
     check_classes(y, settings.folds)
     train_rows = peaks[peaks["role"] == "train"].reset_index(drop=True)
@@ -267,6 +270,12 @@ def train_study(
             )
         groups = train_rows[settings.group_column].astype(str).to_numpy()
     splits = cv_splits(y, groups, settings)
+    choice, choice_table = None, pd.DataFrame(columns=["scaling", "steps", "chosen"])
+    if auto:
+        from .autoscale import auto_scaling
+
+        scaling, choice, choice_table = auto_scaling(train_rows, ions, y, splits, settings)
+        X = ion_frame(train_rows, ions, scaling)
     classes = np.unique(y)
     oof, metrics = cross_validate_model(X, y, splits, settings, scaling)
     comparison = []
@@ -319,11 +328,13 @@ def train_study(
             "cv": {"folds": settings.folds, "seed": settings.seed, "C": C},
             "versions": package_versions(),
             "config_hash": config_hash,
+            **({"scaling_choice": choice} if choice is not None else {}),
         },
     )
     return {
         "metrics": metrics,
         "comparison": pd.DataFrame(comparison),
+        "scaling_choice": choice_table,
         "confusion": confusion_table(y, oof, classes),
         "oof": oof_table,
         "characteristic": characteristic_ions(model, X, y, settings.top_k),

@@ -20,7 +20,8 @@ Methods (config name -> class):
 - ``zscore``: per ion, mean 0 and standard deviation 1;
 - ``poisson``: Keenan & Kotula (Surf. Interface Anal. 2004): D / sqrt(g h^T), g the mean of each
   spectrum, h the mean of each ion over the fitted spectra;
-- ``sqrt`` and ``log`` (log(x + offset)) transforms.
+- ``sqrt`` and ``log`` (log(x + offset)) transforms;
+- ``none``: the areas as they are (the baseline ``scaling: auto`` compares the others with).
 An ion that is constant over the fitted spectra maps to 0 under minmax and zscore.
 """
 
@@ -121,8 +122,13 @@ class ReferenceIonScaler(_Stateless):
         ref = values[:, columns.index(self.ion)]
         bad = ~(ref > 0)
         if bad.any():
+            # every spectrum named, so one run shows the user all rows to fix or exclude
+            others = [rows[i] for i in np.flatnonzero(bad)[1:]]
+            more = f" and {len(others) - 10} more" if len(others) > 10 else ""
+            also = f" (also in {', '.join(others[:10])}{more})" if others else ""
             raise SimsflowError(
-                f"reference ion '{self.ion}' has {ref[bad][0]:g} counts in {_where(bad, rows)}",
+                f"reference ion '{self.ion}' has {ref[bad][0]:g} counts in {_where(bad, rows)}"
+                + also,
                 hint="choose a reference ion present in every spectrum",
             )
         keep = [i for i, c in enumerate(columns) if c != TOTAL]
@@ -254,6 +260,13 @@ class LogTransform(_Stateless):
         return _wrap(np.log(shifted), X)
 
 
+class Unscaled(_Stateless):
+    """The peak areas unchanged."""
+
+    def transform(self, X):
+        return X
+
+
 METHODS = {
     "total_ion": TotalIonScaler,
     "reference_ion": ReferenceIonScaler,
@@ -263,6 +276,7 @@ METHODS = {
     "poisson": PoissonScaler,
     "sqrt": SqrtTransform,
     "log": LogTransform,
+    "none": Unscaled,
 }
 
 

@@ -23,7 +23,7 @@ from types import SimpleNamespace
 import pandas as pd
 
 from .calibrate import calibration_file_warning, reference_ions_for
-from .checks import Studies, demo_dir, has_unknowns
+from .checks import AUTO, Studies, demo_dir, has_unknowns
 from .config import load_schema
 from .io.batches import STAGES as BATCH_STAGES
 from .io.masslist import read_mass_list
@@ -56,6 +56,8 @@ CLASSIFIER_KEYS = (
     "seed",
     "top_k",
     "n_bootstrap",
+    "metric",
+    "candidates",
 )
 DEGRADATION_KEYS = ("uncycled", "uncoated", "pathways", "scaling", "exclude_groups", "components")
 
@@ -129,6 +131,7 @@ class Project:
             s for s in self.studies if self._study(s)["classification"] is not None
         )
         self.degraded = sorted(s for s in self.studies if self._study(s)["degradation"] is not None)
+        self.pca_reported = sorted(s for s in self.studies if self._study(s).get("pca") is not None)
         self.batches = studies.batches
         self.proposed_mass_list = proposed_mass_list or (
             lambda study: AUTO_MASS_LIST.format(study=study)
@@ -335,7 +338,8 @@ class Project:
         """The study's mass-list file: the config's, or the one proposed in the run."""
         if self.auto_mass_list(wildcards.study):
             return str(self.proposed_mass_list(wildcards.study))
-        return self._study(wildcards.study)["mass_list"]
+        path = self._study(wildcards.study)["mass_list"]
+        return [] if path == AUTO else path  # a peak-table study without a mass list
 
     def mass_list(self, study: str) -> pd.DataFrame:
         """The validated mass list of a study (the proposed one read and checked as a user's
@@ -425,6 +429,31 @@ class Project:
     def decision_boundaries(self, wildcards):
         """The PC pairs whose decision boundaries are drawn."""
         return self._classification(wildcards)["decision_boundaries"]
+
+    def pca_settings(self, wildcards) -> dict:
+        """The study's PCA report settings (scaling chain, components, colours, pairs)."""
+        return self._study(wildcards.study)["pca"]
+
+    def peak_table_files(self, wildcards) -> dict[str, str]:
+        """A peak-table study's table, and its sheet and mass list when it names them."""
+        settings = self._study(wildcards.study)
+        keys = ("peak_table", "sample_sheet", "mass_list")
+        return {k: settings[k] for k in keys if settings.get(k) and settings[k] != AUTO}
+
+    def peak_table_settings(self, wildcards) -> dict:
+        """What reading a peak table depends on (so another change of the study reruns nothing)."""
+        settings = self._study(wildcards.study)
+        keys = ("peak_table", "sample_sheet", "mass_list", "mass_window", "peak_table_tolerance")
+        return {k: settings[k] for k in (*keys, "polarity") if k in settings}
+
+    def study_patterns(self) -> dict[str, str]:
+        """Wildcard patterns of the studies entered as a peak table and of those from raw files."""
+        tables = [s for s in self.studies if self._study(s).get("peak_table") is not None]
+        raw = [s for s in self.studies if s not in tables]
+        return {
+            "table": "|".join(re.escape(s) for s in tables) or NEVER,
+            "raw": "|".join(re.escape(s) for s in raw) or NEVER,
+        }
 
     def _degradation(self, wildcards) -> dict:
         return self._study(wildcards.study)["degradation"]
@@ -518,6 +547,16 @@ class Project:
             ]
         return targets
 
+    def pca_report_targets(self) -> list[str]:
+        """Scores and figures of every study with a PCA report (``pca:``)."""
+        targets = []
+        for study in self.pca_reported:
+            targets += [
+                f"results/{study}/pca/report/scores.parquet",
+                f"results/{study}/figures/pca_report",
+            ]
+        return targets
+
     def all_targets(self) -> list[str]:
         """Every final output of every study (rule all)."""
         return (
@@ -525,6 +564,7 @@ class Project:
             + self.study_targets()
             + self.classification_targets()
             + self.degradation_targets()
+            + self.pca_report_targets()
         )
 
     def study_results(self, wildcards) -> list[str]:
@@ -536,8 +576,10 @@ class Project:
         """Config, sheet, mass list, rate test and report: the archive's inputs besides results."""
         settings = self._study(wildcards.study)
         # a mass list proposed in the run is among the results
-        mass_list = [] if self.auto_mass_list(wildcards.study) else [settings["mass_list"]]
-        files = ["config/config.yaml", settings["sample_sheet"], *mass_list]
+        files = ["config/config.yaml"]
+        for key in ("sample_sheet", "mass_list", "peak_table"):
+            if settings.get(key) and settings[key] != AUTO:  # a proposed list is a result
+                files.append(settings[key])
         degradation = settings["degradation"]
         if degradation is not None and degradation["rate_test"] is not None:
             files.append(degradation["rate_test"])
@@ -546,7 +588,7 @@ class Project:
     def raw_files(self, wildcards) -> list[str]:
         """Every raw file of a study (the files of image folders one by one)."""
         paths = []
-        for path in self.sheets[wildcards.study]["path"]:
+        for path in dict.fromkeys(self.sheets[wildcards.study]["path"]):  # a table: every row
             p = Path(path)
             paths += [str(f) for f in sorted(p.glob("*"))] if p.is_dir() else [path]
         return paths
