@@ -8,7 +8,7 @@ from simsflow.config import load_schema
 from simsflow.errors import SimsflowError
 from simsflow.io.masslist import read_mass_list
 from simsflow.pca_report import PCAReportSettings, chain_title, pca_report
-from simsflow.plots_pca import save_pca_report
+from simsflow.plots.pca import save_pca_report
 
 from .conftest import ROOT
 from .helpers import simulated_counts
@@ -120,7 +120,7 @@ def test_report_figures_are_written_with_titles_from_study_and_chain(lithium, tm
 
 
 def test_loading_spectrum_draws_every_ion_at_its_mz_and_labels_the_top_ones(lithium):
-    from simsflow import plots_pca
+    from simsflow.plots import pca as plots_pca
 
     peaks, mass_list = lithium
     tables = pca_report(peaks, mass_list, PCAReportSettings())
@@ -135,7 +135,7 @@ def test_loading_spectrum_draws_every_ion_at_its_mz_and_labels_the_top_ones(lith
 
 
 def test_score_plot_draws_one_ellipse_per_colour_value(lithium):
-    from simsflow import plots_pca
+    from simsflow.plots import pca as plots_pca
 
     peaks, mass_list = lithium
     tables = pca_report(peaks, mass_list, PCAReportSettings())

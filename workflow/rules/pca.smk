@@ -31,6 +31,8 @@ rule pca_report:
         ),
     log:
         "logs/{study}/pca_report.log",
+    benchmark:
+        "benchmarks/{study}/pca_report.tsv"
     conda:
         "../../envs/plot.yaml"
     params:

@@ -9,6 +9,8 @@ rule import_peak_table:
         peaks="results/{study}/peaks.parquet",
     log:
         "logs/{study}/import_peak_table.log",
+    benchmark:
+        "benchmarks/{study}/import_peak_table.tsv"
     wildcard_constraints:
         study=TABLE_RE,
     conda:

@@ -8,7 +8,7 @@ with logged(snakemake.log[0]) as log:
 
     from simsflow.io.tables import read_peak_table, write_parquet, write_tsv
     from simsflow.pca_report import PCAReportSettings, chain_title, pca_report
-    from simsflow.plots_pca import save_pca_report
+    from simsflow.plots.pca import save_pca_report
 
     given = snakemake.params.settings
     settings = PCAReportSettings(

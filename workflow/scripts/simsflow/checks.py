@@ -280,7 +280,7 @@ def check_studies(
     for study in sorted(good()):
         settings = config["studies"][study]
         try:
-            _check_one_batch_per_sample(settings["sample_sheet"], batch_rows[study])
+            _check_one_batch_per_sample(_sheet_file(settings), batch_rows[study])
             _check_study(study, settings, sheets[study], mass_lists[study], config_file)
         except SimsflowError as err:
             if bad is None:
@@ -302,12 +302,20 @@ def _kinds(sheets: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
     return kinds
 
 
+def _sheet_file(settings: dict) -> str:
+    """Where a study's sheet rows come from: its sample sheet, or its peak table."""
+    return settings.get("sample_sheet") or settings["peak_table"]
+
+
 def _check_study(study, settings, sheet, mass_list, config_file) -> None:
     """The checks of one study: names, analysis, classification, degradation, imaging."""
     if mass_list is None:  # proposed in the run
         _check_auto_mass_list(study, settings, sheet, config_file)
     else:
-        check_names(mass_list, settings["mass_list"], sheet, settings["sample_sheet"])
+        mass_file = settings["mass_list"]
+        if mass_file == AUTO:  # a peak-table study without a mass list: the table's ions
+            mass_file = settings["peak_table"]
+        check_names(mass_list, mass_file, sheet, _sheet_file(settings))
     samples = list(dict.fromkeys(sheet["sample"]))
     _check_analysis(study, settings, mass_list, samples, config_file)
     if settings["classification"] is not None:
@@ -516,7 +524,7 @@ def _check_classification(study, settings, sheet, config_file) -> None:
             check_classes(sheet.loc[sheet["role"] == "train", "label"].to_numpy(), c["folds"])
         except SimsflowError as err:
             raise SimsflowError(
-                err.message, file=settings["sample_sheet"], column=err.column, hint=err.hint
+                err.message, file=_sheet_file(settings), column=err.column, hint=err.hint
             ) from None
     _first_problem(problems, config_file)
 

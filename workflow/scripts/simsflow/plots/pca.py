@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .plots import PALETTE, _ellipse, _pyplot, save
+from .style import PALETTE, _ellipse, _pyplot, save
 
 
 def _pct(variance: pd.DataFrame) -> dict[str, float]:
