@@ -223,3 +223,17 @@ def test_verify_and_extract_commands_on_a_hostile_archive(project, tmp_path):
     assert extract.returncode == 1
     assert extract.stderr.startswith(f"simsflow: error: {archive}: refusing to unpack: refused:")
     assert not (tmp_path / "x").exists()
+
+
+def test_one_record_of_package_versions_for_model_and_archive():
+    from importlib import metadata
+
+    from simsflow import __version__
+    from simsflow.provenance import package_versions
+
+    versions = package_versions(["simsflow", "numpy", "no-such-package-xyz"])
+    assert versions == {
+        "simsflow": __version__,
+        "numpy": metadata.version("numpy"),
+        "no-such-package-xyz": "not installed",
+    }

@@ -22,11 +22,11 @@ import re
 import subprocess
 import tarfile
 import zlib
-from importlib import metadata
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from .errors import SimsflowError
 from .io.atomic import atomic_path, atomic_write_bytes
+from .provenance import package_versions
 
 MANIFEST = "MANIFEST.sha256"
 PACKAGES = (
@@ -47,17 +47,6 @@ PACKAGES = (
 def sha256_bytes(data: bytes) -> str:
     """The SHA-256 of ``data`` as hex."""
     return hashlib.sha256(data).hexdigest()
-
-
-def package_versions() -> dict[str, str]:
-    """Installed versions of the packages a result depends on (``not installed`` where absent)."""
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
 
 
 def git_commit(root: Path) -> str:
@@ -125,7 +114,7 @@ def collect(
         "study": study,
         "tag": tag,
         "git_commit": git_commit(root),
-        "packages": package_versions(),
+        "packages": package_versions(PACKAGES),
     }
     members["provenance.json"] = (json.dumps(provenance, indent=1, sort_keys=True) + "\n").encode()
     members["ro-crate-metadata.json"] = _ro_crate(members, study, tag)

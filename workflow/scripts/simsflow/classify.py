@@ -37,10 +37,13 @@ from sklearn.pipeline import Pipeline
 
 from .checks import check_classes
 from .errors import SimsflowError
+from .provenance import package_versions
 from .scaling import TOTAL, ion_frame, make_scaler
 
 DEFAULT_SCALING = [{"method": "total_ion"}, {"method": "minmax", "axis": "ion"}]
 FLAG_PERCENTILE = 99.0
+# the packages whose versions model.json records
+MODEL_PACKAGES = ("simsflow", "numpy", "pandas", "scikit-learn", "scipy")
 
 
 @dataclass(frozen=True)
@@ -231,21 +234,6 @@ def flags(values: pd.DataFrame, thresholds: dict[str, float]) -> pd.Series:
 # --- training and prediction, end to end ----------------------------------------------------
 
 
-def package_versions() -> dict[str, str]:
-    import scipy
-    import sklearn
-
-    from . import __version__
-
-    return {
-        "simsflow": __version__,
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
-        "scikit-learn": sklearn.__version__,
-        "scipy": scipy.__version__,
-    }
-
-
 def train_study(
     peaks: pd.DataFrame,
     ions: list[str],
@@ -326,7 +314,7 @@ def train_study(
             },
             "thresholds": thresholds,
             "cv": {"folds": settings.folds, "seed": settings.seed, "C": C},
-            "versions": package_versions(),
+            "versions": package_versions(MODEL_PACKAGES),
             "config_hash": config_hash,
             **({"scaling_choice": choice} if choice is not None else {}),
         },

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ast
 import hashlib
+from collections.abc import Iterable
 from functools import cache
+from importlib import metadata
 from pathlib import Path
 
 PACKAGE = "simsflow"
@@ -87,3 +89,20 @@ def _code_hash(script: str) -> str:
         digest.update(b"\0")
         digest.update(file.read_bytes())
     return digest.hexdigest()
+
+
+def package_versions(names: Iterable[str]) -> dict[str, str]:
+    """Installed version of each package in ``names`` (``simsflow``: this library's own;
+    ``not installed`` where one is absent), for the records results carry."""
+    from . import __version__
+
+    versions = {}
+    for name in names:
+        if name == PACKAGE:
+            versions[name] = __version__
+            continue
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
