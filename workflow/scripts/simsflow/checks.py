@@ -5,6 +5,7 @@ dry run or a rerun of one figure should not pay it (a test keeps it out)."""
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,22 +18,55 @@ from .errors import SimsflowError
 from .io.masslist import read_mass_list
 from .names import check_names, file_slug
 
-# the parameters of each scaling method (config name -> its transformer's parameters in
-# simsflow.scaling; a test keeps the two the same)
-STEP_PARAMETERS: dict[str, tuple[str, ...]] = {
-    "total_ion": ("basis", "exclude"),
-    "reference_ion": ("ion",),
-    "minmax": ("axis",),
-    "max_relative": (),
-    "zscore": (),
-    "poisson": (),
-    "sqrt": (),
-    "log": ("offset",),
-    "none": (),
-}
 
-# the parameters a method cannot do without (no default in simsflow.scaling), with an example
-STEP_REQUIRED: dict[str, tuple[str, ...]] = {"reference_ion": ("ion",), "minmax": ("axis",)}
+def _scaling_signatures() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """Each scaling method's parameters, and those without a default (None), read from the
+    transformers' ``__init__`` in simsflow/scaling.py and its ``METHODS`` table: the one
+    source, parsed rather than imported (scikit-learn takes about a second to import, and a
+    Snakemake start should not pay it)."""
+    tree = ast.parse(Path(__file__).with_name("scaling.py").read_text(encoding="utf-8"))
+    init_args: dict[str, tuple[list[str], list]] = {}
+    bases: dict[str, list[str]] = {}
+    methods: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            bases[node.name] = [b.id for b in node.bases if isinstance(b, ast.Name)]
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and item.name == "__init__":
+                    args = [a.arg for a in item.args.args[1:]]
+                    defaults = [None] * (len(args) - len(item.args.defaults)) + [
+                        ast.literal_eval(d) for d in item.args.defaults
+                    ]
+                    init_args[node.name] = (args, defaults)
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "METHODS" for t in node.targets
+        ):
+            methods = {
+                ast.literal_eval(k): v.id
+                for k, v in zip(node.value.keys, node.value.values, strict=True)
+            }
+
+    def signature(cls: str) -> tuple[list[str], list]:
+        if cls in init_args:
+            return init_args[cls]
+        for base in bases.get(cls, []):
+            if base in init_args or base in bases:
+                return signature(base)
+        return [], []
+
+    parameters, required = {}, {}
+    for name, cls in methods.items():
+        args, defaults = signature(cls)
+        parameters[name] = tuple(args)
+        required[name] = tuple(a for a, d in zip(args, defaults, strict=True) if d is None)
+    return parameters, required
+
+
+# each scaling method's parameters (config name -> its transformer's __init__ parameters), and
+# the ones it cannot do without (default None), as simsflow.scaling declares them
+STEP_PARAMETERS, _REQUIRED = _scaling_signatures()
+STEP_REQUIRED = {name: params for name, params in _REQUIRED.items() if params}
+# a value the message suggests for each required parameter
 STEP_EXAMPLES = {"reference_ion": {"ion": "C2H-"}, "minmax": {"axis": "ion"}}
 
 
