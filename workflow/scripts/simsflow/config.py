@@ -458,120 +458,142 @@ def read_sample_sheet(
     Checks beyond the schema: (sample, spot) unique; a label on every train row and none on
     predict rows; each file relative, inside ``data_dir`` (symlinks resolved), present and
     listed once (the same file under two names too), an image folder holding exports (unless
-    the files are produced by the workflow, as for the demo).
+    the files are produced by the workflow, as for the demo); one kind and one polarity per
+    sample.
     """
     source = str(path)
     header, rows = read_tsv_rows(path)
     if not rows:
         raise ConfigError("no rows: the sheet lists no spectrum", file=source)
     rows = validate_rows(rows, schema, source)
-    root = Path(data_dir).resolve()
-    seen: dict[tuple[str, str], int] = {}
-    polarity_of: dict[str, tuple[str, int]] = {}
-    kind_of: dict[str, tuple[str, int]] = {}
-    files_seen: dict[tuple[int, int], tuple[int, str]] = {}
-    records = []
-    for line, row in rows:
-        key = (row["sample"], row["spot"])
-        if key in seen:
-            raise ConfigError(
-                f"duplicate sample '{key[0]}' spot '{key[1]}' (first on line {seen[key]})",
-                file=source,
-                line=line,
-                column="spot",
-                hint="each (sample, spot) must appear once",
-            )
-        seen[key] = line
-        if row["role"] == "train" and not row["label"]:
-            raise ConfigError(
-                "a train row needs a label (its class)", file=source, line=line, column="label"
-            )
-        if row["role"] == "predict" and row["label"]:
-            raise ConfigError(
-                f"a predict row must not carry a label (found '{row['label']}')",
-                file=source,
-                line=line,
-                column="label",
-                hint="predict rows are unknowns; put the class of references on train rows",
-            )
-        rel = Path(row["file"])
-        if rel.is_absolute() or ".." in rel.parts:
-            raise ConfigError(
-                f"path '{row['file']}' leaves the data directory",
-                file=source,
-                line=line,
-                column="file",
-                hint=f"give paths relative to {data_dir} without '..'",
-            )
-        full = Path(data_dir) / rel
-        if not _inside(full.resolve(), root):
-            raise ConfigError(
-                f"path '{row['file']}' points outside the data directory (symlink)",
-                file=source,
-                line=line,
-                column="file",
-                hint=f"copy the file into {data_dir}",
-            )
+    checker = _SheetRows(source, Path(data_dir), default_polarity, files_may_be_missing)
+    frame = pd.DataFrame.from_records([checker.record(line, row) for line, row in rows])
+    columns = [*header, *[c for c in frame.columns if c not in header]]
+    return frame[columns]
+
+
+class _SheetRows:
+    """The checks of a sheet's rows, one row at a time, remembering what earlier rows said."""
+
+    def __init__(self, source: str, data_dir: Path, default_polarity: str, may_be_missing: bool):
+        self.source = source
+        self.data_dir = data_dir
+        self.root = data_dir.resolve()
+        self.default_polarity = default_polarity
+        self.may_be_missing = may_be_missing
+        self.seen: dict[tuple[str, str], int] = {}
+        self.polarity_of: dict[str, tuple[str, int]] = {}
+        self.kind_of: dict[str, tuple[str, int]] = {}
+        self.files_seen: dict[tuple[int, int], tuple[int, str]] = {}
+
+    def error(self, message: str, line: int, column: str, hint: str | None = None):
+        return ConfigError(message, file=self.source, line=line, column=column, hint=hint)
+
+    def record(self, line: int, row: dict) -> dict:
+        """The row, checked, with its polarity, kind, resolved path and sheet line."""
+        self._unique(line, row)
+        self._label(line, row)
+        full = self._inside(line, row)
         kind = row["kind"] or (
             "image" if full.is_dir() or full.suffix.lower() in IMAGE_SUFFIXES else "spectrum"
         )
-        exists = full.is_dir() if kind == "image" and not full.suffix else full.is_file()
-        if not files_may_be_missing:
-            if not exists:
-                raise ConfigError(
-                    f"file '{full}' does not exist",
-                    file=source,
-                    line=line,
-                    column="file",
-                    hint=f"paths are relative to the study's data_dir ({data_dir})",
-                )
-            if full.is_dir() and not any(full.glob("*.txt")):
-                raise ConfigError(
-                    f"folder '{row['file']}' holds no image exports (*.txt)",
-                    file=source,
-                    line=line,
-                    column="file",
-                    hint="an image region is a folder of SurfaceLab ion-image exports, an "
-                    ".imzML or an .ita file; export the images into it or fix the path",
-                )
-            # the same file under two names (a symlink, a hard link, 'a/../a') counts twice
-            stat = full.stat()
-            first_file = files_seen.setdefault((stat.st_dev, stat.st_ino), (line, row["file"]))
-            if first_file[0] != line:
-                raise ConfigError(
-                    f"'{row['file']}' is the same file as '{first_file[1]}' on line "
-                    f"{first_file[0]}",
-                    file=source,
-                    line=line,
-                    column="file",
-                    hint="list each export once; a spectrum listed twice would be counted twice",
-                )
+        if not self.may_be_missing:
+            self._file(line, row, full, kind)
         record = dict(row)
-        record["polarity"] = row["polarity"] or default_polarity
+        record["polarity"] = row["polarity"] or self.default_polarity
         record["kind"] = kind
-        first_kind = kind_of.setdefault(row["sample"], (kind, line))
-        if first_kind[0] != kind:
-            raise ConfigError(
-                f"sample '{row['sample']}' holds {first_kind[0]}s (line {first_kind[1]}) and "
-                f"{kind}s",
-                file=source,
-                line=line,
-                column="kind",
-                hint="give images and spectra different sample names",
-            )
-        first = polarity_of.setdefault(row["sample"], (record["polarity"], line))
-        if first[0] != record["polarity"]:
-            raise ConfigError(
-                f"sample '{row['sample']}' is {first[0]} on line {first[1]} but "
-                f"{record['polarity']} here",
-                file=source,
-                line=line,
-                column="polarity",
-                hint="give spectra of the other polarity their own sample name",
-            )
+        self._one_per_sample(line, row["sample"], "kind", kind, self.kind_of)
+        self._one_per_sample(line, row["sample"], "polarity", record["polarity"], self.polarity_of)
         record["path"] = os.path.normpath(str(full))
         record["sheet_line"] = line
-        records.append(record)
-    frame = pd.DataFrame.from_records(records)
-    columns = [*header, *[c for c in frame.columns if c not in header]]
-    return frame[columns]
+        return record
+
+    def _unique(self, line: int, row: dict) -> None:
+        key = (row["sample"], row["spot"])
+        if key in self.seen:
+            raise self.error(
+                f"duplicate sample '{key[0]}' spot '{key[1]}' (first on line {self.seen[key]})",
+                line,
+                "spot",
+                "each (sample, spot) must appear once",
+            )
+        self.seen[key] = line
+
+    def _label(self, line: int, row: dict) -> None:
+        if row["role"] == "train" and not row["label"]:
+            raise self.error("a train row needs a label (its class)", line, "label")
+        if row["role"] == "predict" and row["label"]:
+            raise self.error(
+                f"a predict row must not carry a label (found '{row['label']}')",
+                line,
+                "label",
+                "predict rows are unknowns; put the class of references on train rows",
+            )
+
+    def _inside(self, line: int, row: dict) -> Path:
+        """The row's file, refused if it leaves the data directory (by '..' or a symlink)."""
+        rel = Path(row["file"])
+        if rel.is_absolute() or ".." in rel.parts:
+            raise self.error(
+                f"path '{row['file']}' leaves the data directory",
+                line,
+                "file",
+                f"give paths relative to {self.data_dir} without '..'",
+            )
+        full = self.data_dir / rel
+        if not _inside(full.resolve(), self.root):
+            raise self.error(
+                f"path '{row['file']}' points outside the data directory (symlink)",
+                line,
+                "file",
+                f"copy the file into {self.data_dir}",
+            )
+        return full
+
+    def _file(self, line: int, row: dict, full: Path, kind: str) -> None:
+        """The file is there, an image folder holds exports, and no file is listed twice."""
+        exists = full.is_dir() if kind == "image" and not full.suffix else full.is_file()
+        if not exists:
+            raise self.error(
+                f"file '{full}' does not exist",
+                line,
+                "file",
+                f"paths are relative to the study's data_dir ({self.data_dir})",
+            )
+        if full.is_dir() and not any(full.glob("*.txt")):
+            raise self.error(
+                f"folder '{row['file']}' holds no image exports (*.txt)",
+                line,
+                "file",
+                "an image region is a folder of SurfaceLab ion-image exports, an "
+                ".imzML or an .ita file; export the images into it or fix the path",
+            )
+        # the same file under two names (a symlink, a hard link, 'a/../a') counts twice
+        stat = full.stat()
+        first = self.files_seen.setdefault((stat.st_dev, stat.st_ino), (line, row["file"]))
+        if first[0] != line:
+            raise self.error(
+                f"'{row['file']}' is the same file as '{first[1]}' on line {first[0]}",
+                line,
+                "file",
+                "list each export once; a spectrum listed twice would be counted twice",
+            )
+
+    def _one_per_sample(self, line: int, sample: str, column: str, value: str, first_of) -> None:
+        """All rows of a sample share one kind (spectra or images) and one polarity."""
+        first = first_of.setdefault(sample, (value, line))
+        if first[0] == value:
+            return
+        if column == "kind":
+            raise self.error(
+                f"sample '{sample}' holds {first[0]}s (line {first[1]}) and {value}s",
+                line,
+                "kind",
+                "give images and spectra different sample names",
+            )
+        raise self.error(
+            f"sample '{sample}' is {first[0]} on line {first[1]} but {value} here",
+            line,
+            "polarity",
+            "give spectra of the other polarity their own sample name",
+        )
