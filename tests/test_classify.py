@@ -239,6 +239,16 @@ def test_grouped_cv_accuracy_is_below_ungrouped_when_spots_of_a_sample_are_alike
     )
 
 
+def test_grouped_folds_with_a_few_classes_each_score_f1_on_those():
+    peaks = _peaks(n=10)
+    peaks["sample"] = peaks["label"] + "_" + (peaks["spot"].astype(int) % 2).astype(str)
+    out = train_study(peaks, IONS, ClassifierSettings(n_bootstrap=0), {}, "0" * 64)
+    folds = out["metrics"][~out["metrics"]["fold"].str.startswith("overall")]
+    assert out["document"]["cv"]["n_groups"] == 6
+    assert (folds["n_test"] < 30).all()  # whole samples held out, not every class per fold
+    assert (folds["accuracy"] == 1.0).all() and (folds["macro_f1"] == 1.0).all()
+
+
 def test_one_sample_per_class_is_not_grouped_and_says_what_cv_measures(trained):
     cv = trained[1]["document"]["cv"]
     assert cv["group_column"] is None and cv["accuracy_ungrouped"] is None

@@ -168,10 +168,12 @@ def cv_groups(rows: pd.DataFrame, y: np.ndarray, group_column: str | None):
 
 def _metrics(y_true, proba, classes) -> dict:
     pred = classes[np.argmax(proba, axis=1)]
+    # a grouped test fold may hold a few classes: F1 averages those it holds or predicts
+    seen = np.union1d(y_true, pred)
     return {
         "accuracy": accuracy_score(y_true, pred),
         "balanced_accuracy": balanced_accuracy_score(y_true, pred),
-        "macro_f1": f1_score(y_true, pred, average="macro", labels=classes, zero_division=0),
+        "macro_f1": f1_score(y_true, pred, average="macro", labels=seen, zero_division=0),
         "log_loss": log_loss(y_true, proba, labels=classes),
     }
 
