@@ -200,6 +200,9 @@ def test_no_group_is_on_both_sides_of_any_outer_or_inner_fold(monkeypatch):
         assert len(splits) == folds
         for train, test in splits:
             assert not set(groups[train]) & set(groups[test])
+    # fewer groups than folds: each group is a test fold once (leave one group out)
+    few = cv_splits(np.array(list("aaabbbbb")), np.array(list("xxyzzzww")), 5, seed=1)
+    assert sorted(tuple(test) for _, test in few) == [(0, 1), (2,), (3, 4, 5), (6, 7)]
     monkeypatch.setattr(classify, "GridSearchCV", _RecordingSearch)
     _RecordingSearch.calls = []
     settings = ClassifierSettings(folds=3, C_grid=(0.1, 1.0), n_bootstrap=0)
