@@ -1,14 +1,17 @@
 """Classifier pieces on small synthetic data: unmixing, flags, model JSON, CV options."""
 
 import json
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from simsflow import classify
 from simsflow.checks import check_classes
 from simsflow.classify import (
     ClassifierSettings,
+    cv_splits,
     mixture_distance,
     predict_unknowns,
     train_study,
@@ -141,10 +144,147 @@ def test_grouped_folds_and_nested_search_of_C():
     peaks["batch"] = (peaks["spot"].astype(int) % 5).astype(str)
     settings = ClassifierSettings(group_column="batch", C_grid=(0.1, 1.0, 10.0), n_bootstrap=0)
     out = train_study(peaks, IONS, settings, {}, "0" * 64)
-    folds = out["metrics"][out["metrics"]["fold"] != "overall"]
+    folds = out["metrics"][~out["metrics"]["fold"].str.startswith("overall")]
     assert set(folds["C"]) <= {0.1, 1.0, 10.0}
+    assert (folds["C_search"] == "ran").all()
     assert (folds["n_test"] == 6).all()  # one batch (2 spectra per class) per fold
     assert out["document"]["cv"]["C"] in (0.1, 1.0, 10.0)
+    assert out["document"]["cv"]["group_column"] == "batch"
+
+
+SAMPLE_IONS = [f"m{k}-" for k in range(12)]
+
+
+def _samples_study(samples_per_class, spots, seed=0, spot_noise=0.3):
+    """Spectra of several samples of three classes: class profiles differ by a lognormal sigma of
+    0.3 per ion, each sample (powder batch, preparation) by 0.5 around its class, and its spots by
+    ``spot_noise`` around the sample."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for label in ("A", "B", "C"):
+        profile = rng.lognormal(0, 0.3, len(SAMPLE_IONS))
+        for k, n_spots in enumerate(np.resize(spots, samples_per_class)):
+            sample_profile = profile * rng.lognormal(0, 0.5, len(SAMPLE_IONS))
+            for i in range(n_spots):
+                counts = sample_profile * 1000 * rng.lognormal(0, spot_noise, len(SAMPLE_IONS))
+                rows.append(
+                    {
+                        "sample": f"{label}_{k}",
+                        "spot": str(i),
+                        "role": "train",
+                        "label": label,
+                        **dict(zip(SAMPLE_IONS, counts, strict=True)),
+                    }
+                )
+    frame = pd.DataFrame(rows)
+    frame["total_counts"] = frame[SAMPLE_IONS].sum(axis=1) * 1.05
+    frame.insert(0, "study", "t")
+    return frame
+
+
+class _RecordingSearch(classify.GridSearchCV):
+    """GridSearchCV that remembers the rows it was fitted on and its inner splits."""
+
+    calls: ClassVar[list] = []
+
+    def fit(self, X, y=None, **params):
+        _RecordingSearch.calls.append((X.index.to_numpy(), list(self.cv)))
+        return super().fit(X, y, **params)
+
+
+def test_no_group_is_on_both_sides_of_any_outer_or_inner_fold(monkeypatch):
+    # unequal group sizes: 2 to 7 spots per sample, 4 samples per class
+    peaks = _samples_study(4, [2, 7, 3, 5], seed=3)
+    groups = peaks["sample"].to_numpy()
+    for folds in (3, 5):
+        splits = cv_splits(peaks["label"].to_numpy(), groups, folds, seed=1)
+        assert len(splits) == folds
+        for train, test in splits:
+            assert not set(groups[train]) & set(groups[test])
+    # fewer groups than folds: each group is a test fold once (leave one group out)
+    few = cv_splits(np.array(list("aaabbbbb")), np.array(list("xxyzzzww")), 5, seed=1)
+    assert sorted(tuple(test) for _, test in few) == [(0, 1), (2,), (3, 4, 5), (6, 7)]
+    monkeypatch.setattr(classify, "GridSearchCV", _RecordingSearch)
+    _RecordingSearch.calls = []
+    settings = ClassifierSettings(folds=3, C_grid=(0.1, 1.0), n_bootstrap=0)
+    out = train_study(peaks, SAMPLE_IONS, settings, {}, "0" * 64)
+    assert out["document"]["cv"]["group_column"] == "sample"  # the default: several per class
+    spots_of = peaks.groupby("sample").size()
+    checked = 0
+    for index, inner in _RecordingSearch.calls:
+        fitted = np.array([name.split("/")[0] for name in index])  # rows are 'sample/spot'
+        samples, n = np.unique(fitted, return_counts=True)
+        if (spots_of[samples].to_numpy() != n).any():
+            continue  # a fold of the ungrouped comparison: split spots on purpose
+        checked += 1
+        for train, test in inner:
+            assert not set(fitted[train]) & set(fitted[test])
+    assert checked == 3 + 1  # every outer fold's search and the final model's
+
+
+def test_grouped_cv_accuracy_is_below_ungrouped_when_spots_of_a_sample_are_alike():
+    # spots of one sample nearly identical, samples of one class far apart: ungrouped CV
+    # recognises the sample's other spots, grouped CV has to recognise a new sample
+    peaks = _samples_study(4, [6], seed=1, spot_noise=0.02)
+    settings = ClassifierSettings(C=10.0, n_bootstrap=0)
+    out = train_study(peaks, SAMPLE_IONS, settings, {}, "0" * 64)
+    metrics = out["metrics"].set_index("fold")
+    grouped = metrics.loc["overall", "accuracy"]
+    ungrouped = metrics.loc["overall_ungrouped", "accuracy"]
+    assert ungrouped >= 0.95
+    assert grouped <= ungrouped - 0.1
+    cv = out["document"]["cv"]
+    assert (cv["accuracy"], cv["accuracy_ungrouped"]) == (grouped, ungrouped)
+    assert cv["grouping"].startswith("grouped by 'sample' (default")
+    assert (
+        metrics.loc["1", "split"]
+        == metrics.loc["overall", "split"]
+        != (metrics.loc["overall_ungrouped", "split"])
+    )
+
+
+def test_grouped_folds_with_a_few_classes_each_score_f1_on_those():
+    peaks = _peaks(n=10)
+    peaks["sample"] = peaks["label"] + "_" + (peaks["spot"].astype(int) % 2).astype(str)
+    out = train_study(peaks, IONS, ClassifierSettings(n_bootstrap=0), {}, "0" * 64)
+    folds = out["metrics"][~out["metrics"]["fold"].str.startswith("overall")]
+    assert out["document"]["cv"]["n_groups"] == 6
+    assert (folds["n_test"] < 30).all()  # whole samples held out, not every class per fold
+    assert (folds["accuracy"] == 1.0).all() and (folds["macro_f1"] == 1.0).all()
+
+
+def test_one_sample_per_class_is_not_grouped_and_says_what_cv_measures(trained):
+    cv = trained[1]["document"]["cv"]
+    assert cv["group_column"] is None and cv["accuracy_ungrouped"] is None
+    assert "spot-to-spot reproducibility" in cv["grouping"]
+    assert "overall_ungrouped" not in set(trained[1]["metrics"]["fold"])
+
+
+def test_group_column_with_a_class_in_one_group_is_refused():
+    peaks = _peaks(n=6)
+    peaks["batch"] = np.where(peaks["label"] == "C", "c", peaks["spot"].astype(int) % 3)
+    settings = ClassifierSettings(folds=2, group_column="batch", n_bootstrap=0)
+    with pytest.raises(SimsflowError, match=r"column 'batch': .* class\(es\) 'C' are in one group"):
+        train_study(peaks, IONS, settings, {}, "0" * 64)
+
+
+@pytest.mark.parametrize("grouped", [False, True], ids=["too-few-spectra", "too-few-groups"])
+def test_inner_search_that_cannot_run_uses_the_default_C_and_says_so(grouped):
+    if grouped:  # two samples per class: an outer fold leaves one, the inner search has no split
+        peaks = _samples_study(2, [5], seed=4)
+    else:  # class C has 2 spectra: 1 in each outer training fold, too few for 2 inner folds
+        peaks = _peaks(n=6)
+        peaks = peaks[(peaks["label"] != "C") | (peaks["spot"].astype(int) < 2)]
+    settings = ClassifierSettings(folds=2, C=0.5, C_grid=(0.01, 100.0), n_bootstrap=0)
+    ions = SAMPLE_IONS if grouped else IONS
+    out = train_study(peaks, ions, settings, {}, "0" * 64)
+    folds = out["metrics"][out["metrics"]["fold"].isin(["1", "2"])]
+    assert (folds["C"] == 0.5).all()
+    assert folds["C_search"].str.startswith("C search not run").all()
+    reason = "in one group" if grouped else "'C' (1) have fewer spectra than the 2 folds"
+    assert reason in folds["C_search"].iloc[0]
+    assert out["document"]["cv"]["C_search_folds"] == folds["C_search"].tolist()
+    assert np.isfinite(out["metrics"]["log_loss"]).all()
 
 
 def test_characteristic_ions_name_each_class_marker(trained):

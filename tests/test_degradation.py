@@ -36,6 +36,27 @@ def test_degradation_score_hand_computed():
     assert scores["DS_polysulfide"][samples == "x"].mean() == pytest.approx(0.18 / 0.48)
 
 
+def test_rescaling_by_anchor_means_with_skewed_spots_in_sheet_order():
+    # three spots per anchor, skewed so mean != median, samples interleaved as in a sheet
+    samples = np.array(["c", "u", "x", "u", "c", "u", "x", "c"])
+    raw = pd.DataFrame(
+        {
+            "DS": [2.0, 0.1, 1.0, 0.9, 3.1, 0.2, 1.9, 2.1],
+            "DS_SO_y": [1.0, 0.0, 0.5, 0.0, 1.0, 0.3, 0.5, 4.0],
+        }
+    )
+    scores = rescale(raw, samples, "u", "c")
+    # DS: u mean (0.1 + 0.9 + 0.2)/3 = 0.4 (median 0.2); c mean (2.0 + 3.1 + 2.1)/3 = 2.4
+    # (median 2.1); span 2.0, each spot (v - 0.4) / 2.0
+    np.testing.assert_allclose(
+        scores["DS"], [0.8, -0.15, 0.3, 0.25, 1.35, -0.1, 0.75, 0.85], atol=1e-12
+    )
+    # DS_SO_y: u mean 0.1, c mean 2.0 (median 1.0): span 1.9
+    np.testing.assert_allclose(scores["DS_SO_y"], (raw["DS_SO_y"] - 0.1) / 1.9, atol=1e-12)
+    # x, the sample scored: mean of its spots (1.0 - 0.4)/2 and (1.9 - 0.4)/2 = 0.525
+    assert scores["DS"][samples == "x"].mean() == pytest.approx(0.525)
+
+
 def test_identical_anchors_are_an_error():
     raw = pd.DataFrame({"DS": [1.0, 1.0]})
     with pytest.raises(SimsflowError, match="the anchors do not differ"):

@@ -18,8 +18,9 @@ def test_image_regions_become_peak_table_rows(demo_run):
         peaks.melt(id_vars=["sample", "spot"], value_vars=list(mass_list["ion"]), var_name="ion"),
         on=["sample", "spot", "ion"],
     )
-    # every ion's pixel-wise scaled value is its true pixel-averaged share within 5 %
-    assert ((merged["value"] / merged["true_pixel_ratio"] - 1).abs() < 0.05).all()
+    # every ion's pixel-wise scaled value is its true pixel-averaged share within 3 %
+    # (measured at most 2.1 %, median 0.4 %, over 9 regions x 12 ions)
+    assert ((merged["value"] / merged["true_pixel_ratio"] - 1).abs() <= 0.03).all()
     qc = pd.read_csv(demo_run / "results/cathode_images/qc/imaging.tsv", sep="\t")
     assert (qc["pixels"] == 128 * 128).all()
     assert (qc["excluded_zero_denominator"] >= 0).all()

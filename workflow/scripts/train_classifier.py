@@ -29,4 +29,5 @@ with logged(snakemake.log[0], inputs=snakemake.input) as log:
     write_tsv(out["confusion"].reset_index(), snakemake.output.confusion)
     write_tsv(out["oof"], snakemake.output.oof)
     write_tsv(out["characteristic"], snakemake.output.characteristic)
+    log.info("cross-validation, %s", out["document"]["cv"]["grouping"])
     log.info("cross-validation:\n%s", out["metrics"].to_string())

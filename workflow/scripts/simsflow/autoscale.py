@@ -74,8 +74,9 @@ def summarize_folds(name: str, steps: list[dict], folds: pd.DataFrame) -> dict:
     return row
 
 
-def auto_scaling(train_rows: pd.DataFrame, ions: list[str], y, splits, settings):
-    """Cross-validate every candidate chain on ``splits``; (chosen steps, choice record, table).
+def auto_scaling(train_rows: pd.DataFrame, ions: list[str], y, splits, settings, groups=None):
+    """Cross-validate every candidate chain on ``splits`` (its inner C search split by
+    ``groups`` too); (chosen steps, choice record, table).
 
     ``settings`` is the study's ClassifierSettings: its ``metric`` ranks the chains, its
     ``candidates`` (names of ``CHAINS``; empty - all) are compared.
@@ -87,7 +88,7 @@ def auto_scaling(train_rows: pd.DataFrame, ions: list[str], y, splits, settings)
     for name in settings.candidates or tuple(CHAINS):
         steps = CHAINS[name]
         X = ion_frame(train_rows, ions, steps)
-        _, folds = cross_validate_model(X, y, splits, settings, steps)
+        _, folds = cross_validate_model(X, y, splits, settings, steps, groups)
         eligible = bool(settings.candidates) or name != "none"
         rows.append({**summarize_folds(name, steps, folds), "eligible": eligible})
     chosen, table = choose_chain(pd.DataFrame(rows), settings.metric)

@@ -2,9 +2,15 @@
 
 A Pipeline of the study's scaling (default total ion count, then Min-Max per ion) and a
 multinomial LogisticRegression is trained on the spectra with role ``train`` and their label,
-and assessed by stratified K-fold cross-validation (optionally grouped, optionally with a nested
-search of the regularization strength C). Every scaling the study lists is cross-validated the
-same way, so the choice of scaling is shown, not assumed.
+and assessed by stratified K-fold cross-validation (optionally with a nested search of the
+regularization strength C). Every scaling the study lists is cross-validated the same way, so the
+choice of scaling is shown, not assumed.
+
+Spots of one sample are far more alike than samples of one class, so a split that puts spots of
+one sample on both sides measures spot reproducibility, not how a new sample is recognised. Every
+split (outer folds, inner C search, scaling comparison, out-of-fold flags) therefore comes from
+one function, ``cv_splits``, and keeps each group (the ``group_column``, else the sample when
+every class has several samples) on one side.
 
 Beyond the paper, because the probabilities of a classifier are not a composition and a model
 trained on five compounds answers confidently for a sixth:
@@ -31,8 +37,14 @@ from sklearn.metrics import (
     confusion_matrix,
     f1_score,
     log_loss,
+    make_scorer,
 )
-from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, StratifiedKFold
+from sklearn.model_selection import (
+    GridSearchCV,
+    LeaveOneGroupOut,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+)
 from sklearn.pipeline import Pipeline
 
 from .checks import check_classes
@@ -66,12 +78,27 @@ def build_pipeline(scaling, C: float = 1.0, max_iter: int = 5000) -> Pipeline:
     return Pipeline([*scaler.steps, ("lr", LogisticRegression(C=C, max_iter=max_iter))])
 
 
-def _estimator(settings: ClassifierSettings, scaling, inner_splits: int):
+def _estimator(settings: ClassifierSettings, scaling, y, groups, inner_folds: int):
+    """The pipeline, or a grid search of C over grouped inner folds of (y, groups).
+
+    Returns (estimator, note): note says why the search did not run (too few spectra or groups
+    of a class for the inner folds) and the default C is used; never a choice among NaN scores.
+    """
     pipe = build_pipeline(scaling, settings.C, settings.max_iter)
     if not settings.C_grid:
-        return pipe
-    inner = StratifiedKFold(inner_splits, shuffle=True, random_state=settings.seed)
-    return GridSearchCV(pipe, {"lr__C": list(settings.C_grid)}, cv=inner, scoring="neg_log_loss")
+        return pipe, ""
+    try:
+        inner = cv_splits(y, groups, inner_folds, settings.seed)
+    except SimsflowError as err:
+        return pipe, f"C search not run ({err.message}); default C = {settings.C:g}"
+    # labels fixed, so a test fold holding one class (one group left out) still scores
+    scorer = make_scorer(
+        log_loss, greater_is_better=False, response_method="predict_proba", labels=np.unique(y)
+    )
+    search = GridSearchCV(
+        pipe, {"lr__C": list(settings.C_grid)}, cv=inner, scoring=scorer, error_score="raise"
+    )
+    return search, ""
 
 
 def training_data(peaks: pd.DataFrame, ions: list[str], scaling) -> tuple[pd.DataFrame, np.ndarray]:
@@ -81,48 +108,112 @@ def training_data(peaks: pd.DataFrame, ions: list[str], scaling) -> tuple[pd.Dat
     return ion_frame(train, ions, scaling), train["label"].astype(str).to_numpy()
 
 
-def cv_splits(labels, groups, settings: ClassifierSettings):
+def cv_splits(y, groups, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Train/test index pairs of a stratified K-fold split, grouped when ``groups`` is given.
+
+    Without groups: StratifiedKFold. With groups no group value is ever on both sides:
+    StratifiedGroupKFold when there are at least ``folds`` groups and it keeps every class in
+    every training fold, else LeaveOneGroupOut. Raises SimsflowError when no such split exists
+    (a class with fewer spectra than folds, or a class in a single group).
+    """
+    y = np.asarray(y)
+    classes, counts = np.unique(y, return_counts=True)
+    if folds < 2 or classes.size < 2:
+        raise SimsflowError(f"{folds} fold(s) of {classes.size} class(es) cannot be split")
     if groups is None:
-        splitter = StratifiedKFold(settings.folds, shuffle=True, random_state=settings.seed)
-        return list(splitter.split(np.zeros(len(labels)), labels))
-    splitter = StratifiedGroupKFold(settings.folds, shuffle=True, random_state=settings.seed)
-    return list(splitter.split(np.zeros(len(labels)), labels, groups))
+        small = [f"'{c}' ({n})" for c, n in zip(classes, counts, strict=True) if n < folds]
+        if small:
+            raise SimsflowError(
+                f"class(es) {', '.join(small)} have fewer spectra than the {folds} folds"
+            )
+        splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+        return list(splitter.split(np.zeros(len(y)), y))
+    groups = np.asarray(groups).astype(str)
+    single = [f"'{c}'" for c in classes if np.unique(groups[y == c]).size < 2]
+    if single:
+        raise SimsflowError(
+            f"class(es) {', '.join(single)} are in one group only, so a fold that holds the "
+            "group out has no training spectrum of the class"
+        )
+    if np.unique(groups).size >= folds:
+        splitter = StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
+        splits = list(splitter.split(np.zeros(len(y)), y, groups))
+        if all(np.unique(y[train]).size == classes.size for train, _ in splits):
+            return splits
+    return list(LeaveOneGroupOut().split(np.zeros(len(y)), y, groups))
+
+
+def cv_groups(rows: pd.DataFrame, y: np.ndarray, group_column: str | None):
+    """The CV groups of the training rows and a sentence saying what the CV measures.
+
+    ``group_column`` if given; else the sample when every class has several samples (spots of
+    one sample must not be on both sides of a split); else none.
+    """
+    if group_column:
+        if group_column not in rows:
+            raise SimsflowError(
+                f"group column '{group_column}' is not in the sample sheet", column=group_column
+            )
+        groups = rows[group_column].astype(str).to_numpy()
+        return groups, f"grouped by '{group_column}': no value of it is in training and test"
+    samples = rows["sample"].astype(str).to_numpy()
+    per_class = pd.Series(samples).groupby(y).nunique()
+    if (per_class >= 2).all():
+        return samples, (
+            "grouped by 'sample' (default, every class has several samples): the accuracy of "
+            "recognising samples not used in training"
+        )
+    single = ", ".join(f"'{c}'" for c in per_class.index[per_class < 2])
+    return None, (
+        f"not grouped: class(es) {single} have a single sample, so spots of one sample are in "
+        "training and test and CV measures spot-to-spot reproducibility, not how a new sample is "
+        "recognised (measure several samples per class)"
+    )
 
 
 def _metrics(y_true, proba, classes) -> dict:
     pred = classes[np.argmax(proba, axis=1)]
+    # a grouped test fold may hold a few classes: F1 averages those it holds or predicts
+    seen = np.union1d(y_true, pred)
     return {
         "accuracy": accuracy_score(y_true, pred),
         "balanced_accuracy": balanced_accuracy_score(y_true, pred),
-        "macro_f1": f1_score(y_true, pred, average="macro", labels=classes),
+        "macro_f1": f1_score(y_true, pred, average="macro", labels=seen, zero_division=0),
         "log_loss": log_loss(y_true, proba, labels=classes),
     }
 
 
-def cross_validate_model(X, y, splits, settings: ClassifierSettings, scaling):
-    """Out-of-fold probabilities and a table of per-fold and overall metrics."""
+def cross_validate_model(X, y, splits, settings: ClassifierSettings, scaling, groups=None):
+    """Out-of-fold probabilities and a table of per-fold and overall metrics.
+
+    The inner search of C (if any) splits each training fold by the same ``groups``.
+    """
     classes = np.unique(y)
     oof = np.zeros((len(y), classes.size))
     rows = []
+    inner_folds = max(2, min(settings.folds - 1, 3))
     for fold, (train, test) in enumerate(splits, start=1):
-        model = _estimator(settings, scaling, max(2, min(settings.folds - 1, 3)))
+        inner_groups = None if groups is None else groups[train]
+        model, note = _estimator(settings, scaling, y[train], inner_groups, inner_folds)
         model.fit(X.iloc[train], y[train])
         proba = model.predict_proba(X.iloc[test])
         oof[test] = proba
         row = {"fold": str(fold), "n_test": len(test), **_metrics(y[test], proba, classes)}
         if settings.C_grid:
-            row["C"] = model.best_params_["lr__C"]
+            row["C"] = model.best_params_["lr__C"] if not note else settings.C
+            row["C_search"] = note or "ran"
         rows.append(row)
     overall = {"fold": "overall", "n_test": len(y), **_metrics(y, oof, classes)}
     return oof, pd.DataFrame([*rows, overall])
 
 
-def fit_final(X, y, settings: ClassifierSettings, scaling) -> tuple[Pipeline, float]:
-    model = _estimator(settings, scaling, max(2, min(settings.folds, 3)))
+def fit_final(X, y, settings: ClassifierSettings, scaling, groups=None):
+    """The model on every training spectrum: (pipeline, C, note of the C search)."""
+    model, note = _estimator(settings, scaling, y, groups, max(2, min(settings.folds, 3)))
     model.fit(X, y)
-    if settings.C_grid:
-        return model.best_estimator_, float(model.best_params_["lr__C"])
-    return model, settings.C
+    if settings.C_grid and not note:
+        return model.best_estimator_, float(model.best_params_["lr__C"]), "ran"
+    return model, settings.C, note
 
 
 def confusion_table(y, oof, classes) -> pd.DataFrame:
@@ -249,27 +340,36 @@ def train_study(
     X, y = training_data(peaks, ions, scaling)
     check_classes(y, settings.folds)
     train_rows = peaks[peaks["role"] == "train"].reset_index(drop=True)
-    groups = None
-    if settings.group_column:
-        if settings.group_column not in train_rows:
-            raise SimsflowError(
-                f"group column '{settings.group_column}' is not in the sample sheet",
-                column=settings.group_column,
-            )
-        groups = train_rows[settings.group_column].astype(str).to_numpy()
-    splits = cv_splits(y, groups, settings)
+    groups, grouping = cv_groups(train_rows, y, settings.group_column)
+    try:
+        splits = cv_splits(y, groups, settings.folds, settings.seed)
+    except SimsflowError as err:
+        raise SimsflowError(
+            f"cross-validation {grouping.split(':')[0]}: {err.message}",
+            column=settings.group_column or "sample",
+            hint="give each class at least two groups, or set classification.group_column",
+        ) from None
     choice, choice_table = None, pd.DataFrame(columns=["scaling", "steps", "chosen"])
     if auto:
         from .autoscale import auto_scaling
 
-        scaling, choice, choice_table = auto_scaling(train_rows, ions, y, splits, settings)
+        scaling, choice, choice_table = auto_scaling(train_rows, ions, y, splits, settings, groups)
         X = ion_frame(train_rows, ions, scaling)
     classes = np.unique(y)
-    oof, metrics = cross_validate_model(X, y, splits, settings, scaling)
+    oof, metrics = cross_validate_model(X, y, splits, settings, scaling, groups)
+    metrics.insert(1, "split", grouping.split(":")[0])
+    accuracy_ungrouped = None
+    if groups is not None:
+        # the number a split ignoring groups would give, so the leak it hides is seen
+        plain = cv_splits(y, None, settings.folds, settings.seed)
+        _, m = cross_validate_model(X, y, plain, settings, scaling)
+        leak = m.iloc[[-1]].assign(fold="overall_ungrouped", split="not grouped, for comparison")
+        metrics = pd.concat([metrics, leak], ignore_index=True)
+        accuracy_ungrouped = float(leak["accuracy"].iloc[0])
     comparison = []
     for name, steps in sorted(compare.items()):
         Xc = ion_frame(train_rows, ions, steps)
-        _, m = cross_validate_model(Xc, y, splits, settings, steps)
+        _, m = cross_validate_model(Xc, y, splits, settings, steps, groups)
         per_fold = m[m["fold"] != "overall"]
         comparison.append(
             {
@@ -282,7 +382,7 @@ def train_study(
                 "log_loss_mean": per_fold["log_loss"].mean(),
             }
         )
-    model, C = fit_final(X, y, settings, scaling)
+    model, C, C_search = fit_final(X, y, settings, scaling, groups)
     scaled_train = scaled_features(model, X).to_numpy()
     criteria = oof_criteria(X, y, splits, settings, scaling)
     unexplained = unexplained_fraction(train_rows, ions)
@@ -313,7 +413,21 @@ def train_study(
                 "seed": settings.seed,
             },
             "thresholds": thresholds,
-            "cv": {"folds": settings.folds, "seed": settings.seed, "C": C},
+            "cv": {
+                "folds": len(splits),
+                "folds_requested": settings.folds,
+                "seed": settings.seed,
+                "grouping": grouping,
+                "group_column": None if groups is None else settings.group_column or "sample",
+                "n_groups": None if groups is None else int(np.unique(groups).size),
+                "accuracy": float(metrics.loc[metrics["fold"] == "overall", "accuracy"].iloc[0]),
+                "accuracy_ungrouped": accuracy_ungrouped,
+                "C": C,
+                "C_search": C_search or "none (no C_grid)",
+                "C_search_folds": metrics["C_search"].dropna().tolist()[: len(splits)]
+                if settings.C_grid
+                else [],
+            },
             "versions": package_versions(MODEL_PACKAGES),
             "config_hash": config_hash,
             **({"scaling_choice": choice} if choice is not None else {}),
