@@ -116,22 +116,9 @@ def read_mass_list(
     """Read, complete and check a mass list; rows sorted by m/z, with their file line.
     Overlapping intervals are refused unless ``allow_overlap`` (integration by fitting)."""
     source = str(path)
-    header, rows = read_tsv_rows(path)
-    if not rows:
-        raise ConfigError("no rows: the mass list names no ion", file=source)
-    if "Center Mass (u)" in header:
-        parsed = _from_surfacelab(rows, source)
-    else:
-        parsed = []
-        for line, row in rows:
-            row = dict(row)
-            for column in NUMERIC:
-                if column in row:
-                    row[column] = _number(row[column], source, line, column)
-            parsed.append((line, row))
-    parsed = validate_rows(parsed, schema, source)
+    rows = validate_rows(_parsed_rows(path, source), schema, source)
     records, seen = [], {}
-    for line, row in parsed:
+    for line, row in rows:
         ion = row["ion"]
         if ion in seen:
             raise ConfigError(
@@ -141,69 +128,96 @@ def read_mass_list(
                 column="ion",
             )
         seen[ion] = line
-        _check_positive(row, source, line)
-        mz = row["mz"]
-        formula = row["formula"]
-        if formula:
-            try:
-                exact = ion_mz(formula + ion[-1] if ion[-1] in "+-" else formula)
-            except SimsflowError as err:
-                raise ConfigError(err.message, file=source, line=line, column="formula") from None
-            if mz is not None and abs(mz - exact) > 0.05:
-                raise ConfigError(
-                    f"mz {mz} disagrees with formula {formula} ({exact:.5f})",
-                    file=source,
-                    line=line,
-                    column="mz",
-                )
-            mz = exact
-        elif mz is None:
-            mz = _centre(ion, row["lower"], row["upper"], source, line)
-        if row.get("fit") == "isotopes":
-            try:
-                parse_ion(ion)
-            except SimsflowError:
-                raise ConfigError(
-                    f"fit 'isotopes' needs the ion named by its formula, not '{ion}'",
-                    file=source,
-                    line=line,
-                    column="fit",
-                    hint="rename the ion to its formula with charge (e.g. K+) or empty its fit",
-                ) from None
-        lower, upper = row["lower"], row["upper"]
-        half = window_da if window_da is not None else mz * (window_ppm or 0.0) * 1e-6
-        lower = mz - half if lower is None else lower
-        upper = mz + half if upper is None else upper
-        if not lower < upper:
+        records.append(_complete_row(row, line, source, window_ppm, window_da))
+    frame = pd.DataFrame.from_records(records).sort_values("lower", kind="stable")
+    frame = frame.reset_index(drop=True)
+    if not allow_overlap:
+        _check_no_overlap(frame, source)
+    return frame
+
+
+def _parsed_rows(path, source: str) -> list[tuple[int, dict]]:
+    """The file's rows with numbers parsed (a SurfaceLab export's columns renamed)."""
+    header, rows = read_tsv_rows(path)
+    if not rows:
+        raise ConfigError("no rows: the mass list names no ion", file=source)
+    if "Center Mass (u)" in header:
+        return _from_surfacelab(rows, source)
+    parsed = []
+    for line, row in rows:
+        row = dict(row)
+        for column in NUMERIC:
+            if column in row:
+                row[column] = _number(row[column], source, line, column)
+        parsed.append((line, row))
+    return parsed
+
+
+def _complete_row(row: dict, line: int, source: str, window_ppm, window_da) -> dict:
+    """One ion's record: its m/z (from the formula, the name, or the bounds), its interval
+    (given or the window around the m/z), checked."""
+    ion = row["ion"]
+    _check_positive(row, source, line)
+    mz, formula = row["mz"], row["formula"]
+    if formula:
+        try:
+            exact = ion_mz(formula + ion[-1] if ion[-1] in "+-" else formula)
+        except SimsflowError as err:
+            raise ConfigError(err.message, file=source, line=line, column="formula") from None
+        if mz is not None and abs(mz - exact) > 0.05:
             raise ConfigError(
-                f"inverted interval: lower {lower} is not below upper {upper}",
-                file=source,
-                line=line,
-                column="lower",
-            )
-        if not lower <= mz <= upper:
-            raise ConfigError(
-                f"m/z {mz:.5f} lies outside its interval [{lower}, {upper}]",
+                f"mz {mz} disagrees with formula {formula} ({exact:.5f})",
                 file=source,
                 line=line,
                 column="mz",
             )
-        records.append(
-            {
-                "ion": ion,
-                "formula": formula,
-                "mz": mz,
-                "lower": lower,
-                "upper": upper,
-                "group": row["group"],
-                "fit": row.get("fit", ""),
-                "line": line,
-            }
+        mz = exact
+    elif mz is None:
+        mz = _centre(ion, row["lower"], row["upper"], source, line)
+    if row.get("fit") == "isotopes":
+        try:
+            parse_ion(ion)
+        except SimsflowError:
+            raise ConfigError(
+                f"fit 'isotopes' needs the ion named by its formula, not '{ion}'",
+                file=source,
+                line=line,
+                column="fit",
+                hint="rename the ion to its formula with charge (e.g. K+) or empty its fit",
+            ) from None
+    half = window_da if window_da is not None else mz * (window_ppm or 0.0) * 1e-6
+    lower = mz - half if row["lower"] is None else row["lower"]
+    upper = mz + half if row["upper"] is None else row["upper"]
+    if not lower < upper:
+        raise ConfigError(
+            f"inverted interval: lower {lower} is not below upper {upper}",
+            file=source,
+            line=line,
+            column="lower",
         )
-    frame = pd.DataFrame.from_records(records).sort_values("lower", kind="stable")
-    frame = frame.reset_index(drop=True)
+    if not lower <= mz <= upper:
+        raise ConfigError(
+            f"m/z {mz:.5f} lies outside its interval [{lower}, {upper}]",
+            file=source,
+            line=line,
+            column="mz",
+        )
+    return {
+        "ion": ion,
+        "formula": formula,
+        "mz": mz,
+        "lower": lower,
+        "upper": upper,
+        "group": row["group"],
+        "fit": row.get("fit", ""),
+        "line": line,
+    }
+
+
+def _check_no_overlap(frame: pd.DataFrame, source: str) -> None:
+    """Intervals sorted by their lower bound do not overlap (each count to one ion)."""
     overlap = frame["upper"].to_numpy()[:-1] > frame["lower"].to_numpy()[1:]
-    if overlap.any() and not allow_overlap:
+    if overlap.any():
         i = int(overlap.argmax())
         a, b = frame.iloc[i], frame.iloc[i + 1]
         raise ConfigError(
@@ -216,4 +230,3 @@ def read_mass_list(
             "narrow one of the intervals, or set integration.method: fit (or auto) to fit "
             "overlapping ions together",
         )
-    return frame
