@@ -340,6 +340,68 @@ def train_study(
     X, y = training_data(peaks, ions, scaling)
     check_classes(y, settings.folds)
     train_rows = peaks[peaks["role"] == "train"].reset_index(drop=True)
+    groups, grouping, splits = _study_splits(train_rows, y, settings)
+    choice, choice_table = None, pd.DataFrame(columns=["scaling", "steps", "chosen"])
+    if auto:
+        from .autoscale import auto_scaling
+
+        scaling, choice, choice_table = auto_scaling(train_rows, ions, y, splits, settings, groups)
+        X = ion_frame(train_rows, ions, scaling)
+    oof, metrics, accuracy_ungrouped = _cross_validate_grouped(
+        X, y, splits, groups, grouping, settings, scaling
+    )
+    comparison = _compare_scalings(train_rows, ions, y, splits, groups, settings, compare)
+    model, C, C_search = fit_final(X, y, settings, scaling, groups)
+    criteria = oof_criteria(X, y, splits, settings, scaling)
+    thresholds = flag_thresholds(criteria, unexplained_fraction(train_rows, ions))
+    cv = {
+        "folds": len(splits),
+        "folds_requested": settings.folds,
+        "seed": settings.seed,
+        "grouping": grouping,
+        "group_column": None if groups is None else settings.group_column or "sample",
+        "n_groups": None if groups is None else int(np.unique(groups).size),
+        "accuracy": float(metrics.loc[metrics["fold"] == "overall", "accuracy"].iloc[0]),
+        "accuracy_ungrouped": accuracy_ungrouped,
+        "C": C,
+        "C_search": C_search or "none (no C_grid)",
+        "C_search_folds": metrics["C_search"].dropna().tolist()[: len(splits)]
+        if settings.C_grid
+        else [],
+    }
+    document = model_document(
+        model,
+        scaling,
+        list(X.columns),
+        {
+            "ions": list(ions),
+            "composition": {
+                "train_scaled": scaled_features(model, X).to_numpy().tolist(),
+                "train_labels": [str(v) for v in y],
+                "n_bootstrap": settings.n_bootstrap,
+                "seed": settings.seed,
+            },
+            "thresholds": thresholds,
+            "cv": cv,
+            "versions": package_versions(MODEL_PACKAGES),
+            "config_hash": config_hash,
+            **({"scaling_choice": choice} if choice is not None else {}),
+        },
+    )
+    classes = np.unique(y)
+    return {
+        "metrics": metrics,
+        "comparison": comparison,
+        "scaling_choice": choice_table,
+        "confusion": confusion_table(y, oof, classes),
+        "oof": _oof_table(train_rows, ions, y, oof, classes, criteria, thresholds),
+        "characteristic": characteristic_ions(model, X, y, settings.top_k),
+        "document": document,
+    }
+
+
+def _study_splits(train_rows: pd.DataFrame, y: np.ndarray, settings: ClassifierSettings):
+    """The CV groups of the training rows, what they make the CV measure, and the splits."""
     groups, grouping = cv_groups(train_rows, y, settings.group_column)
     try:
         splits = cv_splits(y, groups, settings.folds, settings.seed)
@@ -349,23 +411,26 @@ def train_study(
             column=settings.group_column or "sample",
             hint="give each class at least two groups, or set classification.group_column",
         ) from None
-    choice, choice_table = None, pd.DataFrame(columns=["scaling", "steps", "chosen"])
-    if auto:
-        from .autoscale import auto_scaling
+    return groups, grouping, splits
 
-        scaling, choice, choice_table = auto_scaling(train_rows, ions, y, splits, settings, groups)
-        X = ion_frame(train_rows, ions, scaling)
-    classes = np.unique(y)
+
+def _cross_validate_grouped(X, y, splits, groups, grouping: str, settings, scaling):
+    """Out-of-fold probabilities and metrics; when the CV is grouped, also the accuracy a split
+    ignoring the groups would give (a row ``overall_ungrouped``), so the leak it hides is seen."""
     oof, metrics = cross_validate_model(X, y, splits, settings, scaling, groups)
     metrics.insert(1, "split", grouping.split(":")[0])
     accuracy_ungrouped = None
     if groups is not None:
-        # the number a split ignoring groups would give, so the leak it hides is seen
         plain = cv_splits(y, None, settings.folds, settings.seed)
         _, m = cross_validate_model(X, y, plain, settings, scaling)
         leak = m.iloc[[-1]].assign(fold="overall_ungrouped", split="not grouped, for comparison")
         metrics = pd.concat([metrics, leak], ignore_index=True)
         accuracy_ungrouped = float(leak["accuracy"].iloc[0])
+    return oof, metrics, accuracy_ungrouped
+
+
+def _compare_scalings(train_rows, ions, y, splits, groups, settings, compare) -> pd.DataFrame:
+    """The same CV (same splits and groups) for every scaling chain named in ``compare``."""
     comparison = []
     for name, steps in sorted(compare.items()):
         Xc = ion_frame(train_rows, ions, steps)
@@ -382,12 +447,12 @@ def train_study(
                 "log_loss_mean": per_fold["log_loss"].mean(),
             }
         )
-    model, C, C_search = fit_final(X, y, settings, scaling, groups)
-    scaled_train = scaled_features(model, X).to_numpy()
-    criteria = oof_criteria(X, y, splits, settings, scaling)
-    unexplained = unexplained_fraction(train_rows, ions)
-    thresholds = flag_thresholds(criteria, unexplained)
-    oof_table = pd.DataFrame(
+    return pd.DataFrame(comparison)
+
+
+def _oof_table(train_rows, ions, y, oof, classes, criteria, thresholds) -> pd.DataFrame:
+    """Each training spectrum's out-of-fold prediction with the criteria of its flag."""
+    table = pd.DataFrame(
         {
             "sample": train_rows["sample"].to_numpy(),
             "spot": train_rows["spot"].to_numpy(),
@@ -396,52 +461,11 @@ def train_study(
             **{f"p_{c}": oof[:, k] for k, c in enumerate(classes)},
             "residual": criteria["residual"],
             "distance": criteria["distance"],
-            "unexplained_fraction": unexplained,
+            "unexplained_fraction": unexplained_fraction(train_rows, ions),
         }
     )
-    oof_table["flag"] = flags(oof_table, thresholds).to_numpy()
-    document = model_document(
-        model,
-        scaling,
-        list(X.columns),
-        {
-            "ions": list(ions),
-            "composition": {
-                "train_scaled": scaled_train.tolist(),
-                "train_labels": [str(v) for v in y],
-                "n_bootstrap": settings.n_bootstrap,
-                "seed": settings.seed,
-            },
-            "thresholds": thresholds,
-            "cv": {
-                "folds": len(splits),
-                "folds_requested": settings.folds,
-                "seed": settings.seed,
-                "grouping": grouping,
-                "group_column": None if groups is None else settings.group_column or "sample",
-                "n_groups": None if groups is None else int(np.unique(groups).size),
-                "accuracy": float(metrics.loc[metrics["fold"] == "overall", "accuracy"].iloc[0]),
-                "accuracy_ungrouped": accuracy_ungrouped,
-                "C": C,
-                "C_search": C_search or "none (no C_grid)",
-                "C_search_folds": metrics["C_search"].dropna().tolist()[: len(splits)]
-                if settings.C_grid
-                else [],
-            },
-            "versions": package_versions(MODEL_PACKAGES),
-            "config_hash": config_hash,
-            **({"scaling_choice": choice} if choice is not None else {}),
-        },
-    )
-    return {
-        "metrics": metrics,
-        "comparison": pd.DataFrame(comparison),
-        "scaling_choice": choice_table,
-        "confusion": confusion_table(y, oof, classes),
-        "oof": oof_table,
-        "characteristic": characteristic_ions(model, X, y, settings.top_k),
-        "document": document,
-    }
+    table["flag"] = flags(table, thresholds).to_numpy()
+    return table
 
 
 def predict_unknowns(document: dict, peaks: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
