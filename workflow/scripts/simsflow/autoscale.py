@@ -35,6 +35,7 @@ LOWER_IS_BETTER = {"log_loss"}
 
 
 def chain_text(steps: list[dict]) -> str:
+    """A chain as text: its methods joined by ' -> ', parameters in brackets."""
     parts = []
     for step in steps:
         extra = [f"{k}={v}" for k, v in step.items() if k != "method"]

@@ -60,6 +60,8 @@ MODEL_PACKAGES = ("simsflow", "numpy", "pandas", "scikit-learn", "scipy")
 
 @dataclass(frozen=True)
 class ClassifierSettings:
+    """A study's classification settings (scaling or auto, folds, groups, C, seed...)."""
+
     scaling: tuple | str = tuple(DEFAULT_SCALING)  # or "auto" (simsflow.autoscale)
     metric: str = "accuracy"  # what "auto" ranks the chains by
     candidates: tuple[str, ...] = ()  # the chains "auto" compares (empty: all)
@@ -74,6 +76,7 @@ class ClassifierSettings:
 
 
 def build_pipeline(scaling, C: float = 1.0, max_iter: int = 5000) -> Pipeline:
+    """The scaling chain followed by a multinomial logistic regression."""
     scaler = make_scaler(list(scaling))
     return Pipeline([*scaler.steps, ("lr", LogisticRegression(C=C, max_iter=max_iter))])
 
@@ -102,6 +105,7 @@ def _estimator(settings: ClassifierSettings, scaling, y, groups, inner_folds: in
 
 
 def training_data(peaks: pd.DataFrame, ions: list[str], scaling) -> tuple[pd.DataFrame, np.ndarray]:
+    """The train rows' ion columns (scaled input) and labels; an error when there are none."""
     train = peaks[peaks["role"] == "train"] if "role" in peaks else peaks.iloc[0:0]
     if train.empty:
         raise SimsflowError("no rows with role 'train' in the sample sheet", column="role")
@@ -217,6 +221,7 @@ def fit_final(X, y, settings: ClassifierSettings, scaling, groups=None):
 
 
 def confusion_table(y, oof, classes) -> pd.DataFrame:
+    """Out-of-fold confusion matrix: true class (rows) against predicted (columns)."""
     pred = classes[np.argmax(oof, axis=1)]
     matrix = confusion_matrix(y, pred, labels=classes)
     return pd.DataFrame(matrix, index=pd.Index(classes, name="true"), columns=classes)
@@ -309,6 +314,7 @@ def oof_criteria(X, y, splits, settings: ClassifierSettings, scaling) -> pd.Data
 
 
 def flag_thresholds(criteria: pd.DataFrame, unexplained: np.ndarray) -> dict[str, float]:
+    """The 99th percentiles of the training spectra's own criteria: above them, unexplained."""
     return {
         "residual": float(np.percentile(criteria["residual"], FLAG_PERCENTILE)),
         "distance": float(np.percentile(criteria["distance"], FLAG_PERCENTILE)),

@@ -24,6 +24,7 @@ IMAGE_SUFFIXES = (".imzml", ".ita")
 
 
 def load_schema(path: str | Path) -> dict:
+    """A JSON schema from its YAML file (safe_load)."""
     with open(path, encoding="utf-8") as handle:
         return yaml.safe_load(handle)
 

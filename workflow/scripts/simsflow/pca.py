@@ -17,6 +17,7 @@ from .errors import SimsflowError
 
 
 def fit_pca(scaled: pd.DataFrame, n_components: int) -> PCA:
+    """A PCA of the scaled table (at most as many components as spectra and ions allow)."""
     n = min(n_components, scaled.shape[0], scaled.shape[1])
     if n < 2:
         raise SimsflowError("PCA needs at least two spectra and two ions")
@@ -35,6 +36,7 @@ def orient_pc1(pca: PCA, scaled: pd.DataFrame, low: np.ndarray, high: np.ndarray
 
 
 def scores_table(pca: PCA, scaled: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+    """The sheet columns of each spectrum with its scores PC1, PC2..."""
     scores = pca.transform(scaled.to_numpy(dtype=float))
     frame = meta.reset_index(drop=True).copy()
     for k in range(scores.shape[1]):
@@ -43,6 +45,7 @@ def scores_table(pca: PCA, scaled: pd.DataFrame, meta: pd.DataFrame) -> pd.DataF
 
 
 def variance_table(pca: PCA) -> pd.DataFrame:
+    """Explained variance (%) of each component and its cumulative sum."""
     ratio = pca.explained_variance_ratio_
     return pd.DataFrame(
         {
@@ -54,6 +57,7 @@ def variance_table(pca: PCA) -> pd.DataFrame:
 
 
 def loadings_table(pca: PCA, ions: list[str], groups: dict[str, str] | None = None) -> pd.DataFrame:
+    """Each ion's loadings on every component (with its group when given)."""
     frame = pd.DataFrame(
         pca.components_.T, columns=[f"PC{k + 1}" for k in range(pca.n_components_)]
     )

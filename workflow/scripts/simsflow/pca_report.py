@@ -38,6 +38,8 @@ STEP_NAMES = {
 
 @dataclass(frozen=True)
 class PCAReportSettings:
+    """A study's PCA report settings (scaling chain, components, colours, pairs, top ions)."""
+
     scaling: tuple = ({"method": "sqrt"},)
     components: int = 5
     colour_by: str = "sample"

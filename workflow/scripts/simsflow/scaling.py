@@ -77,6 +77,7 @@ class TotalIonScaler(_Stateless):
         self.exclude = exclude
 
     def transform(self, X):
+        """Each spectrum's counts divided by its total (over the ions, or the spectrum's)."""
         if self.basis not in ("ions", "spectrum"):
             raise SimsflowError(f"total_ion basis must be 'ions' or 'spectrum', not {self.basis!r}")
         values, columns, rows = _split(X)
@@ -113,6 +114,7 @@ class ReferenceIonScaler(_Stateless):
         self.ion = ion
 
     def transform(self, X):
+        """Each spectrum's counts divided by its reference ion's."""
         values, columns, rows = _split(X)
         if self.ion not in columns:
             raise SimsflowError(
@@ -151,6 +153,7 @@ class MinMaxScaler(TransformerMixin, BaseEstimator):
         self.axis = axis
 
     def fit(self, X, y=None):
+        """Learn each ion's minimum and maximum (axis 'ion'; nothing to learn for 'spectrum')."""
         if self.axis not in ("ion", "spectrum"):
             raise SimsflowError(
                 f"minmax needs axis 'ion' or 'spectrum', got {self.axis!r}",
@@ -164,6 +167,7 @@ class MinMaxScaler(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
+        """Values mapped to 0-1 per ion (learned range) or per spectrum (its own range)."""
         values, _, _ = _fitted_columns(self, X)
         if self.axis == "ion":
             lo, hi = self.min_, self.max_
@@ -178,12 +182,14 @@ class MaxRelativeScaler(TransformerMixin, BaseEstimator):
     """Divide each ion by its maximum over the fitted spectra (an ion never seen maps to 0)."""
 
     def fit(self, X, y=None):
+        """Learn each ion's maximum over the spectra."""
         values, _, _ = _split(X)
         self.n_features_in_ = values.shape[1]
         self.max_ = values.max(axis=0)
         return self
 
     def transform(self, X):
+        """Each ion divided by its learned maximum (0 where that is 0)."""
         values, _, _ = _fitted_columns(self, X)
         out = np.divide(values, self.max_, out=np.zeros_like(values), where=self.max_ > 0)
         return _wrap(out, X)
@@ -193,6 +199,7 @@ class ZScoreScaler(TransformerMixin, BaseEstimator):
     """Per ion: subtract the mean and divide by the standard deviation of the fitted spectra."""
 
     def fit(self, X, y=None):
+        """Learn each ion's mean and standard deviation over the spectra."""
         values, _, _ = _split(X)
         self.n_features_in_ = values.shape[1]
         self.mean_ = values.mean(axis=0)
@@ -200,6 +207,7 @@ class ZScoreScaler(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
+        """Each ion centred and divided by its learned standard deviation (0 where constant)."""
         values, _, _ = _fitted_columns(self, X)
         out = np.divide(
             values - self.mean_, self.scale_, out=np.zeros_like(values), where=self.scale_ > 0
@@ -211,12 +219,14 @@ class PoissonScaler(TransformerMixin, BaseEstimator):
     """Keenan & Kotula Poisson scaling: D / sqrt(g h^T) (g: spectrum means, h: ion means)."""
 
     def fit(self, X, y=None):
+        """Learn each ion's mean over the spectra."""
         values, _, _ = _split(X)
         self.n_features_in_ = values.shape[1]
         self.ion_mean_ = values.mean(axis=0)
         return self
 
     def transform(self, X):
+        """Counts divided by sqrt(spectrum mean x ion mean): Poisson scaling."""
         values, _columns, rows = _fitted_columns(self, X)
         g = values.mean(axis=1)
         bad = ~(g > 0)
@@ -231,6 +241,7 @@ class SqrtTransform(_Stateless):
     """Square root of every value (counts are Poisson: the root stabilizes their variance)."""
 
     def transform(self, X):
+        """The square root of every value (an error naming spectrum and ion for a negative one)."""
         values, columns, rows = _split(X)
         bad = values < 0
         if bad.any():
@@ -248,6 +259,7 @@ class LogTransform(_Stateless):
         self.offset = offset
 
     def transform(self, X):
+        """log(value + offset) (an error naming spectrum and ion where that is not positive)."""
         values, columns, rows = _split(X)
         shifted = values + self.offset
         bad = ~(shifted > 0)
@@ -264,6 +276,7 @@ class Unscaled(_Stateless):
     """The peak areas unchanged."""
 
     def transform(self, X):
+        """The values as they are."""
         return X
 
 
@@ -292,6 +305,7 @@ def make_scaler(steps: list[dict]) -> Pipeline:
 
 
 def needs_total_counts(steps: list[dict]) -> bool:
+    """Whether a chain divides by the whole spectrum's total (needs total_counts)."""
     return any(s.get("method") == "total_ion" and s.get("basis") == "spectrum" for s in steps)
 
 

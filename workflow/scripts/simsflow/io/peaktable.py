@@ -127,6 +127,7 @@ def _rows(path: str | Path) -> list[tuple[int, list[str]]]:
 
 
 def detect_layout(header: list[str]) -> str:
+    """The layout a peak table's header says: 'surfacelab', 'wide' or 'transposed'."""
     if "Center Mass (u)" in header:
         return "surfacelab"
     if "sample" in header:

@@ -144,6 +144,7 @@ def pca_scores(
 
 
 def explained_variance(variance: pd.DataFrame):
+    """Bar chart of the explained variance (%) per component."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.2))
     ax.bar(variance["component"], variance["explained_variance_pct"], color="#4c72b0")
@@ -156,6 +157,7 @@ def explained_variance(variance: pd.DataFrame):
 
 
 def top_loadings(loadings: pd.DataFrame, component: str = "PC1", top: int = 15):
+    """Horizontal bars of the ``top`` ions with the largest |loading| on ``component``."""
     plt = _pyplot()
     order = loadings.reindex(loadings[component].abs().sort_values(ascending=False).index)
     part = order.head(top).iloc[::-1]

@@ -52,10 +52,12 @@ def _data_text(name: str) -> str:
 
 @cache
 def designs() -> dict:
+    """Every demo study's design (designs.yaml)."""
     return yaml.safe_load(_data_text("designs.yaml"))
 
 
 def design(study: str) -> dict:
+    """One demo study's design; an error naming the studies for an unknown one."""
     if study not in STUDIES:
         raise SimsflowError(
             f"unknown demo study '{study}'", hint=f"choose one of {', '.join(STUDIES)}"
@@ -65,6 +67,7 @@ def design(study: str) -> dict:
 
 @cache
 def ion_yields() -> pd.DataFrame:
+    """The simulator's ion yields per compound (ion_yields.tsv, with their sources)."""
     lines = [ln for ln in _data_text("ion_yields.tsv").splitlines() if not ln.startswith("#")]
     header, *rows = (ln.split("\t") for ln in lines if ln)
     frame = pd.DataFrame(rows, columns=header)
@@ -79,6 +82,7 @@ def _yields(source: str, polarity: str) -> dict[str, float]:
 
 
 def instrument(study: str) -> Instrument:
+    """The simulated instrument of a demo study (mass range, resolution, binning...)."""
     d = design(study)
     return Instrument(
         mass_max=float(d["mass_max"]),
@@ -201,6 +205,7 @@ def rate_test(study: str) -> pd.DataFrame:
 
 
 def spot_rng(seed: int, study: str, sample: str, spot: str) -> np.random.Generator:
+    """The random generator of one spot, the same whatever order spots are simulated in."""
     key = [seed, zlib.crc32(study.encode()), zlib.crc32(sample.encode()), int(spot)]
     return np.random.default_rng(np.random.SeedSequence(key))
 

@@ -1,0 +1,97 @@
+"""The house rules of the library, checked on its source: every public function says what it
+returns, and the readers and writers (io/) stand below the algorithms, never on them."""
+
+import ast
+
+import pytest
+
+from .conftest import ROOT
+
+LIBRARY = ROOT / "workflow" / "scripts" / "simsflow"
+MODULES = sorted(p for p in LIBRARY.rglob("*.py") if "__pycache__" not in p.parts)
+# the modules that compute: io/ must not import any of them
+ALGORITHMS = {
+    "integrate",
+    "batch",
+    "scaling",
+    "calibrate",
+    "classify",
+    "plots",
+    "degradation",
+    "imaging",
+    "image_regions",
+    "pca",
+    "pca_report",
+    "stats",
+    "summed",
+    "peaksearch",
+    "peakfit",
+    "archive",
+    "autoscale",
+    "model",
+    "settings",
+}
+
+
+def _public_without_docstring(tree: ast.Module) -> list[str]:
+    missing = []
+
+    def walk(node, prefix=""):
+        for item in node.body:
+            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                if item.name.startswith("_"):
+                    continue
+                if not ast.get_docstring(item):
+                    missing.append(f"{prefix}{item.name} (line {item.lineno})")
+                if isinstance(item, ast.ClassDef):
+                    walk(item, f"{item.name}.")
+
+    walk(tree)
+    return missing
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(LIBRARY)))
+def test_every_module_and_public_function_has_a_docstring(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    if path.name != "__init__.py" or tree.body:
+        assert ast.get_docstring(tree), f"{path.name}: no module docstring"
+    assert _public_without_docstring(tree) == []
+
+
+def _simsflow_imports(path) -> set[str]:
+    """The simsflow modules a file imports (first name below simsflow), at any depth."""
+    package = list(path.relative_to(LIBRARY.parent).parts[:-1])
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                module = [*base, *(node.module.split(".") if node.module else [])]
+            else:
+                module = (node.module or "").split(".")
+            if module and module[0] == "simsflow":
+                names = [module[1]] if len(module) > 1 else [a.name for a in node.names]
+                found.update(names)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == "simsflow" and len(parts) > 1:
+                    found.add(parts[1])
+    return found
+
+
+@pytest.mark.parametrize("path", sorted((LIBRARY / "io").glob("*.py")), ids=lambda p: p.name)
+def test_readers_and_writers_import_no_algorithm(path):
+    assert _simsflow_imports(path) & ALGORITHMS == set()
+
+
+def test_the_floor_check_sees_an_arrow_back_up(tmp_path):
+    """The import reader finds relative and absolute imports of an algorithm (a check that
+    cannot fail would prove nothing)."""
+    io = LIBRARY / "io"
+    probe = io / "_probe_for_test.py"
+    probe.write_text("from ..scaling import make_scaler\nimport simsflow.calibrate\n")
+    try:
+        assert _simsflow_imports(probe) >= {"scaling", "calibrate"}
+    finally:
+        probe.unlink()
