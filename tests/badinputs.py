@@ -19,6 +19,7 @@ studies:
     sample_sheet: config/mini/samples.tsv
     mass_list: config/mini/mass_list.tsv
     data_dir: data/mini
+    batch_spectra: 0  # the cases break and check the per-sample rules and their files
 """
 SHEET = "sample\tspot\tfile\trole\tlabel\nA\t1\tA/1.txt\ttrain\tx\nA\t2\tA/2.txt\ttrain\tx\n"
 MASS_LIST = (
