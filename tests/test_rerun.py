@@ -6,12 +6,16 @@ import shutil
 import pytest
 
 from .badinputs import CONFIG as BASE_CONFIG
-from .badinputs import MASS_LIST
+from .badinputs import MASS_LIST, PER_SAMPLE
 from .conftest import FIXTURES, copy_workflow, snakemake
 
 pytestmark = pytest.mark.workflow
 
-CONFIG = BASE_CONFIG + "    scaling:\n      methods:\n        total_ion: [{method: total_ion}]\n"
+CONFIG = (
+    BASE_CONFIG
+    + PER_SAMPLE
+    + "    scaling:\n      methods:\n        total_ion: [{method: total_ion}]\n"
+)
 
 
 def _add_sample(workdir, sample, spots=("1", "2")):
