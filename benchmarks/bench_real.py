@@ -69,7 +69,13 @@ def generate_exports(
                     rng = spot_rng(seed, f"real-{polarity}-{primary}", name, str(spot))
                     counts, _ = spot_ion_counts("lithium", entry, rng, polarity=polarity)
                     sim = simulate_spectrum(inst, counts, rng)
-                    write_spectrum(path, Spectrum(sim.mz, sim.intensity, sim.channel, sim.header))
+                    # unbinned channels below 0.5 u lie closer than the export's printed m/z
+                    # digits tell apart (SurfaceLab's unbinned exports start above them too)
+                    keep = sim.mz >= (0.5 if binning == 1 else 0.0)
+                    write_spectrum(
+                        path,
+                        Spectrum(sim.mz[keep], sim.intensity[keep], sim.channel[keep], sim.header),
+                    )
     return n
 
 
