@@ -36,6 +36,8 @@ sys.path.insert(0, str(HERE))
 
 from bench_memory import bench_memory  # noqa: E402
 from bench_memory import markdown_rows as memory_rows  # noqa: E402
+from bench_real import bench_real  # noqa: E402
+from bench_real import markdown_rows as real_rows  # noqa: E402
 
 from simsflow.batch import SampleJob, process_sample, process_samples  # noqa: E402
 from simsflow.calibrate import (  # noqa: E402
@@ -556,6 +558,10 @@ def bench_images(regions: int, size: int, n_ions: int) -> dict:
     }
 
 
+# f's variants: channels per bin of the exports (real binned exports: 200 channels)
+REAL_BINNING = {"binned": 200, "unbinned": 1}
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--spectra", type=int, default=2000)
@@ -584,6 +590,21 @@ def main(argv=None) -> dict:
     )
     parser.add_argument(
         "--ibd-mb", type=float, default=1024, help="g: size of the imzML's .ibd (0: none)"
+    )
+    parser.add_argument(
+        "--real",
+        nargs="*",
+        choices=sorted(REAL_BINNING),
+        default=sorted(REAL_BINNING),
+        help="f: the real-shaped study's variants (none: skip f)",
+    )
+    parser.add_argument("--real-samples", type=int, default=9, help="f: samples per polarity")
+    parser.add_argument("--real-spots", type=int, default=5, help="f: spots per sample")
+    parser.add_argument(
+        "--batch-study",
+        type=int,
+        default=200,
+        help="f: spectra of the study run with and without batches",
     )
     parser.add_argument("--out", type=Path, default=HERE)
     parser.add_argument(
@@ -650,6 +671,14 @@ def main(argv=None) -> dict:
         "small_wall_s": round(small_wall, 1),
         "wall_s": results["workflow"][f"batches_of_{largest}"]["wall_s"],
     }
+    if args.real:
+        results["real"] = bench_real(
+            work / "real",
+            {v: REAL_BINNING[v] for v in args.real},
+            args.real_samples,
+            args.real_spots,
+            args.batch_study,
+        )
     (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     (args.out / "results.md").write_text(markdown(results))
     print(json.dumps(results))
@@ -754,6 +783,8 @@ def markdown(r: dict) -> str:
         )
     if r.get("memory"):
         rows += memory_rows(r["memory"])
+    if r.get("real"):
+        rows += real_rows(r["real"])
     table = "\n".join(rows)
     warning = start_warning(r)
     return f"""# simsflow benchmark results

@@ -20,6 +20,9 @@ studies:
     mass_list: config/mini/mass_list.tsv
     data_dir: data/mini
 """
+# the cases break and check the per-sample rules and their files (a study's spectra otherwise
+# run in automatic batches); written after the cases' own keys, so the lines they name stay
+PER_SAMPLE = "    batch_spectra: 0\n"
 SHEET = "sample\tspot\tfile\trole\tlabel\nA\t1\tA/1.txt\ttrain\tx\nA\t2\tA/2.txt\ttrain\tx\n"
 MASS_LIST = (
     "ion\tlower\tupper\tgroup\n"
@@ -30,7 +33,7 @@ MASS_LIST = (
 
 def build(workdir: Path) -> None:
     """The mini study: sample A with two good spectra."""
-    (workdir / "config" / "config.yaml").write_text(CONFIG)
+    (workdir / "config" / "config.yaml").write_text(CONFIG + PER_SAMPLE)
     (workdir / "config" / "mini").mkdir(parents=True, exist_ok=True)
     (workdir / "config" / "mini" / "samples.tsv").write_text(SHEET)
     (workdir / "config" / "mini" / "mass_list.tsv").write_text(MASS_LIST)
@@ -79,7 +82,7 @@ def _mass_list(text):
 
 def _config(extra):
     def edit(workdir):
-        (workdir / "config" / "config.yaml").write_text(CONFIG + extra)
+        (workdir / "config" / "config.yaml").write_text(CONFIG + extra + PER_SAMPLE)
 
     return edit
 

@@ -173,7 +173,7 @@ def test_a_yaml_alias_bomb_is_refused_before_it_grows(fresh, tmp_path):
     with --configfile or as config/config.yaml."""
     _, plain_mb = _measured_snakemake(fresh, "-n")
     bomb = tmp_path / "bomb.yaml"
-    bomb.write_text(
+    bomb.write_text(  # after the mini study's 6 lines: important_ions is on line 8
         (fresh / "config" / "config.yaml").read_text()
         + f"    scaling:\n      important_ions: {nested_aliases(9)}\n"
     )
@@ -186,7 +186,7 @@ def test_a_yaml_alias_bomb_is_refused_before_it_grows(fresh, tmp_path):
         result, peak_mb = _measured_snakemake(fresh, *args)
         assert result.returncode != 0
         assert _simsflow_lines(result.stderr) == [
-            f"simsflow: configuration error: {name}, line 7, column "
+            f"simsflow: configuration error: {name}, line 8, column "
             "'studies.mini.scaling.important_ions': the value expands to more than 100,000 "
             "values or 10,000,000 characters (YAML anchors and aliases repeat it) (write the "
             "settings out without nested aliases (&name / *name / <<))"

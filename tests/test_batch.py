@@ -9,7 +9,7 @@ import pytest
 
 from simsflow.io.batches import sample_provenance
 
-from .badinputs import CONFIG, MASS_LIST
+from .badinputs import CONFIG, MASS_LIST, PER_SAMPLE
 from .conftest import FIXTURES, copy_workflow, snakemake
 
 pytestmark = pytest.mark.workflow
@@ -27,7 +27,7 @@ def _project(workdir, batches: dict[str, str]):
     """The mini study with samples A-D (two spots each, three of them unreadable and
     skipped); ``batches`` maps sample -> batch."""
     copy_workflow(workdir)
-    (workdir / "config" / "config.yaml").write_text(CONFIG + "    on_error: skip\n")
+    (workdir / "config" / "config.yaml").write_text(CONFIG + PER_SAMPLE + "    on_error: skip\n")
     (workdir / "config" / "mini").mkdir(parents=True, exist_ok=True)
     (workdir / "config" / "mini" / "mass_list.tsv").write_text(MASS_LIST)
     rows = ["sample\tspot\tfile\tbatch\n"]

@@ -48,6 +48,14 @@ def test_benchmark_runs_and_writes_results(tmp_path):
             "6",
             "--ibd-mb",
             "2",
+            "--real",
+            "binned",
+            "--real-samples",
+            "3",  # 3 classes (2 make a one-row coefficient matrix the classifier trips over)
+            "--real-spots",
+            "1",
+            "--batch-study",
+            "6",
             "--out",
             str(tmp_path),
             "--work",  # not the checkout's benchmarks/work, where a full-size run may be
@@ -86,3 +94,16 @@ def test_benchmark_runs_and_writes_results(tmp_path):
     assert memory["imzml"]["pixels"] == int(2 * sizes["MB"] / (4 * 8192))
     assert memory["imzml"]["peak_mb"] > 0
     assert "g. peak RSS importing one unbinned export" in text and "g. growth of the peak" in text
+    # f: the real-shaped study (3 samples x 3 primary ions x 1 spot x 2 polarities) through the
+    # sheet command, then 6 spectra without a batch column, in automatic batches and per sample
+    real = results["real"]
+    assert real["binned"]["spectra"] == 18 and real["binned"]["binning"] == 200
+    assert real["binned"]["to_peaks"]["jobs"] == 4  # one batch and one peak table per study
+    assert real["binned"]["peaks_to_classification"]["jobs"] > 0
+    sheet = (tmp_path / "work/real/project_binned/config/real_negative/samples.tsv").read_text()
+    assert sheet.splitlines()[0].split("\t")[-1] == "batch"  # the sheet command's default
+    batches = real["batches"]
+    assert batches["spectra"] == 6
+    assert batches["automatic_batches"]["jobs"] == 4  # as the sheet's batches
+    assert batches["per_sample"]["jobs"] == 2 * (3 * 3 + 1)  # 3 samples x 3 stages + peak table
+    assert "f. real-shaped study" in text and "automatic batches" in text

@@ -9,6 +9,7 @@ import yaml
 
 from simsflow.checks import Batch, check_studies, load_studies, spectrum_batches
 from simsflow.errors import SimsflowError
+from simsflow.sheets import DEFAULT_BATCH_SIZE, assign_batches
 
 from .conftest import ROOT, SCHEMAS
 
@@ -294,3 +295,64 @@ def test_a_sample_in_two_batches_leaves_only_its_study_out(demo_config, tmp_path
         "cathode": f"study 'cathode': {sheet}, line 3, column 'batch': sample 'uncycled' is in "
         "batches 'b1', 'b2' (all rows of a sample need one batch)"
     }
+
+
+def _auto_sheet(sizes: dict[str, int], batch: dict[str, str] | None = None) -> pd.DataFrame:
+    """A sheet of spectrum samples with ``sizes[sample]`` spots each."""
+    samples = [s for s, n in sizes.items() for _ in range(n)]
+    return pd.DataFrame(
+        {
+            "sample": samples,
+            "kind": "spectrum",
+            "batch": [(batch or {}).get(s, "") for s in samples],
+        }
+    )
+
+
+def test_samples_without_a_batch_get_automatic_batches_of_about_n_spectra():
+    # 3 + 2 spectra fill the first batch of 5; C (4) does not fit and starts the next, and
+    # D (6) is larger than a batch and stays whole, alone; X keeps its sheet batch
+    sheet = _auto_sheet({"A": 3, "B": 2, "X": 1, "C": 4, "D": 6, "E": 1}, {"X": "b1"})
+    got = {b.key: b.samples for b in spectrum_batches({"s": sheet}, {"s": 5})}
+    assert got == {
+        "auto001": ["A", "B"],
+        "b1": ["X"],
+        "auto002": ["C"],
+        "auto003": ["D"],
+        "auto004": ["E"],
+    }
+    # 0 (or a study not named): one job per sample for the samples without a batch
+    for sizes in ({"s": 0}, None):
+        assert [b.key for b in spectrum_batches({"s": sheet}, sizes)] == ["b1"]
+
+
+def test_an_automatic_batch_never_joins_a_sheet_batch_of_the_same_name():
+    sheet = _auto_sheet({"A": 1, "B": 1}, {"A": "auto001"})
+    batches = spectrum_batches({"s": sheet}, {"s": 50})
+    assert [(b.key, b.samples) for b in batches] == [("auto001", ["A"]), ("auto001_2", ["B"])]
+
+
+def test_samples_appended_to_a_sheet_change_only_the_last_automatic_batch():
+    before = spectrum_batches({"s": _auto_sheet({"A": 2, "B": 2, "C": 2, "D": 1})}, {"s": 4})
+    after = spectrum_batches(
+        {"s": _auto_sheet({"A": 2, "B": 2, "C": 2, "D": 1, "E": 1, "F": 3})}, {"s": 4}
+    )
+    assert before[:-1] == after[: len(before) - 1]  # every batch but the last is unchanged
+    assert [b.samples for b in after[len(before) - 1 :]] == [["C", "D", "E"], ["F"]]
+
+
+def test_a_study_of_the_user_runs_in_batches_by_default(demo_config):
+    config = copy.deepcopy(demo_config)
+    del config["studies"]["lithium"]["batch_spectra"]  # as a study of the user's own has it
+    studies = _check(config)
+    sheet = pd.read_csv(ROOT / config["studies"]["lithium"]["sample_sheet"], sep="\t", dtype=str)
+    expected = assign_batches(sheet["sample"].tolist(), DEFAULT_BATCH_SIZE)
+    keys = studies.batch_keys("lithium")
+    assert [keys[s] for s in sheet["sample"]] == ["auto" + b[1:] for b in expected]
+    assert len(set(keys.values())) == 2  # 90 spectra: two jobs per stage, not 10
+    assert studies.batch_keys("cathode") == {}  # batch_spectra: 0
+
+
+def test_the_default_batch_size_is_the_sheet_command_s():
+    schema = yaml.safe_load((SCHEMAS / "config.schema.yaml").read_text())
+    assert schema["$defs"]["study"]["properties"]["batch_spectra"]["default"] == DEFAULT_BATCH_SIZE

@@ -6,12 +6,16 @@ import shutil
 import pytest
 
 from .badinputs import CONFIG as BASE_CONFIG
-from .badinputs import MASS_LIST
+from .badinputs import MASS_LIST, PER_SAMPLE
 from .conftest import FIXTURES, copy_workflow, snakemake
 
 pytestmark = pytest.mark.workflow
 
-CONFIG = BASE_CONFIG + "    scaling:\n      methods:\n        total_ion: [{method: total_ion}]\n"
+CONFIG = (
+    BASE_CONFIG
+    + PER_SAMPLE
+    + "    scaling:\n      methods:\n        total_ion: [{method: total_ion}]\n"
+)
 
 
 def _add_sample(workdir, sample, spots=("1", "2")):
@@ -106,3 +110,34 @@ def test_changed_library_code_reruns_the_rules_that_use_it(copy):
     planned = _planned(copy)
     assert "scale" in planned
     assert not {"import_spectra", "calibrate", "integrate"} & set(planned)
+
+
+@pytest.fixture(scope="module")
+def auto_run(tmp_path_factory):
+    """The mini study without a batch column, in automatic batches of 4 spectra: A and B
+    (two spots each) in auto001, C in auto002."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("auto"))
+    (workdir / "config" / "config.yaml").write_text(
+        re.sub(r"batch_spectra: 0.*\n", "batch_spectra: 4\n", CONFIG)
+    )
+    for sample in "ABC":
+        _add_sample(workdir, sample)
+    (workdir / "config" / "mini" / "mass_list.tsv").write_text(MASS_LIST)
+    snakemake(workdir, "--cores", "2")
+    return workdir
+
+
+def test_samples_appended_to_a_sheet_rerun_only_the_last_automatic_batch(auto_run):
+    assert _planned(auto_run) == {}
+    assert sorted(p.name for p in (auto_run / "results/mini/batches").iterdir()) == [
+        "auto001",
+        "auto002",
+    ]
+    _add_sample(auto_run, "D")  # joins C in auto002
+    _add_sample(auto_run, "E", spots=("1", "2", "3"))  # does not fit: auto003
+    planned = _planned(auto_run)
+    assert planned["spectra_batch_mini_auto002"] == 1
+    assert planned["spectra_batch_mini_auto003"] == 1
+    assert "spectra_batch_mini_auto001" not in planned
+    assert not {"import_spectra", "calibrate", "integrate"} & set(planned)
+    assert {"peak_table", "spectrum_qc", "scale"} <= set(planned)

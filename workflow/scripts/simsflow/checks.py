@@ -17,6 +17,7 @@ from .config import load_schema, read_sample_sheet, validate_config
 from .errors import SimsflowError
 from .io.masslist import read_mass_list
 from .names import check_names, file_slug
+from .sheets import assign_batches
 
 
 def _scaling_signatures() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
@@ -322,8 +323,11 @@ def check_studies(
             bad[study] = err
     kept = {s: sheets[s] for s in good()}
     kinds = _kinds(kept)
-    _check_batches(list(kept), batch_rows, set(kinds["spectrum"]))
-    batches = spectrum_batches({s: batch_sheets[s] for s in kept})
+    # automatic batches for samples the sheet leaves without one (none for a study whose mass
+    # list is proposed in the run: its integration waits for the list)
+    sizes = {s: 0 if mass_lists[s] is None else config["studies"][s]["batch_spectra"] for s in kept}
+    batches = spectrum_batches({s: batch_sheets[s] for s in kept}, sizes)
+    _check_batches(list(kept), batch_rows, set(kinds["spectrum"]), batches)
     return Studies({s: rows[s] for s in kept}, kinds["spectrum"], kinds["image"], batches)
 
 
@@ -362,20 +366,35 @@ def _check_study(study, settings, sheet, mass_list, config_file) -> None:
         _check_imaging(study, settings["imaging"], mass_list, config_file)
 
 
-def spectrum_batches(sheets: dict[str, pd.DataFrame]) -> list[Batch]:
+def spectrum_batches(
+    sheets: dict[str, pd.DataFrame], batch_spectra: dict[str, int] | None = None
+) -> list[Batch]:
     """Every batch of spectrum samples, study by study (sorted), batches in sheet order.
 
     A batch is free text; its rule name keeps the letters, digits and '_' of its file slug
     (simsflow.names; others become '_'), made unique (ignoring case) with a number where two
     batches would otherwise share one; its key is the rule name without
-    ``spectra_batch_{study}_``.
+    ``spectra_batch_{study}_``. ``batch_spectra`` (study -> spectra per batch, the study's
+    config key; 0 or missing: none) puts the spectrum samples the sheet leaves without a batch
+    into automatic batches ``auto001``, ``auto002`` …: consecutive samples in sheet order up to
+    that many spectra, a sample never split (:func:`simsflow.sheets.assign_batches`). Samples
+    added at the end of a sheet therefore change only the last automatic batch and make new
+    ones.
     """
     batches, names = [], set()
     for study in sorted(sheets):
         sheet = sheets[study]
-        rows = sheet[(sheet["kind"] == "spectrum") & (sheet["batch"] != "")]
+        spectra = sheet.loc[sheet["kind"] == "spectrum", ["sample", "batch"]]
+        spectra = spectra.assign(auto=spectra["batch"] == "")
+        size = (batch_spectra or {}).get(study, 0)
+        if size > 0 and spectra["auto"].any():
+            automatic = assign_batches(spectra.loc[spectra["auto"], "sample"].tolist(), size)
+            spectra.loc[spectra["auto"], "batch"] = ["auto" + b[1:] for b in automatic]
+        else:
+            spectra = spectra[~spectra["auto"]]
         prefix = re.sub(r"\W", "_", f"spectra_batch_{study}_")
-        for batch, group in rows.groupby("batch", sort=False):
+        # an automatic batch never joins a sheet batch that happens to have its name
+        for (batch, _), group in spectra.groupby(["batch", "auto"], sort=False):
             # through the slug: no device name, bounded; distinct also ignoring case (the
             # key names a folder)
             name = prefix + re.sub(r"\W", "_", file_slug(batch))
@@ -406,18 +425,22 @@ def _check_one_batch_per_sample(sheet_file: str, rows: dict[str, pd.DataFrame]) 
             )
 
 
-def _check_batches(studies: list[str], rows: dict[str, dict[str, pd.DataFrame]], spectra):
-    """A spectrum sample name is batched in every study or none (the per-sample rules'
-    wildcard constraint is by name); each sample has one batch (checked per study)."""
+def _check_batches(
+    studies: list[str], rows: dict[str, dict[str, pd.DataFrame]], spectra, batches: list[Batch]
+):
+    """A spectrum sample name is batched (by the sheet or automatically) in every study or
+    none: the per-sample rules' wildcard constraint is by name."""
+    in_batch = {(b.study, s) for b in batches for s in b.samples}
     batched, single = set(), set()
     for study in sorted(studies):
-        for sample, group in rows[study].items():
+        for sample in rows[study]:
             if sample in spectra:
-                (batched if group["batch"].iloc[0] else single).add(sample)
+                (batched if (study, sample) in in_batch else single).add(sample)
     if batched & single:
         raise SimsflowError(
             f"sample name(s) {', '.join(sorted(batched & single))} are batched in one study and "
-            "not in another; give them distinct names or a batch in both"
+            "not in another; give them distinct names, or a batch (or the same batch_spectra) "
+            "in both"
         )
 
 
