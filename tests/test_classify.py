@@ -291,3 +291,31 @@ def test_characteristic_ions_name_each_class_marker(trained):
     table = trained[1]["characteristic"]
     top = table[table["rank"] == 1].set_index("class")["ion"].to_dict()
     assert top == {"A": "a-", "B": "b-", "C": "c-"}
+
+
+def test_characteristic_ions_of_two_classes_name_each_class_marker():
+    # scikit-learn keeps a single coefficient row for two classes (the second's)
+    rng = np.random.default_rng(3)
+    counts = rng.poisson(20, (24, 4)).astype(float)
+    counts[:12, 0] += 400  # class A: a-
+    counts[12:, 1] += 400  # class B: b-
+    X = pd.DataFrame(counts, columns=["a-", "b-", "c-", "d-"])
+    y = np.array(["A"] * 12 + ["B"] * 12)
+    model = classify.build_pipeline(classify.DEFAULT_SCALING).fit(X, y)
+    table = classify.characteristic_ions(model, X, y, top_k=2)
+    top = table[table["rank"] == 1].set_index("class")["ion"].to_dict()
+    assert top == {"A": "a-", "B": "b-"}
+
+
+def test_characteristic_ions_keep_their_header_when_no_ion_stands_out():
+    X = pd.DataFrame(np.ones((6, 2)), columns=["a-", "b-"])
+    y = np.array(["A", "B", "C"] * 2)
+    model = classify.build_pipeline([{"method": "none"}]).fit(X, y)
+    table = classify.characteristic_ions(model, X, y, top_k=2)
+    assert table.empty and list(table.columns) == [
+        "class",
+        "rank",
+        "ion",
+        "coefficient",
+        "mean_scaled_intensity",
+    ]

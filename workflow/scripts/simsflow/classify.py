@@ -236,9 +236,11 @@ def characteristic_ions(model: Pipeline, X: pd.DataFrame, y, top_k: int) -> pd.D
     """Per class, the ions with the largest positive coefficients and their mean scaled value."""
     lr = model[-1]
     scaled = scaled_features(model, X)
+    # with two classes scikit-learn keeps one row, the second class's; the first's is its negative
+    coefs = lr.coef_ if len(lr.classes_) > 2 else np.vstack([-lr.coef_[0], lr.coef_[0]])
     rows = []
     for k, cls in enumerate(lr.classes_):
-        coef = lr.coef_[k]
+        coef = coefs[k]
         order = np.argsort(-coef, kind="stable")[:top_k]
         for rank, j in enumerate(order, start=1):
             if coef[j] <= 0:
@@ -252,7 +254,8 @@ def characteristic_ions(model: Pipeline, X: pd.DataFrame, y, top_k: int) -> pd.D
                     "mean_scaled_intensity": scaled.loc[y == cls].iloc[:, j].mean(),
                 }
             )
-    return pd.DataFrame(rows)
+    columns = ["class", "rank", "ion", "coefficient", "mean_scaled_intensity"]
+    return pd.DataFrame(rows, columns=columns)  # the header even when no ion is characteristic
 
 
 # --- composition and the "unexplained" flag ---------------------------------------------------
