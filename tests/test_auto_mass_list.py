@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from simsflow.checks import check_studies, load_studies
 from simsflow.errors import SimsflowError
 from simsflow.settings import AUTO_MASS_LIST, Project
+from simsflow.studies import check_studies, load_studies
 
 from .conftest import ROOT, SCHEMAS, copy_workflow, snakemake
 

@@ -1,4 +1,4 @@
-"""The checks every Snakemake start runs (simsflow.checks), on the demo config: each mistake
+"""The checks every Snakemake start runs (simsflow.studies), on the demo config: each mistake
 a user can make in it stops the run with the file and the key or line and column to fix."""
 
 import copy
@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from simsflow.checks import Batch, check_studies, load_studies, spectrum_batches
 from simsflow.errors import SimsflowError
 from simsflow.sheets import DEFAULT_BATCH_SIZE, assign_batches
+from simsflow.studies import Batch, check_studies, load_studies, spectrum_batches
 
 from .conftest import ROOT, SCHEMAS
 
@@ -241,7 +241,7 @@ def test_the_studies_know_each_batched_sample_s_batch(demo_config):
 def test_one_bad_study_is_left_out_and_the_others_are_kept(demo_config, tmp_path):
     """Issue 23: a problem in one study's config, sheet or mass list leaves that study out,
     with a message naming it; the other studies load and check as if it were not there."""
-    from simsflow.checks import load_and_check_studies
+    from simsflow.studies import load_and_check_studies
 
     config = _edited(demo_config, ("cathode", "on_error"), "maybe")  # schema
     config = _edited(config, ("lithium", "classification", "folds"), 20)  # cross-check
@@ -269,7 +269,7 @@ def test_one_bad_study_is_left_out_and_the_others_are_kept(demo_config, tmp_path
 
 
 def test_when_every_study_is_bad_the_first_problem_stops_the_run(demo_config):
-    from simsflow.checks import StudyError, load_and_check_studies
+    from simsflow.studies import StudyError, load_and_check_studies
 
     config = _edited(demo_config, ("cathode", "on_error"), "maybe")
     config["studies"] = {"cathode": config["studies"]["cathode"]}
@@ -281,7 +281,7 @@ def test_when_every_study_is_bad_the_first_problem_stops_the_run(demo_config):
 
 
 def test_a_sample_in_two_batches_leaves_only_its_study_out(demo_config, tmp_path):
-    from simsflow.checks import load_and_check_studies
+    from simsflow.studies import load_and_check_studies
 
     lines = (ROOT / "config" / "cathode" / "samples.tsv").read_text().splitlines()
     batches = ["batch", *(["b1", "b2"] + ["b1"] * (len(lines) - 3))]

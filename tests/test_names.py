@@ -165,7 +165,7 @@ def test_image_figures_of_hostile_ions_stay_in_their_folder(tmp_path):
 
 def _start(workdir, mass_list=None, sheet=None):
     """What every Snakemake start runs (load_studies, check_studies) on the mini study."""
-    from simsflow.checks import check_studies, load_studies
+    from simsflow.studies import check_studies, load_studies
 
     from .badinputs import CONFIG, build
     from .conftest import SCHEMAS
@@ -256,7 +256,7 @@ def test_an_invisible_ion_group_or_class_name_is_refused(
 
 
 def test_batch_folders_are_slugs_distinct_ignoring_case():
-    from simsflow.checks import spectrum_batches
+    from simsflow.studies import spectrum_batches
 
     batches = ["A", "a", "CON", "../up", "ü" * 300, "run 1/a"]
     sheet = pd.DataFrame(

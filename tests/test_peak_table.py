@@ -5,7 +5,6 @@ import pandas as pd
 import pytest
 import yaml
 
-from simsflow.checks import check_studies, load_studies
 from simsflow.config import load_schema, read_sample_sheet
 from simsflow.errors import ConfigError, SimsflowError
 from simsflow.integrate import study_peak_table
@@ -13,6 +12,7 @@ from simsflow.io.masslist import read_mass_list
 from simsflow.io.peaktable import header_mz, peaks_frame, read_peak_table_file
 from simsflow.io.tables import write_parquet
 from simsflow.scaling import scale_table
+from simsflow.studies import check_studies, load_studies
 
 from .conftest import ROOT, SCHEMAS
 from .helpers import simulated_peak_rows

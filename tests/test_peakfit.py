@@ -240,7 +240,7 @@ def test_the_study_config_lets_fit_and_auto_have_overlapping_intervals(tmp_path,
 
     import yaml
 
-    from simsflow.checks import load_studies
+    from simsflow.studies import load_studies
 
     from .conftest import ROOT, SCHEMAS
 

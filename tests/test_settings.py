@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from simsflow.calibrate import DEFAULT_REFERENCE_IONS
-from simsflow.checks import check_studies, load_studies
 from simsflow.settings import NEVER, STAGE_FILES, Project
+from simsflow.studies import check_studies, load_studies
 
 from .conftest import ROOT, SCHEMAS
 

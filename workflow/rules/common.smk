@@ -10,7 +10,7 @@ from types import SimpleNamespace
 HOME = Path(workflow.current_basedir).parents[1]
 sys.path.insert(0, str(HOME / "workflow" / "scripts"))
 
-from simsflow.checks import load_and_check_studies, unknown_study_message, unknown_study_pattern
+from simsflow.studies import load_and_check_studies, unknown_study_message, unknown_study_pattern
 from simsflow.errors import SimsflowError
 from simsflow.settings import NEVER, STAGE_FILES, Project
 

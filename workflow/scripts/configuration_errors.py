@@ -5,6 +5,6 @@ their configuration, sheet or mass list, after every other study is built, listi
 from simsflow.runlog import logged
 
 with logged(snakemake.log[0]):
-    from simsflow.checks import report_left_out_studies
+    from simsflow.studies import report_left_out_studies
 
     report_left_out_studies(snakemake.params.errors)

@@ -23,13 +23,13 @@ from types import SimpleNamespace
 import pandas as pd
 
 from .calibrate import calibration_file_warning, reference_ions_for
-from .checks import AUTO, Studies, demo_dir, has_unknowns
 from .config import load_schema
 from .io.batches import STAGES as BATCH_STAGES
 from .io.masslist import read_mass_list
 from .io.spectra import STREAM_BYTES
 from .provenance import code_hash
 from .stats import boxplot_selection
+from .studies import AUTO, Studies, demo_dir, has_unknowns
 
 NEVER = "(?!x)x"  # a wildcard pattern that matches nothing
 
