@@ -121,7 +121,8 @@ def test_image_samples_need_a_mass_list(tmp_path):
     assert "config/cathode_images/samples.tsv, line 2, column 'file'" in str(err.value)
 
 
-# A small classification study of simulated exports (the lithium compounds, 6 spots each) with
+# A small classification study of simulated exports (the lithium compounds, two powder batches
+# of 3 spots each) with
 # `mass_list: auto`: nothing but the sheet and the raw files.
 AUTO_CONFIG = """studies:
   lithium:
@@ -147,7 +148,7 @@ def test_from_raw_files_to_a_cross_validated_model_in_one_call(tmp_path):
     sheet = pd.read_csv(
         workdir / "config/lithium/samples.tsv", sep="\t", dtype=str, keep_default_na=False
     )
-    sheet = sheet[(sheet["role"] == "train") & (sheet["spot"].astype(int) <= 6)]
+    sheet = sheet[(sheet["role"] == "train") & (sheet["spot"].astype(int) <= 3)]
     (workdir / "config/auto").mkdir()
     sheet.to_csv(workdir / "config/auto/samples.tsv", sep="\t", index=False)
     (workdir / "config/config.yaml").write_text(AUTO_CONFIG)
