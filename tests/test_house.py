@@ -95,3 +95,53 @@ def test_the_floor_check_sees_an_arrow_back_up(tmp_path):
         assert _simsflow_imports(probe) >= {"scaling", "calibrate"}
     finally:
         probe.unlink()
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """simsflow module -> the simsflow modules it imports (files, dotted; at any depth)."""
+    names = {
+        ".".join(p.relative_to(LIBRARY.parent).with_suffix("").parts).removesuffix(".__init__")
+        for p in MODULES
+    }
+    graph = {}
+    for path in MODULES:
+        me = ".".join(path.relative_to(LIBRARY.parent).with_suffix("").parts)
+        me = me.removesuffix(".__init__")
+        package = list(path.relative_to(LIBRARY.parent).parts[:-1])
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                module = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            else:
+                module = node.module or ""
+            for alias in node.names:
+                full = f"{module}.{alias.name}"
+                target = full if full in names else module
+                if target in names and target != me and target != "simsflow":
+                    found.add(target)
+        graph[me] = found
+    return graph
+
+
+def test_no_two_modules_import_each_other_in_a_circle():
+    graph = _module_graph()
+    assert graph["simsflow.classify"] >= {"simsflow.scaling", "simsflow.checks"}  # it reads
+    state: dict[str, int] = {}
+    circles = []
+
+    def visit(node, trail):
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                circles.append([*trail[trail.index(nxt) :], nxt] if nxt in trail else [nxt])
+            elif nxt not in state:
+                visit(nxt, [*trail, nxt])
+        state[node] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert circles == []

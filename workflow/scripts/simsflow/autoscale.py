@@ -75,21 +75,24 @@ def summarize_folds(name: str, steps: list[dict], folds: pd.DataFrame) -> dict:
     return row
 
 
-def auto_scaling(train_rows: pd.DataFrame, ions: list[str], y, splits, settings, groups=None):
+def auto_scaling(
+    train_rows: pd.DataFrame, ions: list[str], y, splits, settings, cross_validate, groups=None
+):
     """Cross-validate every candidate chain on ``splits`` (its inner C search split by
-    ``groups`` too); (chosen steps, choice record, table).
+    ``groups`` too) with ``cross_validate`` (``classify.cross_validate_model``, passed in so
+    that this module does not import the one that calls it); (chosen steps, choice record,
+    table).
 
     ``settings`` is the study's ClassifierSettings: its ``metric`` ranks the chains, its
     ``candidates`` (names of ``CHAINS``; empty - all) are compared.
     """
-    from .classify import cross_validate_model
     from .scaling import ion_frame
 
     rows = []
     for name in settings.candidates or tuple(CHAINS):
         steps = CHAINS[name]
         X = ion_frame(train_rows, ions, steps)
-        _, folds = cross_validate_model(X, y, splits, settings, steps, groups)
+        _, folds = cross_validate(X, y, splits, settings, steps, groups)
         eligible = bool(settings.candidates) or name != "none"
         rows.append({**summarize_folds(name, steps, folds), "eligible": eligible})
     chosen, table = choose_chain(pd.DataFrame(rows), settings.metric)

@@ -354,7 +354,9 @@ def train_study(
     if auto:
         from .autoscale import auto_scaling
 
-        scaling, choice, choice_table = auto_scaling(train_rows, ions, y, splits, settings, groups)
+        scaling, choice, choice_table = auto_scaling(
+            train_rows, ions, y, splits, settings, cross_validate_model, groups
+        )
         X = ion_frame(train_rows, ions, scaling)
     oof, metrics, accuracy_ungrouped = _cross_validate_grouped(
         X, y, splits, groups, grouping, settings, scaling
