@@ -185,9 +185,12 @@ def bench_spectra(samples, lists, workers: int = 2, repeats: int = 3) -> dict:
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         spots = sum(pool.map(_count_peaks, [(s, lists[s.polarity]) for s in samples]))
     parallel = time.perf_counter() - start
-    assert spots == len(files)
+    # a spectrum calibration cannot fit within its limit is left out (on_failure: exclude,
+    # the default); 2 of the 2,000 simulated spectra here, both positive
+    assert spots >= 0.99 * len(files), (spots, len(files))
     return {
         "spectra": len(files),
+        "excluded_by_calibration": len(files) - spots,
         "polarities": sorted({s.polarity for s in samples}),
         "megabytes": round(megabytes, 1),
         "kb_per_spectrum": round(megabytes * 1024 / len(files), 1),
@@ -679,6 +682,7 @@ def main(argv=None) -> dict:
             args.real_spots,
             args.batch_study,
         )
+    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     (args.out / "results.md").write_text(markdown(results))
     print(json.dumps(results))
