@@ -145,3 +145,26 @@ def test_no_two_modules_import_each_other_in_a_circle():
         if module not in state:
             visit(module, [module])
     assert circles == []
+
+
+def test_the_code_hash_follows_every_kind_of_import(tmp_path):
+    """What a rule script reaches (its rerun trigger) includes imports in parentheses over
+    several lines, inside functions, relative ones, and ``import simsflow.x as y``."""
+    from simsflow.provenance import _imports
+
+    package = tmp_path / "simsflow"
+    (package / "io").mkdir(parents=True)
+    source = package / "io" / "thing.py"
+    source.write_text(
+        "from ..errors import (\n    SimsflowError,  # why\n    InputFileError,\n)\n"
+        "def f():\n    from . import tables\n    import simsflow.stats as s\n"
+        "from simsflow.plots import save, style\n"
+    )
+    found = _imports(source, tmp_path)
+    assert {
+        "simsflow.errors.SimsflowError",
+        "simsflow.errors.InputFileError",
+        "simsflow.io.tables",
+        "simsflow.stats",
+        "simsflow.plots.style",
+    } <= found
