@@ -13,6 +13,7 @@ from simsflow import plots
 from simsflow.errors import SimsflowError
 from simsflow.io import atomic
 from simsflow.io.tables import write_parquet, write_tsv
+from simsflow.plots.style import _pyplot
 from simsflow.runlog import damaged_parquet, logged
 
 from .conftest import ROOT
@@ -37,7 +38,7 @@ def test_a_full_disk_is_named_and_leaves_nothing(writer, tmp_path, monkeypatch):
         elif writer == "tsv":
             write_tsv(TABLE, target)
         else:
-            fig = plots._pyplot().figure()
+            fig = _pyplot().figure()
             plots.save(fig, target)
     assert str(caught.value).startswith(f"no space left on {target.parent} (writing {target.name})")
     assert list(target.parent.iterdir()) == []  # no output, no temporary file
@@ -87,7 +88,7 @@ def test_a_really_full_disk_is_named_and_leaves_nothing(writer, tiny_disk):
         if writer == "parquet":
             write_parquet(pd.DataFrame(noise), target)
         else:
-            fig = plots._pyplot().figure(figsize=(6, 6), dpi=100)
+            fig = _pyplot().figure(figsize=(6, 6), dpi=100)
             fig.gca().imshow(noise)
             plots.save(fig, target)
     assert list((tiny_disk / "results").iterdir()) == []
