@@ -107,4 +107,5 @@ def test_simulate_command_writes_a_complete_study(tmp_path):
     sheet = (out / "samples.tsv").read_text()
     assert sheet == (ROOT / "config" / "lithium" / "samples.tsv").read_text()
     assert len(list((out / "raw").glob("*/*.txt"))) == sheet.count("\n") - 1
-    assert len(list((out / "truth").glob("*.parquet"))) == 10
+    samples = {line.split("\t")[0] for line in sheet.splitlines()[1:]}
+    assert len(list((out / "truth").glob("*.parquet"))) == len(samples) == 15

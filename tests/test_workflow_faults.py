@@ -25,6 +25,7 @@ studies:
     mass_list: config/lithium/mass_list.tsv
     data_dir: data/demo/lithium
     polarity: negative
+    batch_spectra: 0  # one job per sample: the tests damage one sample's own files
     simulate: {design: lithium, seed: 1}
     calibration: {reference_ions: [CO3-]}
     integration: {deadtime_shots: 1500000}
