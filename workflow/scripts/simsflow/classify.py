@@ -364,7 +364,8 @@ def train_study(
     comparison = _compare_scalings(train_rows, ions, y, splits, groups, settings, compare)
     model, C, C_search = fit_final(X, y, settings, scaling, groups)
     criteria = oof_criteria(X, y, splits, settings, scaling)
-    thresholds = flag_thresholds(criteria, unexplained_fraction(train_rows, ions))
+    unexplained = unexplained_fraction(train_rows, ions)
+    thresholds = flag_thresholds(criteria, unexplained)
     cv = {
         "folds": len(splits),
         "folds_requested": settings.folds,
@@ -405,7 +406,7 @@ def train_study(
         "comparison": comparison,
         "scaling_choice": choice_table,
         "confusion": confusion_table(y, oof, classes),
-        "oof": _oof_table(train_rows, ions, y, oof, classes, criteria, thresholds),
+        "oof": _oof_table(train_rows, y, oof, classes, criteria, unexplained, thresholds),
         "characteristic": characteristic_ions(model, X, y, settings.top_k),
         "document": document,
     }
@@ -461,7 +462,7 @@ def _compare_scalings(train_rows, ions, y, splits, groups, settings, compare) ->
     return pd.DataFrame(comparison)
 
 
-def _oof_table(train_rows, ions, y, oof, classes, criteria, thresholds) -> pd.DataFrame:
+def _oof_table(train_rows, y, oof, classes, criteria, unexplained, thresholds) -> pd.DataFrame:
     """Each training spectrum's out-of-fold prediction with the criteria of its flag."""
     table = pd.DataFrame(
         {
@@ -472,7 +473,7 @@ def _oof_table(train_rows, ions, y, oof, classes, criteria, thresholds) -> pd.Da
             **{f"p_{c}": oof[:, k] for k, c in enumerate(classes)},
             "residual": criteria["residual"],
             "distance": criteria["distance"],
-            "unexplained_fraction": unexplained_fraction(train_rows, ions),
+            "unexplained_fraction": unexplained,
         }
     )
     table["flag"] = flags(table, thresholds).to_numpy()
