@@ -60,6 +60,14 @@ CALIBRATION_COLUMNS = [
 ]
 
 
+# The precision of an apex found from three bins, as a fraction of the bin width: on coarsely
+# binned exports (tens of channels per bin) a peak two or three bins wide is located no better
+# than this (simulated Gaussian peaks 0.6-1.8 bins wide at full width half maximum, with Poisson
+# noise: 95th percentile of the apex error 0.03-0.07 bin; the tail adds to it). A fixed residual
+# limit in ppm below it would drop good ions, and exclude spectra, for the bins' sake alone.
+APEX_BIN_FRACTION = 0.1
+
+
 @dataclass(frozen=True)
 class CalibrationSettings:
     """A study's calibration settings (reference ions, search windows, limits, failure policy)."""
@@ -148,9 +156,11 @@ def _locate(spectra: _Spectra, targets: np.ndarray, ppm: float, min_counts: floa
     """Apex (on the x axis) of the strongest peak within +-ppm of each target m/z (spectra x
     ions; NaN: none), and its limit.
 
-    Returns (apex, half_bin_ppm) arrays of the targets' shape: half_bin_ppm is half the local
-    bin width in ppm when the peak is under-sampled (a single bin above half maximum), where
-    no apex estimate can be better than that; 0 otherwise. apex is NaN where there is no peak
+    Returns (apex, half_bin_ppm, floor_ppm) arrays of the targets' shape: half_bin_ppm is half
+    the local bin width in ppm when the peak is under-sampled (a single bin above half maximum),
+    where no apex estimate can be better than that; 0 otherwise. floor_ppm is the precision
+    the bins allow any apex: half a bin for such a peak, ``APEX_BIN_FRACTION`` of a bin for the
+    others (the residual limit never goes below it). apex is NaN where there is no peak
     (too few counts, or only the flank of one at the window's edge). Windows span at least
     three bins either side. The windows' bins of all spectra are gathered end to end and
     searched at once.
@@ -168,9 +178,10 @@ def _locate(spectra: _Spectra, targets: np.ndarray, ppm: float, min_counts: floa
     hi = np.minimum(np.maximum(above, centre + 3), n - 1)
     apex = np.full(targets.shape, np.nan)
     half_bin = np.zeros(targets.shape)
+    floor = np.zeros(targets.shape)
     window = hi - lo >= 3
     if not window.any():
-        return apex, half_bin
+        return apex, half_bin, floor
     where = (np.nonzero(window)[0].tolist(), lo[window].tolist(), hi[window].tolist())
     length = (hi - lo)[window]
     c = _gathered(spectra.counts, *where)
@@ -187,10 +198,12 @@ def _locate(spectra: _Spectra, targets: np.ndarray, ppm: float, min_counts: floa
     y0, y1, y2 = c[before], c[i], c[after]
     found = _apex3(x[before], x[i], x[after], y0, y1, y2)
     single = (y0 < 0.5 * y1) & (y2 < 0.5 * y1)  # a single bin above half maximum
-    width = np.where(single, 0.5 * (m[after] - m[before]) / 2 / m[i] * 1e6, 0.0)
+    bin_ppm = (m[after] - m[before]) / 2 / m[i] * 1e6
+    width = np.where(single, 0.5 * bin_ppm, 0.0)
     apex[window] = np.where(peak, found, np.nan)
     half_bin[window] = np.where(peak, width, 0.0)
-    return apex, half_bin
+    floor[window] = np.where(peak, np.maximum(width, APEX_BIN_FRACTION * bin_ppm), 0.0)
+    return apex, half_bin, floor
 
 
 def _solve(suu, suv, svv, bu, bv):
@@ -335,7 +348,8 @@ def _calibrate(
     ``search_ppm``). After the fit on the reference ions, the study's own ions up to the top of
     its mass list extend it (``_extend``). The residual limit of an ion is
     ``max_residual_ppm``, or half a bin where the export is so coarsely binned that its peak
-    fills a single bin (then no calibration can do better; the limit used is reported). The
+    fills a single bin (then no calibration can do better; the limit used is reported), and
+    never less than ``APEX_BIN_FRACTION`` of a bin. The
     spectra are calibrated together: each step (peak search, fit, dropping the worst ion) is
     one set of array operations for all of them.
     """
@@ -352,7 +366,7 @@ def _calibrate(
     last_mz = np.array([m[-1] for m in spectra.mz])
     inside = (expected > first_mz[:, None]) & (expected < last_mz[:, None])
     targets = np.where(inside, expected, np.nan)
-    apex, _ = _locate(spectra, targets, settings.search_ppm, settings.min_counts)
+    apex = _locate(spectra, targets, settings.search_ppm, settings.min_counts)[0]
     found = np.isfinite(apex)
     enough = found.sum(axis=-1) >= settings.min_ions
     rows = np.flatnonzero(enough)
@@ -368,23 +382,23 @@ def _calibrate(
         enough[:, None] & inside, (np.sqrt(exact) - b[:, None]) / a[:, None], np.nan
     )
     predicted_mz = _interp_rows(predicted, spectra, rows)
-    apex, half_bin = _locate(spectra, predicted_mz, settings.refine_ppm, settings.min_counts)
+    apex, half_bin, floor = _locate(spectra, predicted_mz, settings.refine_ppm, settings.min_counts)
     use = np.isfinite(apex)
-    state = [apex, half_bin, use, a, b]
+    state = [apex, floor, use, a, b]
     _fit_dropping_worst(settings, exact, *state)
     if extra:
-        _extend(spectra, settings, exact, n_ref, *state)
-    apex, half_bin, use, a, b = state
-    limit = np.maximum(settings.max_residual_ppm, half_bin)
+        _extend(spectra, settings, exact, n_ref, half_bin, *state)
+    apex, floor, use, a, b = state
+    limit = np.maximum(settings.max_residual_ppm, floor)
     fit = _Fit(found, enough, use, apex, a, b, limit, ppm_before, half_bin)
     return _results(settings, names, exact, fit)
 
 
-def _fit_dropping_worst(settings, exact, apex, half_bin, use, a, b) -> None:
+def _fit_dropping_worst(settings, exact, apex, floor, use, a, b) -> None:
     """Fit every spectrum with enough ions in ``use``, dropping its worst ion while one is
-    above the residual limit and more than ``min_ions`` remain (``use``, ``a``, ``b`` are
-    updated in place)."""
-    limit = np.maximum(settings.max_residual_ppm, half_bin)
+    above the residual limit (``max_residual_ppm``, or the bins' ``floor`` where higher) and
+    more than ``min_ions`` remain (``use``, ``a``, ``b`` are updated in place)."""
+    limit = np.maximum(settings.max_residual_ppm, floor)
     pending = use.sum(axis=-1) >= settings.min_ions
     while pending.any():
         p = np.flatnonzero(pending)
@@ -417,7 +431,7 @@ def _extension_ions(settings: CalibrationSettings) -> list[int]:
     ]
 
 
-def _extend(spectra, settings, exact, n_ref, apex, half_bin, use, a, b) -> None:
+def _extend(spectra, settings, exact, n_ref, half_bin, apex, floor, use, a, b) -> None:
     """Add the study's own ions to each spectrum's calibration, refitting after each step.
 
     Where the fit so far puts an ion, its peak must be strong (``extend_min_counts`` in its
@@ -437,12 +451,14 @@ def _extend(spectra, settings, exact, n_ref, apex, half_bin, use, a, b) -> None:
         tried |= reach
         predicted = np.where(reach, (np.sqrt(exact) - b[:, None]) / a[:, None], np.nan)
         predicted_mz = _interp_rows(predicted, spectra, rows)
-        near, bins = _locate(spectra, predicted_mz, settings.refine_ppm, settings.extend_min_counts)
-        wide, _ = _locate(spectra, predicted_mz, settings.search_ppm, settings.min_counts)
+        near, bins, floors = _locate(
+            spectra, predicted_mz, settings.refine_ppm, settings.extend_min_counts
+        )
+        wide = _locate(spectra, predicted_mz, settings.search_ppm, settings.min_counts)[0]
         new = reach & np.isfinite(near) & (near == wide)
-        apex[new], half_bin[new] = near[new], bins[new]
+        apex[new], half_bin[new], floor[new] = near[new], bins[new], floors[new]
         use |= new
-        _fit_dropping_worst(settings, exact, apex, half_bin, use, a, b)
+        _fit_dropping_worst(settings, exact, apex, floor, use, a, b)
 
 
 def _candidate_peaks(mz: np.ndarray, counts: np.ndarray, target: float, ppm: float, settings):
