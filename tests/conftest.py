@@ -53,8 +53,26 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
+# what a Python warning printed by a job says; pyproject.toml makes it an error in-process
+UNWANTED_WARNINGS = ("ConvergenceWarning",)
+
+
+def logs_with_unwanted_warnings(workdir: Path) -> list[str]:
+    """``file: line`` of each line of the job logs under ``workdir``/logs that names one of
+    ``UNWANTED_WARNINGS`` (a rule script's warnings go to its log: simsflow.runlog.logged)."""
+    found = []
+    for log in sorted((workdir / "logs").rglob("*.log")):
+        for line in log.read_text(errors="replace").splitlines():
+            if any(warning in line for warning in UNWANTED_WARNINGS):
+                found.append(f"{log.relative_to(workdir)}: {line.strip()}")
+    return found
+
+
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run Snakemake in a subprocess in ``workdir`` (as a user would, with its profile)."""
+    """Run Snakemake in a subprocess in ``workdir`` (as a user would, with its profile).
+
+    Whatever ``check`` says, the run fails the test when a job's log or Snakemake's own output
+    shows one of ``UNWANTED_WARNINGS``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
     result = subprocess.run(
         [sys.executable, "-m", "snakemake", "--directory", str(workdir), *args],
@@ -69,6 +87,14 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
             f"snakemake {' '.join(args)} failed ({result.returncode}):\n"
             f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
         )
+    found = logs_with_unwanted_warnings(workdir)
+    found += [
+        f"snakemake's output: {line.strip()}"
+        for line in (result.stdout + result.stderr).splitlines()
+        if any(warning in line for warning in UNWANTED_WARNINGS)
+    ]
+    if found:
+        raise AssertionError(f"snakemake {' '.join(args)} warned:\n" + "\n".join(found))
     return result
 
 
