@@ -13,6 +13,8 @@ import pytest
 
 from simsflow.config import load_schema
 
+from .browser import find_chromium
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 SCHEMAS = ROOT / "workflow" / "schemas"
@@ -96,6 +98,16 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
     if found:
         raise AssertionError(f"snakemake {' '.join(args)} warned:\n" + "\n".join(found))
     return result
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's headless chromium, for the tests that open a report in a browser
+    (tests/browser.py)."""
+    path = find_chromium()
+    if path is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    return path
 
 
 @pytest.fixture(scope="session")
