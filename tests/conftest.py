@@ -55,6 +55,13 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
+def snakemake_env() -> dict[str, str]:
+    """The environment a test gives the Snakemake it starts: this one without the
+    ``SNAKEMAKE_*`` variables (a caller's SNAKEMAKE_PROFILE, or the variables of a Snakemake job
+    the tests themselves run in, would change how the run behaves)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
+
+
 # what a Python warning printed by a job says; pyproject.toml makes it an error in-process
 UNWANTED_WARNINGS = ("ConvergenceWarning",)
 
@@ -75,13 +82,12 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
 
     Whatever ``check`` says, the run fails the test when a job's log or Snakemake's own output
     shows one of ``UNWANTED_WARNINGS``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
     result = subprocess.run(
         [sys.executable, "-m", "snakemake", "--directory", str(workdir), *args],
         cwd=workdir,
         capture_output=True,
         text=True,
-        env=env,
+        env=snakemake_env(),
         timeout=1800,
     )
     if check and result.returncode != 0:
@@ -143,13 +149,12 @@ def project_rules(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("rules")
     shutil.copytree(ROOT / ".test" / "config", workdir / "config")
     (workdir / "Snakefile").write_text(LIST_RULES.format(snakefile=str(ROOT / "Snakefile")))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
     result = subprocess.run(
         [sys.executable, "-m", "snakemake", "--list-rules"],
         cwd=workdir,
         capture_output=True,
         text=True,
-        env=env,
+        env=snakemake_env(),
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
