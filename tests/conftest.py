@@ -13,6 +13,8 @@ import pytest
 
 from simsflow.config import load_schema
 
+from .browser import find_chromium
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 SCHEMAS = ROOT / "workflow" / "schemas"
@@ -53,15 +55,39 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
+def snakemake_env() -> dict[str, str]:
+    """The environment a test gives the Snakemake it starts: this one without the
+    ``SNAKEMAKE_*`` variables (a caller's SNAKEMAKE_PROFILE, or the variables of a Snakemake job
+    the tests themselves run in, would change how the run behaves)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
+
+
+# what a Python warning printed by a job says; pyproject.toml makes it an error in-process
+UNWANTED_WARNINGS = ("ConvergenceWarning",)
+
+
+def logs_with_unwanted_warnings(workdir: Path) -> list[str]:
+    """``file: line`` of each line of the job logs under ``workdir``/logs that names one of
+    ``UNWANTED_WARNINGS`` (a rule script's warnings go to its log: simsflow.runlog.logged)."""
+    found = []
+    for log in sorted((workdir / "logs").rglob("*.log")):
+        for line in log.read_text(errors="replace").splitlines():
+            if any(warning in line for warning in UNWANTED_WARNINGS):
+                found.append(f"{log.relative_to(workdir)}: {line.strip()}")
+    return found
+
+
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run Snakemake in a subprocess in ``workdir`` (as a user would, with its profile)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
+    """Run Snakemake in a subprocess in ``workdir`` (as a user would, with its profile).
+
+    Whatever ``check`` says, the run fails the test when a job's log or Snakemake's own output
+    shows one of ``UNWANTED_WARNINGS``."""
     result = subprocess.run(
         [sys.executable, "-m", "snakemake", "--directory", str(workdir), *args],
         cwd=workdir,
         capture_output=True,
         text=True,
-        env=env,
+        env=snakemake_env(),
         timeout=1800,
     )
     if check and result.returncode != 0:
@@ -69,7 +95,25 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
             f"snakemake {' '.join(args)} failed ({result.returncode}):\n"
             f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
         )
+    found = logs_with_unwanted_warnings(workdir)
+    found += [
+        f"snakemake's output: {line.strip()}"
+        for line in (result.stdout + result.stderr).splitlines()
+        if any(warning in line for warning in UNWANTED_WARNINGS)
+    ]
+    if found:
+        raise AssertionError(f"snakemake {' '.join(args)} warned:\n" + "\n".join(found))
     return result
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's headless chromium, for the tests that open a report in a browser
+    (tests/browser.py)."""
+    path = find_chromium()
+    if path is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -105,13 +149,12 @@ def project_rules(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("rules")
     shutil.copytree(ROOT / ".test" / "config", workdir / "config")
     (workdir / "Snakefile").write_text(LIST_RULES.format(snakefile=str(ROOT / "Snakefile")))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
     result = subprocess.run(
         [sys.executable, "-m", "snakemake", "--list-rules"],
         cwd=workdir,
         capture_output=True,
         text=True,
-        env=env,
+        env=snakemake_env(),
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from .badinputs import CASES, VALID, build, nested_aliases
-from .conftest import copy_workflow, snakemake
+from .conftest import copy_workflow, snakemake, snakemake_env
 
 pytestmark = pytest.mark.workflow
 
@@ -144,7 +144,6 @@ sys.exit(code)
 def _measured_snakemake(workdir, *args) -> tuple[subprocess.CompletedProcess, float]:
     """Snakemake run as ``snakemake`` runs it, with the peak resident memory (MB) of its
     process, and stopped (its whole process group) if it runs two minutes."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
     command = [sys.executable, "-m", "snakemake", "--directory", str(workdir), *args]
     with subprocess.Popen(
         [sys.executable, "-c", _MEASURED, *command],
@@ -152,7 +151,7 @@ def _measured_snakemake(workdir, *args) -> tuple[subprocess.CompletedProcess, fl
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env=snakemake_env(),
         start_new_session=True,
     ) as process:
         try:

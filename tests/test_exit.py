@@ -12,7 +12,7 @@ import pytest
 import snakemake
 
 from .badinputs import build
-from .conftest import ROOT, copy_workflow
+from .conftest import ROOT, copy_workflow, snakemake_env
 
 SCRIPTS = ROOT / "workflow" / "scripts"
 
@@ -93,13 +93,12 @@ runpy.run_module("snakemake", run_name="__main__")
 def test_the_workflow_leaves_snakemake_s_process_alone(tmp_path):
     workdir = copy_workflow(tmp_path / "wf")
     build(workdir)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
     result = subprocess.run(
         [sys.executable, "-c", WRAPPER, "--cores", "1", "results/mini/spectra/A.parquet"],
         cwd=workdir,
         capture_output=True,
         text=True,
-        env=env,
+        env=snakemake_env(),
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]

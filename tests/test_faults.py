@@ -153,3 +153,22 @@ def test_a_job_that_fails_on_a_bug_writes_its_traceback_to_its_log(tmp_path):
     assert text.startswith("working\nTraceback (most recent call last):")
     assert text.rstrip().endswith("KeyError: 'flag'")
     assert "KeyError: 'flag'" in result.stderr  # and the terminal still sees it
+
+
+def test_a_job_s_warnings_go_to_its_log_where_the_tests_look_for_them(tmp_path):
+    # tests/conftest.py fails a workflow run whose job logs show a ConvergenceWarning
+    log = tmp_path / "logs" / "job.log"
+    job = (
+        "import sys, warnings\nfrom sklearn.exceptions import ConvergenceWarning\n"
+        "from simsflow.runlog import logged\nwith logged(sys.argv[1]):\n"
+        "    warnings.warn('lbfgs failed to converge', ConvergenceWarning, stacklevel=1)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", job, str(log)],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT / "workflow" / "scripts")},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "ConvergenceWarning: lbfgs failed to converge" in log.read_text()
+    assert "ConvergenceWarning" not in result.stderr

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from .conftest import ROOT, copy_workflow, snakemake
+from .conftest import ROOT, copy_workflow, snakemake, snakemake_env
 
 LITHIUM = [
     "results/lithium/predictions.tsv",
@@ -45,13 +45,12 @@ def _assert_same(a: dict, b: dict):
 @pytest.mark.workflow
 def test_killed_during_the_aggregates_resumes_to_identical_outputs(demo_run, tmp_path):
     workdir = copy_workflow(tmp_path / "wf")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "snakemake", "--directory", str(workdir), "--cores", "2", *LITHIUM],
         cwd=workdir,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env=env,
+        env=snakemake_env(),
         start_new_session=True,
     )
     marker = workdir / "logs" / "lithium" / "train_classifier.log"

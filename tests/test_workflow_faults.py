@@ -13,7 +13,7 @@ import time
 import pandas as pd
 import pytest
 
-from .conftest import ROOT, copy_workflow, snakemake
+from .conftest import ROOT, copy_workflow, snakemake, snakemake_env
 
 pytestmark = pytest.mark.workflow
 
@@ -109,13 +109,12 @@ def test_a_second_run_is_refused_by_the_lock_and_a_killed_run_resumes(copy):
         else:
             path.unlink()
     shutil.rmtree(copy / "logs")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE")}
     first = subprocess.Popen(
         [sys.executable, "-m", "snakemake", "--directory", str(copy), "--cores", "1"],
         cwd=copy,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env=env,
+        env=snakemake_env(),
         start_new_session=True,
     )
     marker = copy / "logs" / "lithium" / "train_classifier.log"

@@ -1,5 +1,6 @@
 """Studies entered as peak tables (wide with m/z headers, transposed with a sample sheet) run
-through the workflow to stats, classification and the PCA report, and into the report."""
+through the workflow to stats, classification and the PCA report, and into the report, where
+headless Chromium shows every figure of theirs."""
 
 import json
 import re
@@ -7,6 +8,7 @@ import re
 import pandas as pd
 import pytest
 
+from .browser import report_figures_rendered
 from .conftest import ROOT, copy_workflow, snakemake
 from .helpers import simulated_counts
 
@@ -84,9 +86,38 @@ def test_a_peak_table_study_runs_to_stats_classification_and_pca_report(table_ru
     assert {"scree.png", "scores_PC1_PC2.png", "loading_spectrum_PC1.png"} <= figures
 
 
-def test_every_figure_of_the_table_studies_is_in_the_report(table_run):
+@pytest.fixture(scope="module")
+def table_report(table_run):
     snakemake(table_run, "--report", "results/report.html")
-    text = (table_run / "results/report.html").read_text()
-    embedded = set(re.findall(r"filename=([^;]+);base64", text))
+    return table_run / "results/report.html"
+
+
+def test_every_figure_of_the_table_studies_is_in_the_report(table_run, table_report):
+    embedded = set(re.findall(r"filename=([^;]+);base64", table_report.read_text()))
     produced = {p.name for p in (table_run / "results").glob("*/figures/**/*.png")}
     assert {"scree.png", "biplot_PC1_PC3.png"} <= produced <= embedded
+
+
+# (subcategory, figure path under results/<study>/figures) the browser must show for each study
+PCA_REPORT = ["scree", "scores_PC1_PC2", "loading_spectrum_PC1", "loadings_PC1", "biplot_PC1_PC2"]
+CLASSIFICATION = ["confusion", "characteristic_ions", "scaling_comparison", "predictions_heatmap"]
+SHOWN = [("5 PCA report", f"pca_report/{name}.png") for name in PCA_REPORT] + [
+    ("3 classification", f"{name}.png") for name in CLASSIFICATION
+]
+
+
+def test_the_table_studies_figures_open_in_the_browser_tested_report(
+    chromium, table_run, table_report, tmp_path
+):
+    shown = report_figures_rendered(chromium, table_report, ["wide", "transposed"], tmp_path)
+    assert [f["path"] for f in shown if f["error"] or not f["png"] or not f["width"]] == []
+    for study in ("wide", "transposed"):
+        figures = table_run / "results" / study / "figures"
+        produced = {str(p.relative_to(table_run)) for p in figures.glob("**/*.png")}
+        subcategory = {f["path"]: f["subcategory"] for f in shown if f["category"] == study}
+        assert set(subcategory) == produced  # each figure, under the study's own category
+        for sub, name in SHOWN:
+            assert subcategory[f"results/{study}/figures/{name}"] == sub
+        boxplots = [p for p in subcategory if p.startswith(f"results/{study}/figures/boxplots/")]
+        assert len(boxplots) >= N_IONS
+        assert {subcategory[p] for p in boxplots} == {"2 scaling and statistics"}
