@@ -96,6 +96,12 @@ def bin_edges(mz: np.ndarray) -> np.ndarray:
     return np.concatenate([[2 * mz[0] - mid[0]], mid, [2 * mz[-1] - mid[-1]]])
 
 
+def _local_edges(mz: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """``bin_edges(mz)[lo : hi + 1]`` (the same numbers) without the edges of all of ``mz``."""
+    a, b = max(lo - 1, 0), min(hi + 1, mz.size)
+    return bin_edges(mz[a:b])[lo - a : hi - a + 1]
+
+
 def _fit_peaks(windows: list[tuple[np.ndarray, np.ndarray, float, float]], iterations: int = 40):
     """Least-squares fits of isolated peaks, all at once (Levenberg-Marquardt on padded arrays):
     each window is (bin edges, counts, expected m/z, first sigma); the model is the tailed peak
@@ -140,11 +146,10 @@ def _fit_peaks(windows: list[tuple[np.ndarray, np.ndarray, float, float]], itera
             q, r_q = p[rows], r[rows]
             # centre, width and tail numerically; area and background are linear
             h = 1e-6 * np.maximum(np.abs(q[:, :3]), 1.0)
-            shape_columns = [
-                (residual(q, peak(q + h[:, k : k + 1] * eye[k], rows), rows) - r_q)
-                / h[:, k : k + 1]
-                for k in range(3)
-            ]
+            nudged = np.concatenate([q + h[:, k : k + 1] * eye[k] for k in range(3)])
+            rows3 = np.tile(rows, 3)  # the three nudges in one evaluation
+            moved_r = residual(nudged, peak(nudged, rows3), rows3).reshape(3, rows.size, -1)
+            shape_columns = [(moved_r[k] - r_q) / h[:, k : k + 1] for k in range(3)]
             jac = np.stack([*shape_columns, binned[rows] * weight[rows], weight[rows]], axis=-1)
             gradient[rows] = np.einsum("plk,pl->pk", jac, r_q)
             hessian[rows] = np.einsum("plk,plm->pkm", jac, jac)
@@ -171,13 +176,13 @@ def _fit_peaks(windows: list[tuple[np.ndarray, np.ndarray, float, float]], itera
 def _peak_windows(mz, counts, candidates, known, min_counts):
     """The fit windows of a spectrum's candidate peaks that are isolated and strong enough:
     (m/z, atomic, bin width, (edges, counts, m/z, first sigma))."""
-    edges = bin_edges(mz)
     out = []
     for m0, atomic in candidates:
         if not mz[0] < m0 < mz[-1]:
             continue
         i = int(np.searchsorted(mz, m0))
-        width = edges[i + 1] - edges[i]
+        left, right = _local_edges(mz, i, i + 1)
+        width = right - left
         # a first width from the bins above half maximum near the expected position
         near = slice(max(i - 8, 0), min(i + 9, mz.size))
         top = counts[near].max()
@@ -192,7 +197,7 @@ def _peak_windows(mz, counts, candidates, known, min_counts):
         lo, hi = np.searchsorted(mz, [lo_m, hi_m])
         if hi - lo < 6 or counts[lo:hi].sum() < min_counts:
             continue
-        window = (edges[lo : hi + 1], counts[lo:hi].astype(float), m0, sigma0)
+        window = (_local_edges(mz, lo, hi), counts[lo:hi].astype(float), m0, sigma0)
         out.append((m0, atomic, width, window))
     return out
 
@@ -400,20 +405,38 @@ def _tailed_pdf(x, sigma, tail, tail_start: float = TAIL_START):
 
 def _batched_nnls(design: np.ndarray, counts: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Weighted non-negative least squares of many small problems at once: design (V, L, k),
-    counts and weights (V, L). With k columns the optimum is the least-squares solution on one
-    of the 2^k - 1 supports that is positive there and costs least (or zero), so every support
-    is solved (normal equations, batched) and the best feasible one kept; exact, like
-    Lawson-Hanson, and without a Python loop over problems. Wide designs loop over SciPy's."""
+    counts and weights (V, L). Where the unconstrained least-squares solution is positive it is
+    the optimum (the problem is convex); the others (typically a few in ten, an absent ion or a
+    flat baseline) go to ``_nnls_supports``. Wide designs loop over SciPy's."""
     a = design * weight[..., None]
     yw = counts * weight
     k = a.shape[-1]
     if k > 7:
         return np.array([nnls(a[v], yw[v])[0] for v in range(a.shape[0])]).reshape(-1, k)
-    gram = np.einsum("vlk,vlm->vkm", a, a)
-    b = np.einsum("vlk,vl->vk", a, yw)
+    at = a.swapaxes(1, 2)
+    gram = at @ a
+    b = (at @ yw[..., None])[..., 0]
+    scale = np.einsum("vkk->vk", gram).max(axis=1)[:, None, None] + 1e-300
+    x = np.linalg.solve(gram + np.eye(k) * 1e-13 * scale, b[..., None])[..., 0]
+    cost = np.einsum("vk,vkm,vm->v", x, gram, x) - 2.0 * np.einsum("vk,vk->v", b, x)
+    done = np.all(x > 0, axis=1) & (cost < 0.0)
+    out = np.where(done[:, None], x, 0.0)
+    rest = np.flatnonzero(~done)
+    if rest.size:
+        out[rest] = _nnls_supports(gram[rest], b[rest], scale[rest])
+    return out
+
+
+def _nnls_supports(gram: np.ndarray, b: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Non-negative least squares from normal equations (gram (V, k, k), b (V, k), ``scale``
+    the largest diagonal entry (V, 1, 1)): with k columns the optimum is the least-squares
+    solution on one of the 2^k - 1 supports that is positive there and costs least (or zero),
+    so every support is solved (batched) and the best feasible one kept; exact, like
+    Lawson-Hanson, and without a Python loop over problems."""
+    k = gram.shape[-1]
     supports = ((np.arange(1, 2**k)[:, None] >> np.arange(k)) & 1).astype(bool)  # (Q, k)
     both = supports[:, :, None] & supports[:, None, :]
-    scale = np.einsum("vkk->vk", gram).max(axis=1)[:, None, None, None] + 1e-300
+    scale = scale[:, None]  # (V, 1, 1, 1)
     sub = np.where(both[None], gram[:, None], 0.0)
     sub = sub + np.eye(k) * (~supports)[None, :, None, :] * scale  # inactive: x = 0
     sub = sub + np.eye(k) * 1e-13 * scale
@@ -494,9 +517,6 @@ def fit_clusters(
     flat = np.concatenate([np.concatenate([lo, hi], axis=1) for lo, hi in bounds], axis=1)
     index = np.array([np.searchsorted(mz, row) for (mz, _), row in zip(spectra, flat, strict=True)])
     sizes = np.array([mz.size for mz, _ in spectra])
-    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    all_mz = np.concatenate([mz for mz, _ in spectra])
-    all_counts = np.concatenate([np.asarray(c, dtype=float) for _, c in spectra])
     start, where = 0, []  # per cluster: (segment starts, segment ends) as indices, (V, S)
     for lo, _ in bounds:
         s = lo.shape[1]
@@ -513,13 +533,13 @@ def fit_clusters(
             ok = (lo > 0) & (hi < sizes) & (hi - lo >= 2)
             problems.extend((c, v) for v in np.flatnonzero(ok))
         if problems:
-            _fit_group(problems, n, clusters, peaks, where, params, out,
-                       all_mz, all_counts, offsets, max_shift_ppm, iterations)  # fmt: skip
+            _fit_group(problems, n, clusters, peaks, where, params, out, spectra,
+                       max_shift_ppm, iterations)  # fmt: skip
     return out
 
 
-def _fit_group(problems, n, clusters, peaks, where, params, out, all_mz, all_counts, offsets,
-               max_shift_ppm, iterations) -> None:  # fmt: skip
+def _fit_group(problems, n, clusters, peaks, where, params, out, spectra, max_shift_ppm,
+               iterations) -> None:  # fmt: skip
     """``fit_clusters`` of the (cluster, spectrum) problems of clusters of ``n`` ions, all on
     one set of padded arrays; results into ``out``."""
     cl = np.array([c for c, _ in problems])
@@ -547,12 +567,20 @@ def _fit_group(problems, n, clusters, peaks, where, params, out, all_mz, all_cou
         & (j[None, None, :] < (seg_b - lo[:, None])[:, :, None]),
         axis=1,
     )
-    base = (offsets[sp] + lo)[:, None]
-    point = base + np.minimum(j[None, :], (length - 1)[:, None])
-    window_mz = all_mz[point]
-    edge = base + np.minimum(np.arange(size + 1)[None, :], length[:, None])
-    edges = 0.5 * (all_mz[edge] + all_mz[edge - 1])  # bin_edges of the spectrum, inside it
-    y = np.where(seen, all_counts[point], 0.0)
+    point = lo[:, None] + np.minimum(j[None, :], (length - 1)[:, None])
+    edge = lo[:, None] + np.minimum(np.arange(size + 1)[None, :], length[:, None])
+    window_mz, edges, y = (
+        np.empty((count, size)),
+        np.empty((count, size + 1)),
+        np.empty((count, size)),
+    )
+    for v in np.unique(sp):
+        rows = sp == v
+        mz, counts = spectra[v]
+        window_mz[rows] = mz[point[rows]]
+        edges[rows] = 0.5 * (mz[edge[rows]] + mz[edge[rows] - 1])  # bin_edges(mz), inside it
+        y[rows] = counts[point[rows]]
+    y = np.where(seen, y, 0.0)
     first = window_mz[:, :1]
     last = np.take_along_axis(window_mz, (length - 1)[:, None], axis=1)
     u = np.where(inside_window, (window_mz - first) / np.maximum(last - first, 1e-12), 0.0)
