@@ -50,13 +50,13 @@ def tailed_cdf(x, sigma, tail, tail_start: float = TAIL_START):
     lam = tail * sigma
     root = sigma * np.sqrt(2.0 * np.pi)
     g_j = np.exp(-0.5 * tail_start * tail_start)
-    z = x / sigma
+    z = np.asarray(x / sigma)
     # the special functions only where they vary (the core below tail_start, the tail
     # above): the same numbers as evaluating both everywhere, at about half the cost
     low = ~(z >= tail_start)  # NaN stays with the core and comes out NaN
     phi = np.full(z.shape, ndtr(tail_start))
     phi[low] = ndtr(z[low])
-    beyond = x - tail_start * sigma
+    beyond = np.asarray(x - tail_start * sigma)
     high = ~(beyond <= 0.0)
     tail_part = np.zeros(z.shape)
     lam_high = np.broadcast_to(lam, z.shape)[high]
@@ -689,24 +689,28 @@ def _fit_group(problems, n, clusters, peaks, where, params, out, spectra, max_sh
     residual_pct = 100.0 * np.abs(residual).sum(axis=1) / np.maximum(y.sum(axis=1), 1.0)
     dof = np.maximum(seen.sum(axis=1) - n - 3, 1)
     chi2 = (residual**2 / variance).sum(axis=1) / dof
-    shift_ppm = shift / centre * 1e6
+    shift_ppm = (shift / centre * 1e6).tolist()
+    residual_pct, chi2 = residual_pct.tolist(), chi2.tolist()
+    components = peak_columns * x[:, None, :n]
+    baseline = ramps[..., 0] * x[:, None, n] + ramps[..., 1] * x[:, None, n + 1]
+    names = {c: [ion.name for ion in clusters[c]] for c in set(cl.tolist())}
+    fitted = {c: np.array([ion.fitted for ion in clusters[c]]) for c in names}
     for r, (c, v) in enumerate(problems):
         keep = seen[r]
-        ions = clusters[c]
         out[c][v] = ClusterFit(
-            ions=[ion.name for ion in ions],
-            fitted=np.array([ion.fitted for ion in ions]),
+            ions=names[c],
+            fitted=fitted[c],
             area=area[r],
             area_se=area_se[r],
             total=x[r, :n],
             total_se=se[r, :n],
-            shift_ppm=float(shift_ppm[r]),
-            residual_pct=float(residual_pct[r]),
-            chi2_per_bin=float(chi2[r]),
+            shift_ppm=shift_ppm[r],
+            residual_pct=residual_pct[r],
+            chi2_per_bin=chi2[r],
             mz=window_mz[r, keep],
             counts=y[r, keep],
-            components=peak_columns[r, keep, :].T * x[r, :n, None],
-            baseline=ramps[r, keep, :] @ x[r, n:],
+            components=components[r, keep].T,
+            baseline=baseline[r, keep],
         )
 
 
