@@ -18,6 +18,7 @@ from simsflow.peakfit import (
     _batched_nnls,
     _local_edges,
     _nnls_supports,
+    _peak_windows,
     bin_edges,
     estimate_shape,
     fit_cluster,
@@ -172,3 +173,48 @@ def test_a_cluster_outside_a_spectrum_is_none_there_only():
     assert fits[0][0] is not None and fits[0][1] is None
     assert fits[1][0] is not None and fits[1][1] is not None
     assert fit_clusters(spectra, [], shapes) == []
+
+
+def _peak_windows_one_by_one(mz, counts, candidates, known, min_counts):
+    # the candidates' tests one candidate at a time, on the spectrum's bin edges
+    edges, out = bin_edges(mz), []
+    for m0, atomic in candidates:
+        if not mz[0] < m0 < mz[-1]:
+            continue
+        i = int(np.searchsorted(mz, m0))
+        width = edges[i + 1] - edges[i]
+        near = counts[max(i - 8, 0) : min(i + 9, mz.size)]
+        if near.max() <= 0:
+            continue
+        sigma0 = max(max(np.count_nonzero(near > near.max() / 2), 1) * width / 2.3548, width / 2)
+        lo_m, hi_m = m0 - 10 * sigma0, m0 + (TAIL_START + 18.0) * sigma0
+        if ((known > lo_m) & (known < hi_m) & (np.abs(known - m0) > 1e-6)).any():
+            continue
+        lo, hi = np.searchsorted(mz, [lo_m, hi_m])
+        if hi - lo < 6 or counts[lo:hi].sum() < min_counts:
+            continue
+        out.append((m0, atomic, width, edges[lo : hi + 1], counts[lo:hi], sigma0))
+    return out
+
+
+def test_peak_windows_tested_together_as_one_at_a_time():
+    rng = np.random.default_rng(6)
+    mz = np.sort(rng.uniform(10.0, 12.0, 400))
+    counts = rng.poisson(2.0, mz.size).astype(float)
+    for centre, height in [(10.5, 500.0), (11.0, 80.0), (11.5, 900.0), (11.52, 700.0)]:
+        counts += rng.poisson(height * np.exp(-0.5 * ((mz - centre) / 0.004) ** 2))
+    counts[:20] = 0.0  # nothing at the low end
+    candidates = [(m, m < 11.2) for m in (10.5, 11.0, 11.5, mz[3], mz[-1] - 1e-9, 9.0, 12.5)]
+    known = np.array([10.5, 11.0, 11.5, 11.52])
+    for min_counts, accepted in [(500.0, 1), (0.0, 3)]:  # weak, crowded, outside; then the ends
+        got = _peak_windows(mz, counts, candidates, known, min_counts)
+        expected = _peak_windows_one_by_one(mz, counts, candidates, known, min_counts)
+        assert len(got) == accepted and got[0][0] == 10.5
+        for (m, atomic, width, window), (m_, atomic_, width_, edges, y, sigma0) in zip(
+            got, expected, strict=True
+        ):
+            assert (m, atomic) == (m_, atomic_) and width == width_
+            np.testing.assert_array_equal(window[0], edges)
+            np.testing.assert_array_equal(window[1], y)
+            assert window[3] == pytest.approx(sigma0, rel=1e-4)
+    assert _peak_windows(mz, counts, [], known, 500.0) == []

@@ -175,30 +175,42 @@ def _fit_peaks(windows: list[tuple[np.ndarray, np.ndarray, float, float]], itera
 
 def _peak_windows(mz, counts, candidates, known, min_counts):
     """The fit windows of a spectrum's candidate peaks that are isolated and strong enough:
-    (m/z, atomic, bin width, (edges, counts, m/z, first sigma))."""
+    (m/z, atomic, bin width, (edges, counts, m/z, first sigma)); the candidates' tests done
+    for all of them at once."""
+    if not candidates:
+        return []
+    m0 = np.array([m for m, _ in candidates], dtype=float)
+    keep = np.flatnonzero((mz[0] < m0) & (m0 < mz[-1]))
+    m0, size = m0[keep], mz.size
+    i = np.searchsorted(mz, m0)  # 1 <= i <= size - 1
+    left = 0.5 * (mz[i] + mz[i - 1])  # bin_edges(mz)[i] and [i + 1]
+    inner = np.minimum(i + 1, size - 1)
+    right = np.where(i + 1 < size, 0.5 * (mz[inner] + mz[inner - 1]),
+                     2 * mz[-1] - 0.5 * (mz[-1] + mz[-2]))  # fmt: skip
+    width = right - left
+    # a first width from the bins above half maximum near the expected position
+    near = i[:, None] + np.arange(-8, 9)[None, :]
+    valid = (near >= 0) & (near < size)
+    values = np.where(valid, counts[np.clip(near, 0, size - 1)], -np.inf)
+    top = values.max(axis=1)
+    above = np.count_nonzero(values > (top / 2)[:, None], axis=1)
+    fwhm = np.maximum(above, 1) * width
+    sigma0 = np.maximum(fwhm / FWHM_PER_SIGMA, 0.5 * width)
+    lo_m, hi_m = m0 - 10 * sigma0, m0 + (TAIL_START + 18.0) * sigma0
+    crowded = (
+        (known[None, :] > lo_m[:, None])
+        & (known[None, :] < hi_m[:, None])
+        & (np.abs(known[None, :] - m0[:, None]) > 1e-6)
+    ).any(axis=1)
+    lo, hi = np.searchsorted(mz, lo_m), np.searchsorted(mz, hi_m)
     out = []
-    for m0, atomic in candidates:
-        if not mz[0] < m0 < mz[-1]:
+    for k in np.flatnonzero((top > 0) & ~crowded & (hi - lo >= 6)):
+        a, b = int(lo[k]), int(hi[k])
+        if counts[a:b].sum() < min_counts:
             continue
-        i = int(np.searchsorted(mz, m0))
-        left, right = _local_edges(mz, i, i + 1)
-        width = right - left
-        # a first width from the bins above half maximum near the expected position
-        near = slice(max(i - 8, 0), min(i + 9, mz.size))
-        top = counts[near].max()
-        if top <= 0:
-            continue
-        fwhm = max(np.count_nonzero(counts[near] > top / 2), 1) * width
-        sigma0 = max(fwhm / FWHM_PER_SIGMA, 0.5 * width)
-        lo_m, hi_m = m0 - 10 * sigma0, m0 + (TAIL_START + 18.0) * sigma0
-        others = known[(known > lo_m) & (known < hi_m) & (np.abs(known - m0) > 1e-6)]
-        if others.size:
-            continue
-        lo, hi = np.searchsorted(mz, [lo_m, hi_m])
-        if hi - lo < 6 or counts[lo:hi].sum() < min_counts:
-            continue
-        window = (_local_edges(mz, lo, hi), counts[lo:hi].astype(float), m0, sigma0)
-        out.append((m0, atomic, width, window))
+        m, atomic = candidates[keep[k]]
+        window = (_local_edges(mz, a, b), counts[a:b].astype(float), m, sigma0[k])
+        out.append((m, atomic, width[k], window))
     return out
 
 
