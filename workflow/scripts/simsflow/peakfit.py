@@ -124,9 +124,25 @@ def _fit_peaks(windows: list[tuple[np.ndarray, np.ndarray, float, float]], itera
         lower[k] = [m0 - 3 * sigma0, np.log(sigma0 / 5), np.log(0.2), 0.0, 0.0]
         upper[k] = [m0 + 3 * sigma0, np.log(sigma0 * 5), np.log(20.0), 10 * area + 10, area + 10]
 
-    def peak(q, rows=slice(None)):
-        x = edges[rows] - q[:, :1]
-        return np.diff(tailed_cdf(x, np.exp(q[:, 1:2]), np.exp(q[:, 2:3])), axis=1)
+    # The peak is evaluated at the windows' own edges only (about half of the padded array),
+    # then spread over the padding as its last edge's value: the same numbers as evaluating
+    # the padded array, whose padding repeats the last edge.
+    n_edges = np.array([w[0].size for w in windows])
+    first_edge = np.concatenate([[0], np.cumsum(n_edges)[:-1]])
+    flat_edges = np.concatenate([w[0] for w in windows])
+    columns = np.arange(length + 1)
+
+    def peak(q, rows=None):
+        rows = np.arange(n) if rows is None else rows
+        sizes = n_edges[rows]
+        ends = np.cumsum(sizes)
+        begin = ends - sizes
+        which = np.repeat(np.arange(rows.size), sizes)
+        at = np.arange(ends[-1]) + np.repeat(first_edge[rows] - begin, sizes)
+        cdf = tailed_cdf(flat_edges[at] - q[which, 0], np.exp(q[:, 1])[which],
+                         np.exp(q[:, 2])[which])  # fmt: skip
+        spread = begin[:, None] + np.minimum(columns[None, :], (sizes - 1)[:, None])
+        return np.diff(cdf[spread], axis=1)
 
     def residual(q, binned, rows=slice(None)):
         return (q[:, 3:4] * binned + q[:, 4:5] - counts[rows]) * weight[rows]
