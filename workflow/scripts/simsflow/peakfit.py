@@ -678,16 +678,7 @@ def _fit_group(problems, n, clusters, peaks, where, params, out, spectra, max_sh
     if shifting:
         jacobian = np.concatenate([design, gradient[..., None]], axis=-1)
     fisher = np.einsum("vlp,vlq->vpq", jacobian * (on / variance)[..., None], jacobian)
-    try:
-        cov = np.linalg.inv(fisher)
-    except np.linalg.LinAlgError:
-        cov = np.empty_like(fisher)
-        for c in set(cl.tolist()):  # as one cluster at a time: pinv where any is singular
-            rows = cl == c
-            try:
-                cov[rows] = np.linalg.inv(fisher[rows])
-            except np.linalg.LinAlgError:
-                cov[rows] = np.linalg.pinv(fisher[rows])
+    cov = _covariances(fisher)
     se = np.sqrt(np.clip(np.einsum("vpp->vp", cov), 0.0, None))
     # An ion's area: the counts in its interval less what the fit gives the other peaks (and
     # its own other isotopologues) and the baseline there; its error propagates the counting
@@ -740,6 +731,24 @@ def _fit_group(problems, n, clusters, peaks, where, params, out, spectra, max_sh
             components=components[r, keep].T,
             baseline=baseline[r, keep],
         )
+
+
+def _covariances(fisher: np.ndarray) -> np.ndarray:
+    """Inverses of a stack of Fisher matrices; a singular one (a spectrum where none of the
+    cluster's ions is present: no amplitude, so no shift information) gets its
+    pseudo-inverse, the others their inverse, so that one absent cluster does not change the
+    standard errors of the other spectra (a pseudo-inverse drops the small singular values of
+    these badly scaled matrices: amplitude, baseline and shift columns differ by many orders)."""
+    try:
+        return np.linalg.inv(fisher)
+    except np.linalg.LinAlgError:
+        out = np.empty_like(fisher)
+        for r, matrix in enumerate(fisher):
+            try:
+                out[r] = np.linalg.inv(matrix)
+            except np.linalg.LinAlgError:
+                out[r] = np.linalg.pinv(matrix)
+        return out
 
 
 def fit_cluster(
