@@ -25,6 +25,19 @@ def test_a_slow_snakemake_start_is_flagged_in_the_results():
     assert "`snakemake --version` took 9.8 s" in warning and "scontrol" in warning
 
 
+def test_the_peakfit_benchmark_states_both_cost_ratios():
+    bench = _bench_module()
+    result = bench.bench_peakfit(10, repeats=1)  # one sample: the figures, not their size
+    assert result["spectra"] == 10 and result["clusters"] == 6
+    for method in ("auto", "fit"):
+        ratio = result[f"ratio_{method}_to_interval"]
+        assert ratio > 0 and result[f"{method}_s"] > 0
+        assert result[f"added_by_{method}"] == pytest.approx(ratio - 1, abs=0.11)
+    summary = bench.peakfit_summary(result)
+    assert f"auto/interval {result['ratio_auto_to_interval']}x" in summary
+    assert f"fit/interval {result['ratio_fit_to_interval']}x" in summary
+
+
 @pytest.mark.workflow  # runs Snakemake on copies of the project: about two minutes
 def test_benchmark_runs_and_writes_results(tmp_path):
     result = subprocess.run(

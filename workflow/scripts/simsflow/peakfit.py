@@ -50,10 +50,18 @@ def tailed_cdf(x, sigma, tail, tail_start: float = TAIL_START):
     lam = tail * sigma
     root = sigma * np.sqrt(2.0 * np.pi)
     g_j = np.exp(-0.5 * tail_start * tail_start)
-    core = root * ndtr(np.minimum(x / sigma, tail_start))
-    beyond = np.maximum(x - tail_start * sigma, 0.0)
-    tail_part = g_j * lam * -np.expm1(-beyond / lam)
-    return (core + tail_part) / (root * ndtr(tail_start) + g_j * lam)
+    z = np.asarray(x / sigma)
+    # the special functions only where they vary (the core below tail_start, the tail
+    # above): the same numbers as evaluating both everywhere, at about half the cost
+    low = ~(z >= tail_start)  # NaN stays with the core and comes out NaN
+    phi = np.full(z.shape, ndtr(tail_start))
+    phi[low] = ndtr(z[low])
+    beyond = np.asarray(x - tail_start * sigma)
+    high = ~(beyond <= 0.0)
+    tail_part = np.zeros(z.shape)
+    lam_high = np.broadcast_to(lam, z.shape)[high]
+    tail_part[high] = g_j * lam_high * -np.expm1(-beyond[high] / lam_high)
+    return (root * phi + tail_part) / (root * ndtr(tail_start) + g_j * lam)
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,12 @@ def bin_edges(mz: np.ndarray) -> np.ndarray:
     return np.concatenate([[2 * mz[0] - mid[0]], mid, [2 * mz[-1] - mid[-1]]])
 
 
+def _local_edges(mz: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """``bin_edges(mz)[lo : hi + 1]`` (the same numbers) without the edges of all of ``mz``."""
+    a, b = max(lo - 1, 0), min(hi + 1, mz.size)
+    return bin_edges(mz[a:b])[lo - a : hi - a + 1]
+
+
 def _fit_peaks(windows: list[tuple[np.ndarray, np.ndarray, float, float]], iterations: int = 40):
     """Least-squares fits of isolated peaks, all at once (Levenberg-Marquardt on padded arrays):
     each window is (bin edges, counts, expected m/z, first sigma); the model is the tailed peak
@@ -110,27 +124,51 @@ def _fit_peaks(windows: list[tuple[np.ndarray, np.ndarray, float, float]], itera
         lower[k] = [m0 - 3 * sigma0, np.log(sigma0 / 5), np.log(0.2), 0.0, 0.0]
         upper[k] = [m0 + 3 * sigma0, np.log(sigma0 * 5), np.log(20.0), 10 * area + 10, area + 10]
 
-    def peak(q):
-        return np.diff(tailed_cdf(edges - q[:, :1], np.exp(q[:, 1:2]), np.exp(q[:, 2:3])), axis=1)
+    # The peak is evaluated at the windows' own edges only (about half of the padded array),
+    # then spread over the padding as its last edge's value: the same numbers as evaluating
+    # the padded array, whose padding repeats the last edge.
+    n_edges = np.array([w[0].size for w in windows])
+    first_edge = np.concatenate([[0], np.cumsum(n_edges)[:-1]])
+    flat_edges = np.concatenate([w[0] for w in windows])
+    columns = np.arange(length + 1)
 
-    def residual(q, binned):
-        return (q[:, 3:4] * binned + q[:, 4:5] - counts) * weight
+    def peak(q, rows=None):
+        rows = np.arange(n) if rows is None else rows
+        sizes = n_edges[rows]
+        ends = np.cumsum(sizes)
+        begin = ends - sizes
+        which = np.repeat(np.arange(rows.size), sizes)
+        at = np.arange(ends[-1]) + np.repeat(first_edge[rows] - begin, sizes)
+        cdf = tailed_cdf(flat_edges[at] - q[which, 0], np.exp(q[:, 1])[which],
+                         np.exp(q[:, 2])[which])  # fmt: skip
+        spread = begin[:, None] + np.minimum(columns[None, :], (sizes - 1)[:, None])
+        return np.diff(cdf[spread], axis=1)
+
+    def residual(q, binned, rows=slice(None)):
+        return (q[:, 3:4] * binned + q[:, 4:5] - counts[rows]) * weight[rows]
 
     binned = peak(p)
     r = residual(p, binned)
     cost = (r * r).sum(axis=1)
     damping = np.full(n, 1e-3)
     eye = np.eye(5)
+    gradient, hessian = np.empty((n, 5)), np.empty((n, 5, 5))
+    moved = np.ones(n, dtype=bool)
     for _ in range(iterations):
-        # centre, width and tail numerically; area and background are linear
-        h = 1e-6 * np.maximum(np.abs(p[:, :3]), 1.0)
-        shape_columns = [
-            (residual(p, peak(p + h[:, k : k + 1] * eye[k])) - r) / h[:, k : k + 1]
-            for k in range(3)
-        ]
-        jac = np.stack([*shape_columns, binned * weight, weight], axis=-1)
-        gradient = np.einsum("plk,pl->pk", jac, r)
-        hessian = np.einsum("plk,plm->pkm", jac, jac)
+        # The Jacobian only where the parameters moved: elsewhere it is the last one (a
+        # rejected step changes only the damping), which late in the fit is most windows.
+        rows = np.flatnonzero(moved)
+        if rows.size:
+            q, r_q = p[rows], r[rows]
+            # centre, width and tail numerically; area and background are linear
+            h = 1e-6 * np.maximum(np.abs(q[:, :3]), 1.0)
+            nudged = np.concatenate([q + h[:, k : k + 1] * eye[k] for k in range(3)])
+            rows3 = np.tile(rows, 3)  # the three nudges in one evaluation
+            moved_r = residual(nudged, peak(nudged, rows3), rows3).reshape(3, rows.size, -1)
+            shape_columns = [(moved_r[k] - r_q) / h[:, k : k + 1] for k in range(3)]
+            jac = np.stack([*shape_columns, binned[rows] * weight[rows], weight[rows]], axis=-1)
+            gradient[rows] = np.einsum("plk,pl->pk", jac, r_q)
+            hessian[rows] = np.einsum("plk,plm->pkm", jac, jac)
         diagonal = np.einsum("pkk->pk", hessian)
         damped = hessian + (damping[:, None] * diagonal + 1e-12)[:, :, None] * eye
         step = -np.linalg.solve(damped, gradient[:, :, None])[:, :, 0]
@@ -143,6 +181,7 @@ def _fit_peaks(windows: list[tuple[np.ndarray, np.ndarray, float, float]], itera
         p[better], r[better], cost[better] = trial[better], r_trial[better], cost_trial[better]
         binned[better] = binned_trial[better]
         damping = np.where(better, damping / 3.0, damping * 4.0)
+        moved = better
         if np.all(settled):
             break  # no fit moves any more
     inner = (p[:, 1:3] > lower[:, 1:3] + 1e-3) & (p[:, 1:3] < upper[:, 1:3] - 1e-3)
@@ -152,30 +191,42 @@ def _fit_peaks(windows: list[tuple[np.ndarray, np.ndarray, float, float]], itera
 
 def _peak_windows(mz, counts, candidates, known, min_counts):
     """The fit windows of a spectrum's candidate peaks that are isolated and strong enough:
-    (m/z, atomic, bin width, (edges, counts, m/z, first sigma))."""
-    edges = bin_edges(mz)
+    (m/z, atomic, bin width, (edges, counts, m/z, first sigma)); the candidates' tests done
+    for all of them at once."""
+    if not candidates:
+        return []
+    m0 = np.array([m for m, _ in candidates], dtype=float)
+    keep = np.flatnonzero((mz[0] < m0) & (m0 < mz[-1]))
+    m0, size = m0[keep], mz.size
+    i = np.searchsorted(mz, m0)  # 1 <= i <= size - 1
+    left = 0.5 * (mz[i] + mz[i - 1])  # bin_edges(mz)[i] and [i + 1]
+    inner = np.minimum(i + 1, size - 1)
+    right = np.where(i + 1 < size, 0.5 * (mz[inner] + mz[inner - 1]),
+                     2 * mz[-1] - 0.5 * (mz[-1] + mz[-2]))  # fmt: skip
+    width = right - left
+    # a first width from the bins above half maximum near the expected position
+    near = i[:, None] + np.arange(-8, 9)[None, :]
+    valid = (near >= 0) & (near < size)
+    values = np.where(valid, counts[np.clip(near, 0, size - 1)], -np.inf)
+    top = values.max(axis=1)
+    above = np.count_nonzero(values > (top / 2)[:, None], axis=1)
+    fwhm = np.maximum(above, 1) * width
+    sigma0 = np.maximum(fwhm / FWHM_PER_SIGMA, 0.5 * width)
+    lo_m, hi_m = m0 - 10 * sigma0, m0 + (TAIL_START + 18.0) * sigma0
+    crowded = (
+        (known[None, :] > lo_m[:, None])
+        & (known[None, :] < hi_m[:, None])
+        & (np.abs(known[None, :] - m0[:, None]) > 1e-6)
+    ).any(axis=1)
+    lo, hi = np.searchsorted(mz, lo_m), np.searchsorted(mz, hi_m)
     out = []
-    for m0, atomic in candidates:
-        if not mz[0] < m0 < mz[-1]:
+    for k in np.flatnonzero((top > 0) & ~crowded & (hi - lo >= 6)):
+        a, b = int(lo[k]), int(hi[k])
+        if counts[a:b].sum() < min_counts:
             continue
-        i = int(np.searchsorted(mz, m0))
-        width = edges[i + 1] - edges[i]
-        # a first width from the bins above half maximum near the expected position
-        near = slice(max(i - 8, 0), min(i + 9, mz.size))
-        top = counts[near].max()
-        if top <= 0:
-            continue
-        fwhm = max(np.count_nonzero(counts[near] > top / 2), 1) * width
-        sigma0 = max(fwhm / FWHM_PER_SIGMA, 0.5 * width)
-        lo_m, hi_m = m0 - 10 * sigma0, m0 + (TAIL_START + 18.0) * sigma0
-        others = known[(known > lo_m) & (known < hi_m) & (np.abs(known - m0) > 1e-6)]
-        if others.size:
-            continue
-        lo, hi = np.searchsorted(mz, [lo_m, hi_m])
-        if hi - lo < 6 or counts[lo:hi].sum() < min_counts:
-            continue
-        window = (edges[lo : hi + 1], counts[lo:hi].astype(float), m0, sigma0)
-        out.append((m0, atomic, width, window))
+        m, atomic = candidates[keep[k]]
+        window = (_local_edges(mz, a, b), counts[a:b].astype(float), m, sigma0[k])
+        out.append((m, atomic, width[k], window))
     return out
 
 
@@ -380,52 +431,40 @@ def _tailed_pdf(x, sigma, tail, tail_start: float = TAIL_START):
     return density / (sigma * np.sqrt(2.0 * np.pi) * ndtr(tail_start) + g_j * lam)
 
 
-def _columns(ions: list[FitIon], shape: PeakShape, edges: np.ndarray, bins, shift: float):
-    """Each ion's binned peak(s) with unit total area (bins x ions) and its main peak's part,
-    in the ``bins`` (indices) of the window whose bin ``edges`` are given, and both their
-    derivatives with respect to a common shift of the peaks."""
-    owner = np.concatenate([np.full(ion.masses.size, i) for i, ion in enumerate(ions)])
-    masses = np.concatenate([ion.masses for ion in ions]) + shift
-    abundance = np.concatenate([ion.abundances for ion in ions])
-    tail = np.concatenate([np.full(ion.masses.size, shape.tail(ion.atomic)) for ion in ions])
-    main = np.cumsum([0] + [ion.masses.size for ion in ions[:-1]]) + [i.main for i in ions]
-    x = edges[None, :] - masses[:, None]
-    sigma, tail = shape.sigma(masses)[:, None], tail[:, None]
-    parts = np.diff(tailed_cdf(x, sigma, tail), axis=1)[:, bins] * abundance[:, None]
-    d_parts = -np.diff(_tailed_pdf(x, sigma, tail), axis=1)[:, bins] * abundance[:, None]
-    member = owner[None, :] == np.arange(len(ions))[:, None]  # ions x peaks
-    return (member @ parts).T, parts[main], (member @ d_parts).T, d_parts[main]
-
-
-def _inverse(matrix: np.ndarray) -> np.ndarray:
-    try:
-        return np.linalg.inv(matrix)
-    except np.linalg.LinAlgError:
-        return np.linalg.pinv(matrix)
-
-
-def _weighted_nnls(design: np.ndarray, counts: np.ndarray, variance: np.ndarray) -> np.ndarray:
-    w = 1.0 / np.sqrt(np.maximum(variance, 1.0))
-    x, _ = nnls(design * w[:, None], counts * w)
-    return x
-
-
 def _batched_nnls(design: np.ndarray, counts: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Weighted non-negative least squares of many small problems at once: design (V, L, k),
-    counts and weights (V, L). With k columns the optimum is the least-squares solution on one
-    of the 2^k - 1 supports that is positive there and costs least (or zero), so every support
-    is solved (normal equations, batched) and the best feasible one kept; exact, like
-    Lawson-Hanson, and without a Python loop over problems. Wide designs loop over SciPy's."""
+    counts and weights (V, L). Where the unconstrained least-squares solution is positive it is
+    the optimum (the problem is convex); the others (typically a few in ten, an absent ion or a
+    flat baseline) go to ``_nnls_supports``. Wide designs loop over SciPy's."""
     a = design * weight[..., None]
     yw = counts * weight
     k = a.shape[-1]
     if k > 7:
         return np.array([nnls(a[v], yw[v])[0] for v in range(a.shape[0])]).reshape(-1, k)
-    gram = np.einsum("vlk,vlm->vkm", a, a)
-    b = np.einsum("vlk,vl->vk", a, yw)
+    at = a.swapaxes(1, 2)
+    gram = at @ a
+    b = (at @ yw[..., None])[..., 0]
+    scale = np.einsum("vkk->vk", gram).max(axis=1)[:, None, None] + 1e-300
+    x = np.linalg.solve(gram + np.eye(k) * 1e-13 * scale, b[..., None])[..., 0]
+    cost = np.einsum("vk,vkm,vm->v", x, gram, x) - 2.0 * np.einsum("vk,vk->v", b, x)
+    done = np.all(x > 0, axis=1) & (cost < 0.0)
+    out = np.where(done[:, None], x, 0.0)
+    rest = np.flatnonzero(~done)
+    if rest.size:
+        out[rest] = _nnls_supports(gram[rest], b[rest], scale[rest])
+    return out
+
+
+def _nnls_supports(gram: np.ndarray, b: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Non-negative least squares from normal equations (gram (V, k, k), b (V, k), ``scale``
+    the largest diagonal entry (V, 1, 1)): with k columns the optimum is the least-squares
+    solution on one of the 2^k - 1 supports that is positive there and costs least (or zero),
+    so every support is solved (batched) and the best feasible one kept; exact, like
+    Lawson-Hanson, and without a Python loop over problems."""
+    k = gram.shape[-1]
     supports = ((np.arange(1, 2**k)[:, None] >> np.arange(k)) & 1).astype(bool)  # (Q, k)
     both = supports[:, :, None] & supports[:, None, :]
-    scale = np.einsum("vkk->vk", gram).max(axis=1)[:, None, None, None] + 1e-300
+    scale = scale[:, None]  # (V, 1, 1, 1)
     sub = np.where(both[None], gram[:, None], 0.0)
     sub = sub + np.eye(k) * (~supports)[None, :, None, :] * scale  # inactive: x = 0
     sub = sub + np.eye(k) * 1e-13 * scale
@@ -439,17 +478,47 @@ def _batched_nnls(design: np.ndarray, counts: np.ndarray, weight: np.ndarray) ->
     return np.where((cost[rows, best] < 0.0)[:, None], x[rows, best], 0.0)
 
 
+def _cluster_peaks(ions: list[FitIon]) -> dict:
+    """The modelled peaks of a cluster's ions, flat: m/z, abundance, atomic, owning ion, each
+    ion's main peak; the ions' intervals; the centre whose ppm the shift is given in."""
+    return {
+        "masses": np.concatenate([ion.masses for ion in ions]),
+        "abundance": np.concatenate([ion.abundances for ion in ions]),
+        "atomic": np.concatenate([np.full(ion.masses.size, ion.atomic) for ion in ions]),
+        "owner": np.concatenate([np.full(ion.masses.size, i) for i, ion in enumerate(ions)]),
+        "main": np.cumsum([0] + [ion.masses.size for ion in ions[:-1]]) + [i.main for i in ions],
+        "lower": np.array([ion.lower for ion in ions]),
+        "upper": np.array([ion.upper for ion in ions]),
+        "centre": float(np.mean([ion.masses[ion.main] for ion in ions])),
+    }
+
+
+def _segment_bounds(peaks: dict, sigma_a, sigma_b, tail_atomic, tail_molecular):
+    """``_segments`` of a cluster's ions in many spectra at once (one row of shape parameters
+    each): lower and upper bounds (V, segments), the ions' intervals first."""
+    m = peaks["masses"][None, :]
+    sigma = np.sqrt(sigma_a[:, None] * m * m + sigma_b[:, None] * m)
+    tail = np.where(peaks["atomic"][None, :], tail_atomic[:, None], tail_molecular[:, None])
+    up = (TAIL_START + TAIL_REACH * tail) * sigma
+    count = sigma_a.size
+    lower = np.concatenate([np.broadcast_to(peaks["lower"], (count, peaks["lower"].size)),
+                            m - CORE_REACH * sigma], axis=1)  # fmt: skip
+    upper = np.concatenate([np.broadcast_to(peaks["upper"], (count, peaks["upper"].size)),
+                            m + up], axis=1)  # fmt: skip
+    return lower, upper
+
+
 def fit_clusters(
-    spectra: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
-    ions: list[FitIon],
+    spectra: list[tuple[np.ndarray, np.ndarray]],
+    clusters: list[list[FitIon]],
     shapes: list[PeakShape],
     *,
     max_shift_ppm: float = 60.0,
     iterations: int = 3,
-) -> list[ClusterFit | None]:
-    """Fit one cluster in many calibrated spectra ((mz, edges from ``bin_edges(mz)``, counts)
-    each, with its shape), all at once on padded arrays; None for a spectrum that does not
-    cover the cluster's window.
+) -> list[list[ClusterFit | None]]:
+    """Fit clusters of ions in many calibrated spectra ((mz, counts) each, with its shape):
+    per cluster, per spectrum its ``ClusterFit``, or None where the spectrum does not cover
+    the cluster's window.
 
     Amplitudes are non-negative; the baseline is linear (two non-negative ramps); all peaks may
     move together by a small shift (at most ``max_shift_ppm``) that absorbs what the calibration
@@ -458,159 +527,235 @@ def fit_clusters(
     of the previous model; the standard errors come from the Fisher information of all
     parameters (amplitudes, baseline, shift) at the solution. Only the bins where the
     cluster's peaks or intervals are take part: no unlisted peak between them.
+
+    Every (cluster, spectrum) pair is one small problem, solved independently of the others;
+    the problems of all clusters with the same number of ions are solved together, on padded
+    arrays, so the cost is a few array operations per group, not per cluster or spectrum.
     """
-    n = len(ions)
-    owner = np.concatenate([np.full(ion.masses.size, i) for i, ion in enumerate(ions)])
-    masses = np.concatenate([ion.masses for ion in ions])
-    abundance = np.concatenate([ion.abundances for ion in ions])
-    atomic = np.concatenate([np.full(ion.masses.size, ion.atomic) for ion in ions])
-    main = np.cumsum([0] + [ion.masses.size for ion in ions[:-1]]) + [i.main for i in ions]
-    member = (owner[None, :] == np.arange(n)[:, None]).astype(float)  # ions x peaks
-    lower = np.array([ion.lower for ion in ions])
-    upper = np.array([ion.upper for ion in ions])
-    windows = []
-    for v, (mz, _, _) in enumerate(spectra):
-        segments = np.vstack([_segments(ion, shapes[v]) for ion in ions])
-        lo, hi = np.searchsorted(mz, [segments[:, 0].min(), segments[:, 1].max()])
-        if lo == 0 or hi >= mz.size or hi - lo < 2:
-            continue
-        seen = np.zeros(hi - lo, dtype=bool)
-        for a, b in np.searchsorted(mz[lo:hi], segments):
-            seen[a:b] = True
-        windows.append((v, lo, hi, seen))
-    out: list[ClusterFit | None] = [None] * len(spectra)
-    if not windows:
+    out: list[list[ClusterFit | None]] = [[None] * len(spectra) for _ in clusters]
+    if not clusters or not spectra:
         return out
-    size = max(hi - lo for _, lo, hi, _ in windows)
-    count = len(windows)
-    edges = np.empty((count, size + 1))
-    window_mz = np.empty((count, size))
-    y = np.zeros((count, size))
-    seen = np.zeros((count, size), dtype=bool)
-    u = np.zeros((count, size))
-    for r, (v, lo, hi, mask) in enumerate(windows):
-        mz, e, c = spectra[v]
-        length = hi - lo
-        edges[r, : length + 1] = e[lo : hi + 1]
-        edges[r, length + 1 :] = e[hi]  # padding bins are empty and take no part
-        window_mz[r, :length] = mz[lo:hi]
-        window_mz[r, length:] = mz[hi - 1]
-        seen[r, :length] = mask
-        y[r, :length] = np.where(mask, c[lo:hi], 0.0)
-        u[r, :length] = (mz[lo:hi] - mz[lo]) / max(mz[hi - 1] - mz[lo], 1e-12)
-    used = [shapes[v] for v, *_ in windows]
-    sigma_a = np.array([sh.sigma_a for sh in used])[:, None]
-    sigma_b = np.array([sh.sigma_b for sh in used])[:, None]
-    tail = np.where(
-        atomic[None, :],
-        np.array([sh.tail_atomic for sh in used])[:, None],
-        np.array([sh.tail_molecular for sh in used])[:, None],
-    )[:, :, None]
+    peaks = [_cluster_peaks(ions) for ions in clusters]
+    params = {
+        f: np.array([getattr(sh, f) for sh in shapes], dtype=float)
+        for f in ("sigma_a", "sigma_b", "tail_atomic", "tail_molecular")
+    }
+    bounds = [_segment_bounds(p, **params) for p in peaks]
+    # one searchsorted per spectrum for every segment bound of every cluster
+    flat = np.concatenate([np.concatenate([lo, hi], axis=1) for lo, hi in bounds], axis=1)
+    index = np.array([np.searchsorted(mz, row) for (mz, _), row in zip(spectra, flat, strict=True)])
+    sizes = np.array([mz.size for mz, _ in spectra])
+    start, where = 0, []  # per cluster: (segment starts, segment ends) as indices, (V, S)
+    for lo, _ in bounds:
+        s = lo.shape[1]
+        where.append((index[:, start : start + s], index[:, start + s : start + 2 * s]))
+        start += 2 * s
+    by_size: dict[int, list[int]] = {}
+    for c, ions in enumerate(clusters):
+        by_size.setdefault(len(ions), []).append(c)
+    for n, members in by_size.items():
+        problems = []  # (cluster, spectrum)
+        for c in members:
+            a, b = where[c]
+            lo, hi = a.min(axis=1), b.max(axis=1)
+            ok = (lo > 0) & (hi < sizes) & (hi - lo >= 2)
+            problems.extend((c, v) for v in np.flatnonzero(ok))
+        if problems:
+            _fit_group(problems, n, clusters, peaks, where, params, out, spectra,
+                       max_shift_ppm, iterations)  # fmt: skip
+    return out
+
+
+def _fit_group(problems, n, clusters, peaks, where, params, out, spectra, max_shift_ppm,
+               iterations) -> None:  # fmt: skip
+    """``fit_clusters`` of the (cluster, spectrum) problems of clusters of ``n`` ions, all on
+    one set of padded arrays; results into ``out``."""
+    cl = np.array([c for c, _ in problems])
+    sp = np.array([v for _, v in problems])
+    count = len(problems)
+    # the window of each problem: its segments as indices into its spectrum
+    n_seg = max(where[c][0].shape[1] for c in set(cl.tolist()))
+    seg_a = np.full((count, n_seg), 0)
+    seg_b = np.full((count, n_seg), 0)
+    for c in set(cl.tolist()):
+        rows = cl == c
+        a, b = where[c]
+        seg_a[rows, : a.shape[1]] = a[sp[rows]]
+        seg_b[rows, : b.shape[1]] = b[sp[rows]]
+        seg_a[rows, a.shape[1] :] = a[sp[rows]].max(axis=1, keepdims=True)  # empty segments
+        seg_b[rows, b.shape[1] :] = a[sp[rows]].max(axis=1, keepdims=True)
+    lo = np.array([where[c][0][v].min() for c, v in problems])
+    hi = np.array([where[c][1][v].max() for c, v in problems])
+    length = hi - lo
+    size = int(length.max())
+    j = np.arange(size)
+    inside_window = j[None, :] < length[:, None]
+    seen = inside_window & np.any(
+        (j[None, None, :] >= (seg_a - lo[:, None])[:, :, None])
+        & (j[None, None, :] < (seg_b - lo[:, None])[:, :, None]),
+        axis=1,
+    )
+    point = lo[:, None] + np.minimum(j[None, :], (length - 1)[:, None])
+    edge = lo[:, None] + np.minimum(np.arange(size + 1)[None, :], length[:, None])
+    window_mz, edges, y = (
+        np.empty((count, size)),
+        np.empty((count, size + 1)),
+        np.empty((count, size)),
+    )
+    for v in np.unique(sp):
+        rows = sp == v
+        mz, counts = spectra[v]
+        window_mz[rows] = mz[point[rows]]
+        edges[rows] = 0.5 * (mz[edge[rows]] + mz[edge[rows] - 1])  # bin_edges(mz), inside it
+        y[rows] = counts[point[rows]]
+    y = np.where(seen, y, 0.0)
+    first = window_mz[:, :1]
+    last = np.take_along_axis(window_mz, (length - 1)[:, None], axis=1)
+    u = np.where(inside_window, (window_mz - first) / np.maximum(last - first, 1e-12), 0.0)
+    # the modelled peaks of each problem, padded with absent ones (abundance 0)
+    k_max = max(peaks[c]["masses"].size for c in set(cl.tolist()))
+    masses = np.empty((count, k_max))
+    abundance = np.zeros((count, k_max))
+    atomic = np.zeros((count, k_max), dtype=bool)
+    member = np.zeros((count, n, k_max))
+    main = np.empty((count, n), dtype=int)
+    lower, upper = np.empty((count, n)), np.empty((count, n))
+    centre = np.empty(count)
+    for c in set(cl.tolist()):
+        rows, p = cl == c, peaks[c]
+        k = p["masses"].size
+        masses[rows] = p["masses"][0]
+        masses[rows, :k] = p["masses"]
+        abundance[rows, :k] = p["abundance"]
+        atomic[rows, :k] = p["atomic"]
+        member[rows, :, :k] = p["owner"][None, :] == np.arange(n)[:, None]
+        main[rows] = p["main"]
+        lower[rows], upper[rows], centre[rows] = p["lower"], p["upper"], p["centre"]
+    sigma_a = params["sigma_a"][sp][:, None]
+    sigma_b = params["sigma_b"][sp][:, None]
+    tail = np.where(atomic, params["tail_atomic"][sp][:, None],
+                    params["tail_molecular"][sp][:, None])[:, :, None]  # fmt: skip
     on = seen.astype(float)
     ramps = np.stack([(1.0 - u) * on, u * on], axis=-1)
+    weight = abundance[:, :, None] * on[:, None, :]
 
     def columns(shift):
-        m = masses[None, :] + shift[:, None]
+        m = masses + shift[:, None]
         sigma = np.sqrt(sigma_a * m * m + sigma_b * m)[:, :, None]
         x = edges[:, None, :] - m[:, :, None]
-        weight = abundance[None, :, None] * on[:, None, :]
         parts = np.diff(tailed_cdf(x, sigma, tail), axis=-1) * weight
         d_parts = -np.diff(_tailed_pdf(x, sigma, tail), axis=-1) * weight
-        peaks = np.einsum("nk,vkl->vln", member, parts)
-        d_peaks = np.einsum("nk,vkl->vln", member, d_parts)
-        return peaks, parts[:, main, :], d_peaks, d_parts[:, main, :]
+        peaks_ = np.einsum("vnk,vkl->vln", member, parts)
+        d_peaks = np.einsum("vnk,vkl->vln", member, d_parts)
+        at = main[:, :, None]
+        return (peaks_, np.take_along_axis(parts, at, axis=1), d_peaks,
+                np.take_along_axis(d_parts, at, axis=1))  # fmt: skip
 
-    centre = float(np.mean([ion.masses[ion.main] for ion in ions]))
     bound = max_shift_ppm * 1e-6 * centre
+    shifting = max_shift_ppm > 0
     shift = np.zeros(count)
     variance = np.maximum(y, 1.0)
     for _ in range(iterations):
-        peaks, _, d_peaks, _ = columns(shift)
-        design = np.concatenate([peaks, ramps], axis=-1)
+        peak_columns, _, d_peaks, _ = columns(shift)
+        design = np.concatenate([peak_columns, ramps], axis=-1)
         x = _batched_nnls(design, y, on / np.sqrt(variance))
         model = np.einsum("vlk,vk->vl", design, x)
         variance = np.maximum(model, 1.0)
-        if bound <= 0:
+        if not shifting:
             break
         gradient = np.einsum("vln,vn->vl", d_peaks, x[:, :n])  # d model / d shift
         g = gradient * on / variance
         step = (g * (y - model)).sum(axis=1) / np.maximum((g * gradient).sum(axis=1), 1e-300)
         moving = x[:, :n].any(axis=1)
         shift = np.where(moving, np.clip(shift + step, -bound, bound), shift)
-    peaks, main_parts, d_peaks, d_main = columns(shift)
-    design = np.concatenate([peaks, ramps], axis=-1)
+    peak_columns, main_parts, d_peaks, d_main = columns(shift)
+    design = np.concatenate([peak_columns, ramps], axis=-1)
     x = _batched_nnls(design, y, on / np.sqrt(variance))
     model = np.einsum("vlk,vk->vl", design, x)
     variance = np.maximum(model, 1.0)
     gradient = np.einsum("vln,vn->vl", d_peaks, x[:, :n])
     jacobian = design
-    if bound > 0:
+    if shifting:
         jacobian = np.concatenate([design, gradient[..., None]], axis=-1)
     fisher = np.einsum("vlp,vlq->vpq", jacobian * (on / variance)[..., None], jacobian)
-    try:
-        cov = np.linalg.inv(fisher)
-    except np.linalg.LinAlgError:
-        cov = np.linalg.pinv(fisher)
+    cov = _covariances(fisher)
     se = np.sqrt(np.clip(np.einsum("vpp->vp", cov), 0.0, None))
     # An ion's area: the counts in its interval less what the fit gives the other peaks (and
     # its own other isotopologues) and the baseline there; its error propagates the counting
     # noise of the interval and of the fitted spill-over, which share bins (linearized).
     inside = (
         seen[:, None, :]
-        & (window_mz[:, None, :] >= lower[None, :, None])
-        & (window_mz[:, None, :] < upper[None, :, None])
+        & (window_mz[:, None, :] >= lower[:, :, None])
+        & (window_mz[:, None, :] < upper[:, :, None])
     ).astype(float)  # (V, ions, L)
     own_inside = x[:, :n] * np.einsum("vil,vil->vi", inside, main_parts)
     spill = inside @ model[..., None] - own_inside[..., None]
     area = np.maximum((inside @ y[..., None])[..., 0] - spill[..., 0], 0.0)
-    c = np.zeros((count, n, jacobian.shape[-1]))
-    c[:, :, : n + 2] = np.einsum("vil,vlk->vik", inside, design)
-    c[:, np.arange(n), np.arange(n)] -= np.einsum("vil,vil->vi", inside, main_parts)
-    if bound > 0:
+    c_ = np.zeros((count, n, jacobian.shape[-1]))
+    c_[:, :, : n + 2] = np.einsum("vil,vlk->vik", inside, design)
+    c_[:, np.arange(n), np.arange(n)] -= np.einsum("vil,vil->vi", inside, main_parts)
+    if shifting:
         own_shift = x[:, :n] * np.einsum("vil,vil->vi", inside, d_main)
-        c[:, :, -1] = (inside @ gradient[..., None])[..., 0] - own_shift
+        c_[:, :, -1] = (inside @ gradient[..., None])[..., 0] - own_shift
     h = np.einsum("vil,vlp->vip", inside, jacobian)
     var = (
         (inside @ variance[..., None])[..., 0]
-        + np.einsum("vip,vpq,viq->vi", c, cov, c)
-        - 2.0 * np.einsum("vip,vpq,viq->vi", c, cov, h)
+        + np.einsum("vip,vpq,viq->vi", c_, cov, c_)
+        - 2.0 * np.einsum("vip,vpq,viq->vi", c_, cov, h)
     )
     area_se = np.sqrt(np.maximum(var, 0.0))
     residual = (y - model) * on
     residual_pct = 100.0 * np.abs(residual).sum(axis=1) / np.maximum(y.sum(axis=1), 1.0)
     dof = np.maximum(seen.sum(axis=1) - n - 3, 1)
     chi2 = (residual**2 / variance).sum(axis=1) / dof
-    names, fitted = [ion.name for ion in ions], np.array([ion.fitted for ion in ions])
-    for r, (v, *_) in enumerate(windows):
+    shift_ppm = (shift / centre * 1e6).tolist()
+    residual_pct, chi2 = residual_pct.tolist(), chi2.tolist()
+    components = peak_columns * x[:, None, :n]
+    baseline = ramps[..., 0] * x[:, None, n] + ramps[..., 1] * x[:, None, n + 1]
+    names = {c: [ion.name for ion in clusters[c]] for c in set(cl.tolist())}
+    fitted = {c: np.array([ion.fitted for ion in clusters[c]]) for c in names}
+    for r, (c, v) in enumerate(problems):
         keep = seen[r]
-        out[v] = ClusterFit(
-            ions=names,
-            fitted=fitted,
+        out[c][v] = ClusterFit(
+            ions=names[c],
+            fitted=fitted[c],
             area=area[r],
             area_se=area_se[r],
             total=x[r, :n],
             total_se=se[r, :n],
-            shift_ppm=float(shift[r] / centre * 1e6),
-            residual_pct=float(residual_pct[r]),
-            chi2_per_bin=float(chi2[r]),
+            shift_ppm=shift_ppm[r],
+            residual_pct=residual_pct[r],
+            chi2_per_bin=chi2[r],
             mz=window_mz[r, keep],
             counts=y[r, keep],
-            components=peaks[r, keep, :].T * x[r, :n, None],
-            baseline=ramps[r, keep, :] @ x[r, n:],
+            components=components[r, keep].T,
+            baseline=baseline[r, keep],
         )
-    return out
+
+
+def _covariances(fisher: np.ndarray) -> np.ndarray:
+    """Inverses of a stack of Fisher matrices; a singular one (a spectrum where none of the
+    cluster's ions is present: no amplitude, so no shift information) gets its
+    pseudo-inverse, the others their inverse, so that one absent cluster does not change the
+    standard errors of the other spectra (a pseudo-inverse drops the small singular values of
+    these badly scaled matrices: amplitude, baseline and shift columns differ by many orders)."""
+    try:
+        return np.linalg.inv(fisher)
+    except np.linalg.LinAlgError:
+        out = np.empty_like(fisher)
+        for r, matrix in enumerate(fisher):
+            try:
+                out[r] = np.linalg.inv(matrix)
+            except np.linalg.LinAlgError:
+                out[r] = np.linalg.pinv(matrix)
+        return out
 
 
 def fit_cluster(
-    mz: np.ndarray,
-    edges: np.ndarray,
-    counts: np.ndarray,
-    ions: list[FitIon],
-    shape: PeakShape,
-    **options,
+    mz: np.ndarray, counts: np.ndarray, ions: list[FitIon], shape: PeakShape, **options
 ) -> ClusterFit | None:
-    """``fit_clusters`` of one spectrum."""
-    return fit_clusters([(mz, edges, counts)], ions, [shape], **options)[0]
+    """``fit_clusters`` of one cluster in one spectrum."""
+    return fit_clusters([(mz, counts)], [ions], [shape], **options)[0][0]
 
 
 FIT_COLUMNS = [
@@ -689,11 +834,9 @@ def fit_sample(
         groups = [g for g in groups if len(g) > 1]
     groups = [g for g in groups if any(ions[i].fitted for i in g)]
     used = [shape or fallback for shape in shapes]
-    prepared = [(mz, bin_edges(mz), counts) for mz, counts in spectra] if groups else []
-    by_group = [
-        fit_clusters(prepared, [ions[i] for i in g], used, max_shift_ppm=max_shift_ppm)
-        for g in groups
-    ]
+    by_group = fit_clusters(
+        spectra, [[ions[i] for i in g] for g in groups], used, max_shift_ppm=max_shift_ppm
+    )
     rows, fits = [], []
     for s in range(len(spectra)):
         spot_fits = []
