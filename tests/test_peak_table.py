@@ -156,7 +156,7 @@ def test_surfacelab_peak_list_export_of_one_spectrum(tmp_path):
         ("sample,role,O-\nA,boss,1\n", "line 2, column 'role'", "'boss' is not one of"),
         ("sample,spot,O-\nA,1,1\nA,1,2\n", "line 3, column 'spot'", "duplicate sample 'A' spot"),
         ("name,O-\nA,1\n", "line 1, column 'name'", "cannot tell the peak table's layout"),
-        ("m/z,A b\n16.0,1\n", "line 1, column 'A b'", "is not 'sample' or 'sample/spot'"),
+        ("m/z,A\\b\n16.0,1\n", "line 1, column 'A\\b'", "is not 'sample' or 'sample/spot'"),
         ("m/z,A\nsixteen,1\n", "line 2, column 'm/z'", "'sixteen' is not an m/z"),
     ],
 )
