@@ -124,6 +124,13 @@ def test_transposed_table_with_an_ion_column_and_totals(tmp_path):
     assert table.sheet["sample"].tolist() == ["S1", "S2"]
 
 
+def test_spectrum_columns_keep_ids_as_written(tmp_path):
+    text = "mass,ion,Cu (ref)/Spot 1,RuPd_Bi3++/10µm\n16.0,O-,1,2\n"
+    table = _read(_write(tmp_path, text))
+    assert table.sheet["sample"].tolist() == ["Cu (ref)", "RuPd_Bi3++"]
+    assert table.sheet["spot"].tolist() == ["Spot 1", "10µm"]
+
+
 def test_surfacelab_peak_list_export_of_one_spectrum(tmp_path):
     path = _write(
         tmp_path,
