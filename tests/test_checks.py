@@ -179,6 +179,23 @@ def test_a_name_used_for_spectra_and_for_images(demo_config):
         _check(demo_config, rename)
 
 
+def test_ids_whose_file_names_are_spectra_and_images_are_named_with_the_file_name(demo_config):
+    # 'uncycled*' and 'uncycled?' differ as ids, but share the file name (and wildcard) of
+    # the per-sample rules: a spectrum sample in one study, an image sample in the other
+    def rename(sheets):
+        sheet = sheets["cathode_images"]
+        sheet.loc[sheet["sample"] == "img_uncycled", "sample"] = "uncycled?"
+        sheet = sheets["cathode"]
+        sheet.loc[sheet["sample"] == "uncycled", "sample"] = "uncycled*"
+
+    with pytest.raises(SimsflowError) as err:
+        _check(demo_config, rename)
+    assert str(err.value).startswith(
+        "sample name(s) 'uncycled*' (file name uncycled_), 'uncycled?' (file name uncycled_) are "
+        "spectra in one study and images in another"
+    )
+
+
 def test_a_sample_batched_in_one_study_only(demo_config):
     def batch(sheets):
         sheets["cathode"]["batch"] = "b1"

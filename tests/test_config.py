@@ -223,7 +223,7 @@ def test_good_sheet_resolves_paths(tmp_path, data_dir, sheet_schema):
         ),
         (["A\t1\traw/a1.txt\ttrain\t\n"], "line 2, column 'label': a train row needs a label"),
         (["A\t1\traw/a1.txt\ttrainee\tx\n"], "line 2, column 'role': 'trainee' is not one of"),
-        (["A b\t1\traw/a1.txt\ttrain\tx\n"], "line 2, column 'sample': 'A b' does not match"),
+        (["A\\b\t1\traw/a1.txt\ttrain\tx\n"], "line 2, column 'sample': sample 'A\\\\b' holds"),
         (["A\t1\traw/a1.txt\ttrain\n"], "line 2: 4 cells, but the header has 5 columns"),
         ([], "no rows"),
     ],
@@ -405,7 +405,7 @@ def test_rows_checked_column_by_column_equal_the_row_by_row_check(sheet_schema):
     "bad",
     [
         # a bad cell in a later row and an earlier one, in other columns: the earlier is named
-        [(30, {"role": "trainee"}), (12, {"sample": "A b"})],
+        [(30, {"role": "trainee"}), (12, {"spot": ""})],
         # a bad value repeated: its first row is named
         [(5, {"polarity": "both"}), (40, {"polarity": "both"})],
         # a missing required column (rows from a caller that builds them itself)

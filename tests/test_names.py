@@ -15,6 +15,7 @@ from simsflow.names import (
     MAX_SLUG,
     distinct_stems,
     file_slug,
+    id_problem,
     read_index,
     slug_map,
     write_index,
@@ -268,3 +269,39 @@ def test_batch_folders_are_slugs_distinct_ignoring_case():
     for key in keys:
         assert key.split(".")[0].upper() not in DEVICES
         assert set(key) <= SAFE and ".." not in key and len(key) <= MAX_SLUG + 3
+
+
+@pytest.mark.parametrize(
+    "value", ["Bi3++", "RuPd_Bi3++", "Spot 2", "Cu (ref)", "(ref)", "10µm", "25°C", "a,b", "Ü-ß"]
+)
+def test_ids_may_hold_any_printable_character_but_path_separators(value):
+    assert id_problem(value) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("a/b", "path separator '/'"),
+        ("a\\b", "path separator '\\\\'"),
+        ("a\tb", "control character '\\t' (U+0009)"),
+        ("a\nb", "control character '\\n' (U+000A)"),
+        ("a\x00b", "control character '\\x00' (U+0000)"),
+        ("a\u2028b", "control character '\\u2028' (U+2028)"),
+        ("", "is empty"),
+        ("   ", "is empty"),
+        ("\u200b", "is empty"),
+        (" a", "white space"),
+    ],
+)
+def test_ids_with_separators_control_characters_or_nothing_visible_are_refused(value, problem):
+    assert problem in id_problem(value)
+
+
+def test_batches_hold_the_ids_of_their_samples():
+    from simsflow.studies import spectrum_batches
+
+    ids = ["RuPd_Bi3++", "Cu (ref)", "10µm"]
+    sheet = pd.DataFrame({"sample": ids, "kind": "spectrum", "batch": ["b 1", "b 1", "b+2"]})
+    batches = spectrum_batches({"s": sheet})
+    assert [b.samples for b in batches] == [ids[:2], ids[2:]]
+    assert [b.key for b in batches] == ["b_1", "b_2"]

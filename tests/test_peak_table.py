@@ -124,6 +124,13 @@ def test_transposed_table_with_an_ion_column_and_totals(tmp_path):
     assert table.sheet["sample"].tolist() == ["S1", "S2"]
 
 
+def test_spectrum_columns_keep_ids_as_written(tmp_path):
+    text = "mass,ion,Cu (ref)/Spot 1,RuPd_Bi3++/10µm\n16.0,O-,1,2\n"
+    table = _read(_write(tmp_path, text))
+    assert table.sheet["sample"].tolist() == ["Cu (ref)", "RuPd_Bi3++"]
+    assert table.sheet["spot"].tolist() == ["Spot 1", "10µm"]
+
+
 def test_surfacelab_peak_list_export_of_one_spectrum(tmp_path):
     path = _write(
         tmp_path,
@@ -156,7 +163,7 @@ def test_surfacelab_peak_list_export_of_one_spectrum(tmp_path):
         ("sample,role,O-\nA,boss,1\n", "line 2, column 'role'", "'boss' is not one of"),
         ("sample,spot,O-\nA,1,1\nA,1,2\n", "line 3, column 'spot'", "duplicate sample 'A' spot"),
         ("name,O-\nA,1\n", "line 1, column 'name'", "cannot tell the peak table's layout"),
-        ("m/z,A b\n16.0,1\n", "line 1, column 'A b'", "is not 'sample' or 'sample/spot'"),
+        ("m/z,A\\b\n16.0,1\n", "line 1, column 'A\\b'", "is not 'sample' or 'sample/spot'"),
         ("m/z,A\nsixteen,1\n", "line 2, column 'm/z'", "'sixteen' is not an m/z"),
     ],
 )

@@ -169,3 +169,54 @@ def test_simulated_samples_read_their_simulator_folder(project):
     raw = project.raw_inputs(wc(study="lithium", sample=sample))
     assert raw == f"data/demo/lithium/raw/{sample}"
     assert project.batch_raw_inputs("lithium", [sample]) == [raw]
+
+
+# ids as real SurfaceLab exports give them; the last two differ only in case once slugged
+ODD_IDS = {
+    "Li2CO3": "RuPd_Bi3++",
+    "Li2O": "Cu (ref)",
+    "Li3N": "10µm, 25°C",
+    "LiH": "cu (REF)",
+    "LiOH": "Spot 2",
+}
+
+
+def _odd_ids(sheets):
+    sheets["lithium"]["sample"] = sheets["lithium"]["sample"].replace(ODD_IDS)
+
+
+@pytest.fixture(scope="module")
+def odd():
+    return _project(edit_sheets=_odd_ids)
+
+
+def test_files_and_wildcards_use_a_slug_of_each_id_and_the_rules_get_the_id(odd):
+    import re
+
+    slugs = odd.sample_slugs(wc(study="lithium"))
+    assert list(slugs) == odd.samples("lithium")  # sheet order, every sample
+    assert set(ODD_IDS.values()) <= set(slugs)
+    for sample, slug in slugs.items():
+        assert re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*", slug), slug
+        assert odd.sample_id(wc(study="lithium", sample=slug)) == sample
+        assert odd.sample_slug("lithium", sample) == slug
+    assert slugs["RuPd_Bi3++"] == "RuPd_Bi3++"  # a safe id keeps its name
+    assert slugs["Spot 2"] == "Spot_2"
+    # a case-only clash of slugs ('Cu__ref_' and 'cu__REF_') is kept apart with a hash
+    assert slugs["Cu (ref)"].casefold() != slugs["cu (REF)"].casefold()
+    assert len({s.casefold() for s in slugs.values()}) == len(slugs)
+    # the per-sample files and the wildcard pattern of the per-sample rules use the slug
+    slug = slugs["Cu (ref)"]
+    assert odd.stage_file("lithium", "Cu (ref)", "peaks") == f"results/lithium/peaks/{slug}.parquet"
+    pattern = odd.sample_patterns()["spectrum"]
+    assert re.fullmatch(pattern, slug) and not re.fullmatch(pattern, "Cu (ref)")
+    # the input functions asked with the slug find the id's rows
+    rows = odd.sample_rows(wc(study="lithium", sample=slug))
+    assert set(rows["sample"]) == {"Cu (ref)"} and len(rows) > 0
+    assert odd.sample_files(wc(study="lithium", sample=slug)) == list(rows["path"])
+    # a batch job's params are keyed by id
+    assert list(odd.for_batch("lithium", ["Spot 2"], odd.sample_spots)) == ["Spot 2"]
+    assert "results/lithium/names.tsv" in odd.all_targets()
+    # the report labels an image figure with the sample's id
+    labels = odd.image_figure_labels(wc(study="lithium", sample=slug, name="maps"))
+    assert labels == {"sample": "Cu (ref)", "figure": "maps"}

@@ -64,7 +64,7 @@ def test_pattern_with_extra_groups_and_polarity(tmp_path):
         ),
         (["x.txt"], r"(?P<sample>[", "is not a regular expression"),
         (["x.txt"], r"(?P<sample>\w+)", "needs named groups 'sample' and 'spot'"),
-        (["bad name/01.txt"], None, "sample 'bad name' must be letters"),
+        (["bad\\name/01.txt"], None, "sample 'bad\\\\name' holds the path separator"),
     ],
     ids=["duplicate", "some-unmatched", "none-matched", "bad-regex", "no-spot-group", "bad-name"],
 )
@@ -72,6 +72,24 @@ def test_sheet_errors(tmp_path, files, pattern, message):
     _touch(tmp_path, *files)
     with pytest.raises(SimsflowError, match=re.escape(message)):
         build_sheet(tmp_path, pattern)
+
+
+def test_ids_are_kept_as_the_file_names_write_them(tmp_path):
+    names = ["P_RuPd_Bi3++_1", "P_Spot 2_1", "P_Cu (ref)_2", "P_10µm_1", "P_25°C_1", "P_a,b_1"]
+    _touch(tmp_path, *[n + ".txt" for n in names])
+    sheet = build_sheet(tmp_path, PATTERN)
+    assert sorted(sheet["sample"]) == sorted(
+        ["RuPd_Bi3++", "Spot 2", "Cu (ref)", "10µm", "25°C", "a,b"]
+    )
+    assert sorted(sheet["file"]) == sorted(n + ".txt" for n in names)
+
+
+def test_outer_spaces_of_an_id_are_dropped_and_control_characters_refused(tmp_path):
+    _touch(tmp_path, " LiOH /01.txt")
+    assert build_sheet(tmp_path)["sample"].tolist() == ["LiOH"]
+    _touch(tmp_path, "Li\tOH/01.txt")
+    with pytest.raises(SimsflowError, match=r"sample 'Li\\tOH' holds the control character"):
+        build_sheet(tmp_path)
 
 
 def test_sheet_command_line(tmp_path):

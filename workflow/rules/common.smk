@@ -12,7 +12,7 @@ sys.path.insert(0, str(HOME / "workflow" / "scripts"))
 
 from simsflow.studies import load_and_check_studies, unknown_study_message, unknown_study_pattern
 from simsflow.errors import SimsflowError
-from simsflow.settings import NEVER, STAGE_FILES, Project
+from simsflow.settings import NEVER, SAMPLE_SLUG, STAGE_FILES, Project
 
 SCHEMAS = HOME / "workflow" / "schemas"
 
@@ -47,7 +47,7 @@ RAW_RE = PROJECT.study_patterns()["raw"]
 
 wildcard_constraints:
     study="|".join(STUDIES),
-    sample="[A-Za-z0-9][A-Za-z0-9_.-]*",
+    sample=SAMPLE_SLUG,
     simulated="|".join(PROJECT.simulated) or NEVER,
 
 
@@ -56,6 +56,9 @@ script_code = PROJECT.script_code
 mem_mb = PROJECT.mem_mb
 batch_mem_mb = PROJECT.batch_mem_mb
 sample_order = PROJECT.sample_order
+sample_id = PROJECT.sample_id
+sample_slugs = PROJECT.sample_slugs
+image_figure_labels = PROJECT.image_figure_labels
 sample_spots = PROJECT.sample_spots
 sample_files = PROJECT.sample_files
 raw_inputs = PROJECT.raw_inputs

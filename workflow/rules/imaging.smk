@@ -33,7 +33,7 @@ rule image_figures:
             caption="../report/image_figures.rst",
             category="{study}",
             subcategory="1 images",
-            labels={"sample": "{sample}", "figure": "{name}"},
+            labels=image_figure_labels,
         ),
     log:
         "logs/{study}/image_figures/{sample}.log",

@@ -1,4 +1,5 @@
-# Import: raw exports of one sample into one Parquet table (spot x data point).
+# Import: raw exports of one sample into one Parquet table (spot x data point). {sample} is the
+# sample's slug (its file name); the script gets the sample's id, which the tables hold.
 
 
 rule import_spectra:
@@ -19,6 +20,7 @@ rule import_spectra:
         mem_mb=mem_mb("import"),
     params:
         code=script_code("import_spectra"),
+        sample=sample_id,
         spots=sample_spots,
         files=sample_files,
         on_error=on_error,
@@ -45,6 +47,7 @@ rule import_images:
         mem_mb=mem_mb("images"),
     params:
         code=script_code("import_images"),
+        sample=sample_id,
         spots=sample_spots,
         files=sample_files,
         mass_list=mass_list_records,

@@ -73,6 +73,7 @@ rule peak_table:
         qc="results/{study}/qc/integration.tsv",
         imaging_qc="results/{study}/qc/imaging.tsv",
         skipped="results/{study}/qc/skipped.tsv",
+        names="results/{study}/names.tsv",
     log:
         "logs/{study}/peak_table.log",
     benchmark:
@@ -85,6 +86,7 @@ rule peak_table:
         code=script_code("peak_table"),
         sheet=sheet_records,
         samples=sample_order,
+        slugs=sample_slugs,
     script:
         "../scripts/peak_table.py"
 

@@ -11,7 +11,7 @@ with logged(snakemake.log[0]) as log:
 
     table, provenance = import_image_sample(
         snakemake.wildcards.study,
-        snakemake.wildcards.sample,
+        snakemake.params.sample,
         snakemake.params.spots,
         snakemake.params.files,
         pd.DataFrame.from_records(snakemake.params.mass_list),

@@ -9,7 +9,7 @@ with logged(snakemake.log[0]) as log:
 
     table, provenance = import_sample(
         snakemake.wildcards.study,
-        snakemake.wildcards.sample,
+        snakemake.params.sample,
         snakemake.params.spots,
         snakemake.params.files,
         snakemake.params.on_error,

@@ -19,6 +19,7 @@ import yaml
 
 from .errors import ConfigError, shorten
 from .io.text import decode_text
+from .names import ID_HINT, id_problem
 
 IMAGE_SUFFIXES = (".imzml", ".ita")
 
@@ -492,6 +493,10 @@ class _SheetRows:
 
     def record(self, line: int, row: dict) -> dict:
         """The row, checked, with its polarity, kind, resolved path and sheet line."""
+        for column in ("sample", "spot"):
+            problem = id_problem(row[column])
+            if problem is not None:
+                raise self.error(f"{column} {row[column]!r} {problem}", line, column, ID_HINT)
         self._unique(line, row)
         self._label(line, row)
         full = self._inside(line, row)

@@ -151,6 +151,36 @@ def is_invisible(name: str) -> bool:
     return all(unicodedata.category(c) in _INVISIBLE for c in name)
 
 
+# characters an id (sample, spot, region) may not hold: path separators, and control
+# characters and line or paragraph separators (they break a line of a table or a log)
+ID_HINT = (
+    "an id may hold any printable characters but '/' and '\\' (spaces, '+', '()', ',', "
+    "'µ', '°' are fine), not tabs, line breaks or other control characters"
+)
+_ID_REFUSED = {"Cc", "Cs", "Zl", "Zp"}
+
+
+def id_problem(value: str) -> str | None:
+    """What is wrong with ``value`` as a sample, spot or region id, or None if it is fine.
+
+    Ids are data, not file names: they may hold any printable character except the path
+    separators ``/`` and ``\\``; not control characters (tab, newline, NUL ...), line or
+    paragraph separators, nor only invisible ones. Callers strip leading and trailing white
+    space first (as every sheet cell is stripped). Files and wildcards use ``file_slug`` of
+    the id, never the id itself.
+    """
+    if not value or is_invisible(value):
+        return "is empty: it has no visible character"
+    if value != value.strip():
+        return "starts or ends with white space"
+    for char in value:
+        if char in "/\\":
+            return f"holds the path separator {char!r}"
+        if unicodedata.category(char) in _ID_REFUSED:
+            return f"holds the control character {char!r} (U+{ord(char):04X})"
+    return None
+
+
 def reserved_ion_names(sheet_columns: Iterable[str], images: bool = False) -> list[str]:
     """The names an ion may not take: the columns that stand beside the ions in a table."""
     names = {*PEAK_TABLE_COLUMNS, *sheet_columns, *(IMAGE_STACK_COLUMNS if images else ())}

@@ -32,6 +32,8 @@ from .stats import boxplot_selection
 from .studies import AUTO, Studies, demo_dir, has_unknowns
 
 NEVER = "(?!x)x"  # a wildcard pattern that matches nothing
+# a {sample} wildcard: a sample's slug (simsflow.names.file_slug), never its id
+SAMPLE_SLUG = r"[A-Za-z0-9_][A-Za-z0-9_.+-]*"
 
 # a spectrum stage's per-sample file (rules import_spectra, calibrate, integrate); a batch's
 # file of the same stage is BATCH_FILE
@@ -138,6 +140,11 @@ class Project:
         )
         # study -> sample -> the key of its batch (batched samples only)
         self.batch_of = {study: studies.batch_keys(study) for study in self.studies}
+        # study -> slug (a sample's name in files and wildcards) -> the sample's id
+        self.id_of = {
+            study: {slug: sample for sample, slug in studies.slugs[study].items()}
+            for study in self.studies
+        }
 
     def _study(self, study: str) -> dict:
         return self.config["studies"][study]
@@ -154,6 +161,24 @@ class Project:
             "image": "|".join(re.escape(s) for s in index.image_samples) or NEVER,
         }
 
+    def sample_slug(self, study: str, sample: str) -> str:
+        """The file name (and wildcard value) of a sample of ``study``: a slug of its id."""
+        return self.index.slugs[study][sample]
+
+    def sample_id(self, wildcards) -> str:
+        """The id of the sample whose slug is ``wildcards.sample`` (as the sheet writes it;
+        the rules hand it to their scripts, whose tables hold ids, never slugs)."""
+        return self.id_of[wildcards.study].get(wildcards.sample, wildcards.sample)
+
+    def sample_slugs(self, wildcards) -> dict[str, str]:
+        """Each sample id of the study -> its slug, in sheet order (results/{study}/names.tsv)."""
+        return dict(self.index.slugs[wildcards.study])
+
+    def image_figure_labels(self, wildcards) -> dict[str, str]:
+        """The report's labels of an image figure (rule image_figures): the sample's id, not its
+        slug, and the figure's file name (``wildcards.name``)."""
+        return {"sample": self.sample_id(wildcards), "figure": getattr(wildcards, "name", "")}
+
     def samples(self, study: str) -> list[str]:
         """Sample names of a study, in sheet order."""
         return list(self.index.rows_by_sample[study])
@@ -169,9 +194,11 @@ class Project:
         return tuple(s for s, r in rows.items() if r["kind"].iloc[0] == kind)
 
     def sample_rows(self, wildcards) -> pd.DataFrame:
-        """The sheet rows of one sample (none for an unknown sample)."""
+        """The sheet rows of the sample whose slug is ``wildcards.sample`` (none for an
+        unknown sample)."""
         rows = self.index.rows_by_sample[wildcards.study]
-        return rows.get(wildcards.sample, self.sheets[wildcards.study].iloc[:0])
+        sample = self.id_of[wildcards.study].get(wildcards.sample)
+        return rows.get(sample, self.sheets[wildcards.study].iloc[:0])
 
     def sample_spots(self, wildcards) -> list[str]:
         """The spots of a sample, in sheet order."""
@@ -196,7 +223,7 @@ class Project:
         key = self.batch_of[study].get(sample)
         if key is not None:
             return self.batch_file(study, key, stage)
-        return STAGE_FILES[stage].format(study=study, sample=sample)
+        return STAGE_FILES[stage].format(study=study, sample=self.sample_slug(study, sample))
 
     def spectrum_files(self, study: str, stage: str) -> list[str]:
         """The files holding ``stage`` of every spectrum sample of a study, in sheet order (a
@@ -229,19 +256,25 @@ class Project:
 
         def inputs(wildcards):
             names = self.samples_of_kind(wildcards.study, kind)
-            return [pattern.format(study=wildcards.study, sample=s) for s in names]
+            slugs = [self.sample_slug(wildcards.study, s) for s in names]
+            return [pattern.format(study=wildcards.study, sample=s) for s in slugs]
 
         return inputs
 
     def raw_inputs(self, wildcards):
-        """The raw files of a sample, or the folder the simulator writes them to."""
+        """The raw files of a sample, or the folder the simulator writes them to (named as
+        the simulator names its samples: letters, digits and '_', so their own slugs)."""
         if wildcards.study in self.simulated:
-            return f"{demo_dir(wildcards.study)}/raw/{wildcards.sample}"
+            return f"{demo_dir(wildcards.study)}/raw/{self.sample_id(wildcards)}"
         return self.sample_files(wildcards)
 
     def for_batch(self, study: str, batch_samples, function) -> dict:
-        """An input function of the per-sample rules, applied to every sample of a batch."""
-        return {s: function(SimpleNamespace(study=study, sample=s)) for s in batch_samples}
+        """An input function of the per-sample rules, applied to every sample of a batch
+        (keyed by sample id)."""
+        return {
+            s: function(SimpleNamespace(study=study, sample=self.sample_slug(study, s)))
+            for s in batch_samples
+        }
 
     def batch_raw_inputs(self, study: str, batch_samples) -> list[str]:
         """The raw files (or simulator folders) of every sample of a batch."""
@@ -259,10 +292,8 @@ class Project:
     def batch_mem_mb(self, study: str, batch_samples) -> int:
         """Memory estimate of a batch job: it holds one sample and reads the next ahead, so
         its two largest samples count, not the whole batch."""
-        sizes = sorted(
-            sum(input_megabytes(as_list(self.raw_inputs(SimpleNamespace(study=study, sample=s)))))
-            for s in batch_samples
-        )
+        raw = self.for_batch(study, batch_samples, self.raw_inputs).values()
+        sizes = sorted(sum(input_megabytes(as_list(one))) for one in raw)
         base, per_whole, _ = JOB_MEMORY["batch"]
         return math.ceil(base + per_whole * sum(sizes[-2:]))
 
@@ -493,7 +524,7 @@ class Project:
         targets = []
         for study in self.studies:
             targets += self.spectrum_files(study, "spectra")
-            images = self.samples_of_kind(study, "image")
+            images = [self.sample_slug(study, s) for s in self.samples_of_kind(study, "image")]
             targets += [f"results/{study}/images/{s}.parquet" for s in images]
         return targets
 
@@ -502,6 +533,8 @@ class Project:
         targets = []
         for study in self.studies:
             targets.append(f"results/{study}/peaks.parquet")
+            if self._study(study).get("peak_table") is None:  # per-sample files: their names
+                targets.append(f"results/{study}/names.tsv")
             if self.auto_mass_list(study):
                 targets.append(AUTO_MASS_LIST.format(study=study))
             if self.has_spectra(study):
@@ -513,7 +546,8 @@ class Project:
                 if self._study(study)["integration"]["method"] != "interval":
                     targets.append(f"results/{study}/figures/fitted_clusters.png")
             for sample in self.samples_of_kind(study, "image"):
-                targets.append(f"results/{study}/figures/images/{sample}")
+                slug = self.sample_slug(study, sample)
+                targets.append(f"results/{study}/figures/images/{slug}")
             for method in self.scaling_methods(study):
                 targets += [
                     f"results/{study}/scaled/{method}.parquet",

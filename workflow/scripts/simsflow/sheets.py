@@ -4,6 +4,9 @@ Two layouts: ``<sample>/<spot>.txt`` (one folder per sample, as the published sc
 or any file names matched by a regular expression with named groups ``sample`` and ``spot``
 (e.g. ``(?P<polarity>[PN])_(?P<sample>.+)_(?P<spot>\\d+)``); further named groups become sheet
 columns, and a ``polarity`` group may be written P/N, pos/neg or positive/negative.
+Sample and spot ids are kept as they are in the file names (``RuPd_Bi3++``, ``Spot 2``,
+``Cu (ref)``, ``10µm``): only outer spaces are dropped, as in every sheet cell, and a name with
+a control character or a backslash is refused (``simsflow.names.id_problem``).
 
 The analysis columns can be filled on the way: constant columns (``role=train``), ``label``
 from a named group of the pattern, and ``batch``: consecutive samples (in sheet order) are
@@ -19,9 +22,9 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import SimsflowError
+from .names import ID_HINT, id_problem
 
 SUFFIXES = (".txt", ".tsv", ".csv")
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 POLARITY = {
     "p": "positive",
     "pos": "positive",
@@ -92,11 +95,14 @@ def build_sheet(
                 )
             fields["polarity"] = POLARITY[value]
         for key in ("sample", "spot"):
-            if not NAME.match(fields[key]):
+            # kept as written (a sheet cell is read without its outer spaces, so they go)
+            fields[key] = fields[key].strip()
+            problem = id_problem(fields[key])
+            if problem is not None:
                 raise SimsflowError(
-                    f"{key} '{fields[key]}' must be letters, digits, '_', '-' or '.'",
+                    f"{key} {fields[key]!r} {problem}",
                     file=str(path),
-                    hint="rename the file or folder, or adjust the pattern",
+                    hint=f"{ID_HINT}; adjust the pattern or rename the file",
                 )
         rows.append({**fields, "file": rel.as_posix()})
     if unmatched:

@@ -16,7 +16,7 @@ from .checks import check_classes, check_scaling_steps
 from .config import load_schema, read_sample_sheet, validate_config
 from .errors import SimsflowError
 from .io.masslist import read_mass_list
-from .names import check_names, file_slug
+from .names import check_names, file_slug, slug_map
 from .sheets import assign_batches
 
 AUTO = "auto"
@@ -165,14 +165,17 @@ class Studies:
     """What the rules need to know of the loaded studies, computed once per Snakemake start."""
 
     rows_by_sample: dict[str, dict[str, pd.DataFrame]]  # study -> sample -> its sheet rows
-    spectrum_samples: list[str]
-    image_samples: list[str]
+    spectrum_samples: list[str]  # the slugs (file names) of spectrum samples over the studies
+    image_samples: list[str]  # the slugs of image samples
     batches: list[Batch]
+    # study -> sample id -> its slug, the sample's name in files and wildcards (the id itself
+    # may hold any printable character but '/' and '\\'; simsflow.names)
+    slugs: dict[str, dict[str, str]]
 
     @property
     def batched_samples(self) -> set[str]:
-        """Spectrum samples (of any study) whose spectrum stages run in a batch job."""
-        return {s for b in self.batches for s in b.samples}
+        """Slugs of spectrum samples (of any study) whose spectrum stages run in a batch job."""
+        return {self.slugs[b.study][s] for b in self.batches for s in b.samples}
 
     def batch_keys(self, study: str) -> dict[str, str]:
         """Each batched spectrum sample of ``study`` -> the key of its batch."""
@@ -202,12 +205,14 @@ def check_studies(
         for s, sheet in sheets.items()
     }
 
-    # across studies first: a sample name is of one kind (spectrum or image) everywhere
-    kinds = _kinds({s: sheets[s] for s in good()})
+    # a sample's file name (and wildcard): a slug of its id, distinct within the study
+    slugs = {s: slug_map(dict.fromkeys(sheet["sample"])) for s, sheet in sheets.items()}
+    # across studies first: a sample file name is of one kind (spectrum or image) everywhere
+    kinds = _kinds({s: sheets[s] for s in good()}, slugs)
     both = set(kinds["spectrum"]) & set(kinds["image"])
     if both:
         raise SimsflowError(
-            f"sample name(s) {', '.join(sorted(both))} are spectra in one study and images in "
+            f"sample name(s) {_ids_of(both, slugs)} are spectra in one study and images in "
             "another; give them distinct names"
         )
     rows = {s: dict(tuple(sheets[s].groupby("sample", sort=False))) for s in good()}
@@ -222,22 +227,45 @@ def check_studies(
                 raise
             bad[study] = err
     kept = {s: sheets[s] for s in good()}
-    kinds = _kinds(kept)
+    kinds = _kinds(kept, slugs)
     # automatic batches for samples the sheet leaves without one (none for a study whose mass
     # list is proposed in the run: its integration waits for the list)
     sizes = {s: 0 if mass_lists[s] is None else config["studies"][s]["batch_spectra"] for s in kept}
     batches = spectrum_batches({s: batch_sheets[s] for s in kept}, sizes)
-    _check_batches(list(kept), batch_rows, set(kinds["spectrum"]), batches)
-    return Studies({s: rows[s] for s in kept}, kinds["spectrum"], kinds["image"], batches)
+    _check_batches(list(kept), batch_rows, set(kinds["spectrum"]), batches, slugs)
+    return Studies(
+        {s: rows[s] for s in kept},
+        kinds["spectrum"],
+        kinds["image"],
+        batches,
+        {s: slugs[s] for s in kept},
+    )
 
 
-def _kinds(sheets: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
-    """Sample names of each kind ('spectrum', 'image') over the sheets, sorted."""
+def _kinds(sheets: dict[str, pd.DataFrame], slugs: dict) -> dict[str, list[str]]:
+    """Sample slugs (file names) of each kind ('spectrum', 'image') over the sheets, sorted."""
     kinds = {}
     for kind in ("spectrum", "image"):
-        names = [set(sheet.loc[sheet["kind"] == kind, "sample"]) for sheet in sheets.values()]
+        names = [
+            {slugs[study][n] for n in sheet.loc[sheet["kind"] == kind, "sample"]}
+            for study, sheet in sheets.items()
+        ]
         kinds[kind] = sorted(set().union(*names))
     return kinds
+
+
+def _ids_of(names: set[str], slugs: dict) -> str:
+    """Sample slugs named by the ids they stand for (``'Cu (ref)' (file name Cu__ref_)``)."""
+    ids = {}
+    for by_id in slugs.values():
+        for sample, slug in by_id.items():
+            if slug in names:
+                ids.setdefault(slug, set()).add(sample)
+    shown = []
+    for slug in sorted(names):
+        for sample in sorted(ids.get(slug, ())):
+            shown.append(sample if sample == slug else f"{sample!r} (file name {slug})")
+    return ", ".join(shown)
 
 
 def _sheet_file(settings: dict) -> str:
@@ -326,19 +354,24 @@ def _check_one_batch_per_sample(sheet_file: str, rows: dict[str, pd.DataFrame]) 
 
 
 def _check_batches(
-    studies: list[str], rows: dict[str, dict[str, pd.DataFrame]], spectra, batches: list[Batch]
+    studies: list[str],
+    rows: dict[str, dict[str, pd.DataFrame]],
+    spectra,
+    batches: list[Batch],
+    slugs: dict,
 ):
-    """A spectrum sample name is batched (by the sheet or automatically) in every study or
-    none: the per-sample rules' wildcard constraint is by name."""
+    """A spectrum sample file name (slug) is batched (by the sheet or automatically) in every
+    study or none: the per-sample rules' wildcard constraint is by file name."""
     in_batch = {(b.study, s) for b in batches for s in b.samples}
     batched, single = set(), set()
     for study in sorted(studies):
         for sample in rows[study]:
-            if sample in spectra:
-                (batched if (study, sample) in in_batch else single).add(sample)
+            slug = slugs[study][sample]
+            if slug in spectra:
+                (batched if (study, sample) in in_batch else single).add(slug)
     if batched & single:
         raise SimsflowError(
-            f"sample name(s) {', '.join(sorted(batched & single))} are batched in one study and "
+            f"sample name(s) {_ids_of(batched & single, slugs)} are batched in one study and "
             "not in another; give them distinct names, or a batch (or the same batch_spectra) "
             "in both"
         )

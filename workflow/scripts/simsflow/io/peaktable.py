@@ -38,6 +38,7 @@ import pandas as pd
 from ..chemistry import ion_mz, normalize_ion_name
 from ..config import validate_rows
 from ..errors import ConfigError, SimsflowError
+from ..names import ID_HINT, id_problem
 
 TOTAL = "total_counts"
 MZ_HEADER = re.compile(r"^(?:m/?z\s*)?(?P<mz>[0-9]+(?:\.[0-9]*)?)\s*(?:u|da)?$", re.IGNORECASE)
@@ -285,6 +286,16 @@ def _check_sheet(records, source: str, default_polarity: str) -> pd.DataFrame:
     for record in records:
         line, key = record["sheet_line"], (record["sample"], record["spot"])
         column = "spot" if "spot" in record else "sample"
+        for part, value in (("sample", key[0]), ("spot", key[1])):
+            problem = id_problem(value)
+            if problem is not None:
+                raise ConfigError(
+                    f"{part} {value!r} {problem}",
+                    file=source,
+                    line=line,
+                    column=part,
+                    hint=ID_HINT,
+                )
         if key in seen:
             raise ConfigError(
                 f"duplicate sample '{key[0]}' spot '{key[1]}' (first on line {seen[key]})",
@@ -359,15 +370,16 @@ def _spectrum_id(name: str, source: str, line: int) -> tuple[str, str]:
     sample, _, spot = name.partition("/")
     spot = spot or "1"
     for part in (sample, spot):
-        if not SAFE_NAME.match(part) or "+" in part:
+        problem = id_problem(part.strip())
+        if problem is not None:
             raise ConfigError(
-                f"spectrum column '{name}' is not 'sample' or 'sample/spot' (letters, digits, "
-                "'_', '-', '.')",
+                f"spectrum column '{name}' is not 'sample' or 'sample/spot': {part!r} {problem}",
                 file=source,
                 line=line,
                 column=name,
+                hint=ID_HINT,
             )
-    return sample, spot
+    return sample.strip(), spot.strip()
 
 
 def _by_peak(rows, source, layout, peaks: _Peaks, sheet, schema, default_polarity) -> tuple:
