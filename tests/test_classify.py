@@ -319,3 +319,20 @@ def test_characteristic_ions_keep_their_header_when_no_ion_stands_out():
         "coefficient",
         "mean_scaled_intensity",
     ]
+
+
+def test_balanced_accuracy_is_scikit_learns_and_quiet_on_a_single_class_fold():
+    import warnings
+
+    from sklearn.metrics import balanced_accuracy_score
+
+    from simsflow.classify import balanced_accuracy
+
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        y = rng.choice(["a", "b", "c"], size=20)
+        pred = np.where(rng.random(20) < 0.7, y, rng.choice(["a", "b", "c"], size=20))
+        assert balanced_accuracy(y, pred) == pytest.approx(balanced_accuracy_score(y, pred))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert balanced_accuracy(np.array(["a", "a"]), np.array(["a", "b"])) == 0.5
