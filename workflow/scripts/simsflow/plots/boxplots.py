@@ -231,7 +231,8 @@ class GroupPage:
             if k < len(ions):
                 panel.show(columns[ions[k]], ions[k])
                 lowest = k + self.columns >= len(ions)
-                panel.ax.tick_params(labelbottom=lowest)
+                # sample names and tick marks under the lowest panel of a column only
+                panel.ax.tick_params(bottom=lowest, labelbottom=lowest)
         self.title.set_text(title)
         return self.figure
 
