@@ -47,7 +47,8 @@ def peak_table(n_samples: int, spots: int, n_ions: int, n_groups: int, seed: int
 
 
 def run_variant(variant: str, out: Path, n_samples: int, spots: int, n_ions: int) -> dict:
-    """Draw one variant in this process; seconds from before matplotlib's import."""
+    """Draw one variant in this process; seconds from before the imports (``import_s``: the
+    imports, the peak table and its scaling; ``draw_s``: the choice of ions and the figures)."""
     start, cpu = time.perf_counter(), time.process_time()
     sys.path.insert(0, str(SCRIPTS))
     from simsflow import plots
@@ -57,7 +58,7 @@ def run_variant(variant: str, out: Path, n_samples: int, spots: int, n_ions: int
 
     peaks, ions, groups = peak_table(n_samples, spots, n_ions, 8)
     scaled = scale_table(peaks, ions, [{"method": "total_ion"}])
-    plots.style._pyplot()  # the import, counted apart from the drawing
+    plots.style._pyplot()  # matplotlib's import, counted apart from the drawing
     imported = time.perf_counter()
     boxplots, workers = VARIANTS[variant]
     chosen = boxplot_selection(ions, groups, [], None, boxplots, peaks=peaks)
@@ -127,7 +128,7 @@ def markdown_rows(h: dict) -> list[str]:
         f"{d['ion_figures']} figures of the most intense ions), one process as the job draws "
         f"them | {d['total_s']} s ({d['s_per_ion_of_the_study']} s per ion of the study; "
         f"{d['s_per_ion_drawn']} s per ion drawn) | goal: < 20 s for 200 ions | "
-        f"matplotlib import {d['import_s']} s, drawing {d['draw_s']} s |",
+        f"imports, table and scaling {d['import_s']} s, drawing {d['draw_s']} s |",
         f"| h. the same on 2 worker processes (`--set-threads scale=2`) | {two['total_s']} s | "
         f"| drawing {two['draw_s']} s |",
         f"| h. every ion with a figure of its own too (`boxplots: all`, {every['figures']} "

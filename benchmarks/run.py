@@ -1,5 +1,6 @@
 """simsflow benchmarks: throughput of the spectrum stages and pixel-wise scaling against their
-floors, the speed-up over a naive per-point loop, peak memory and growth with study size.
+floors, the speed-up over a naive per-point loop, peak memory and growth with study size, a
+real-shaped study (f), the memory of large files (g) and the box plots of one scaling (h).
 
     make bench                       # the full-size run (2,000 spectra, 14 regions)
     .venv/bin/python benchmarks/run.py --spectra 40 --regions 1 --size 64   # a quick look
