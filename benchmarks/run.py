@@ -1,5 +1,6 @@
 """simsflow benchmarks: throughput of the spectrum stages and pixel-wise scaling against their
-floors, the speed-up over a naive per-point loop, peak memory and growth with study size.
+floors, the speed-up over a naive per-point loop, peak memory and growth with study size, a
+real-shaped study (f), the memory of large files (g) and the box plots of one scaling (h).
 
     make bench                       # the full-size run (2,000 spectra, 14 regions)
     .venv/bin/python benchmarks/run.py --spectra 40 --regions 1 --size 64   # a quick look
@@ -34,6 +35,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "workflow" / "scripts"))
 sys.path.insert(0, str(HERE))
 
+from bench_boxplots import bench_boxplots  # noqa: E402
+from bench_boxplots import markdown_rows as boxplot_rows  # noqa: E402
 from bench_memory import bench_memory  # noqa: E402
 from bench_memory import markdown_rows as memory_rows  # noqa: E402
 from bench_real import bench_real  # noqa: E402
@@ -645,7 +648,23 @@ def main(argv=None) -> dict:
         action="store_true",
         help="run only the peak-fitting piece (f) and print its figures; writes no results",
     )
+    parser.add_argument(
+        "--boxplot-ions",
+        type=int,
+        default=200,
+        help="h: ions of the box-plot study (0: skip h)",
+    )
+    parser.add_argument(
+        "--only-boxplots",
+        action="store_true",
+        help="run only the box-plot piece (h) and print its figures; writes no results",
+    )
     args = parser.parse_args(argv)
+    if args.only_boxplots:
+        boxes = bench_boxplots(n_ions=args.boxplot_ions)
+        print(json.dumps(boxes))
+        print("\n".join(boxplot_rows(boxes)))
+        return {"boxplots": boxes}
     if args.only_peakfit:
         fit = bench_peakfit()
         print(json.dumps(fit))
@@ -702,6 +721,8 @@ def main(argv=None) -> dict:
         "small_wall_s": round(small_wall, 1),
         "wall_s": results["workflow"][f"batches_of_{largest}"]["wall_s"],
     }
+    if args.boxplot_ions:
+        results["boxplots"] = bench_boxplots(n_ions=args.boxplot_ions)
     if args.real:
         results["real"] = bench_real(
             work / "real",
@@ -819,6 +840,8 @@ def markdown(r: dict) -> str:
         rows += memory_rows(r["memory"])
     if r.get("real"):
         rows += real_rows(r["real"])
+    if r.get("boxplots"):
+        rows += boxplot_rows(r["boxplots"])
     table = "\n".join(rows)
     warning = start_warning(r)
     return f"""# simsflow benchmark results

@@ -19,13 +19,13 @@ def test_box_plot_of_hundreds_of_samples_is_bounded_and_shows_every_spot():
     fig = plots.ion_boxplot(scaled, "A-", "total_ion", reference="S007")
     ax = fig.axes[0]
     assert fig.get_size_inches()[0] <= plots.MAX_WIDTH
-    points = ax.collections[-1]
-    assert len(points.get_offsets()) == len(scaled)
-    np.testing.assert_allclose(np.sort(points.get_offsets()[:, 1]), np.sort(scaled["A-"]))
-    colours = points.get_facecolors()
+    # the spots: one marker line for the reference sample (orange), one for the others
+    others, ref = ax.lines[-2:]
     reference = (scaled["sample"] == "S007").to_numpy()
-    assert np.allclose(colours[reference], to_rgba("#dd8452", 0.8))
-    assert np.allclose(colours[~reference], to_rgba("#4c72b0", 0.8))
+    np.testing.assert_allclose(others.get_ydata(), scaled["A-"][~reference])
+    np.testing.assert_allclose(ref.get_ydata(), scaled["A-"][reference])
+    assert to_rgba(ref.get_color(), ref.get_alpha()) == to_rgba("#dd8452", 0.8)
+    assert to_rgba(others.get_color(), others.get_alpha()) == to_rgba("#4c72b0", 0.8)
     assert len(ax.get_xticklabels()) <= plots.MAX_LABELS
 
 
@@ -77,20 +77,29 @@ def test_box_plots_drawn_in_parallel_are_the_same_files(tmp_path):
     plots.save_boxplots(tmp_path / "one", *args, workers=1)
     plots.save_boxplots(tmp_path / "two", *args, workers=2)
     names = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*.png"))
-    assert [str(n) for n in names] == ["A-.png", "B-.png", "extra/C-.png", "group_g.png"]
+    # C- has no group: the group figures show every ion given, C- among the ungrouped
+    assert [str(n) for n in names] == [
+        "A-.png",
+        "B-.png",
+        "extra/C-.png",
+        "group_g.png",
+        "group_ungrouped.png",
+    ]
     for name in names:
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
 
 
 def test_a_long_mass_list_draws_only_the_chosen_ions_and_says_so(tmp_path):
     from simsflow.names import read_index
-    from simsflow.stats import BOXPLOT_LIMIT, boxplot_selection, important_ions
+    from simsflow.stats import BOXPLOT_LIMIT, MOST_INTENSE, boxplot_selection
 
     ions = [f"I{k}-" for k in range(BOXPLOT_LIMIT + 1)]  # a few hundred ions: more than the limit
     groups = {ion: ("contamination" if k % 7 == 0 else f"g{k % 3}") for k, ion in enumerate(ions)}
-    # by default (nothing chosen) no ion of a long list gets a figure
+    # by default (nothing chosen) only the most intense ions of a long list get a figure, and
+    # the group figures show only them
     default = boxplot_selection(ions, groups, [], None)
-    assert default["important"] == default["extra"] == []
+    assert len(default["important"]) == MOST_INTENSE and default["extra"] == []
+    assert default["overview"] == default["important"]
     assert (
         f"the mass list has {BOXPLOT_LIMIT + 1} ions, more than {BOXPLOT_LIMIT}"
         in (default["note"])
@@ -98,19 +107,89 @@ def test_a_long_mass_list_draws_only_the_chosen_ions_and_says_so(tmp_path):
     # chosen ions and groups are drawn, in mass-list order, nothing in extra/
     chosen = boxplot_selection(ions, groups, ["I7-"], ["g1"])
     expected = [i for i in ions if i == "I7-" or groups[i] == "g1"]
-    assert chosen["important"] == expected and chosen["extra"] == []
-    assert f"drawn only for {len(expected)} important ions and their 2 group(s)" in (chosen["note"])
+    assert chosen["important"] == chosen["overview"] == expected and chosen["extra"] == []
+    assert f"show only the {len(expected)} important ions, of 2 group(s)" in chosen["note"]
     # too many chosen: the first ones up to the limit
     capped = boxplot_selection(ions, groups, [], ["g0", "g1", "g2", "contamination"], limit=10)
     assert capped["important"] == ions[:10]
-    assert f"(the first 10 of {len(ions)})" in capped["note"]
-    # a short list is unchanged
-    short = boxplot_selection(ions[:20], groups, [], None)
-    assert (short["important"], short["extra"]) == important_ions(ions[:20], groups, [], None)
-    assert short["note"] is None
+    assert f"the first 10 of {len(ions)}" in capped["note"]
+    # all: no ion of a list this long goes to extra/ (naming them does)
+    every = boxplot_selection(ions, groups, ["I7-"], None, "all")
+    assert every["extra"] == [] and "boxplots: all draws no ion" in every["note"]
+    assert boxplot_selection(ions, groups, ["I7-"], None, ["I9-", "I7-"])["extra"] == ["I9-"]
     # the note stands in the figure folder's index
     scaled = _scaled(3).rename(columns={"A-": "I1-"})
     plots.save_boxplots(tmp_path, scaled, ["I1-"], [], groups, "total_ion", note=chosen["note"])
     index = read_index(tmp_path / "names.tsv")
     assert index.loc[index["kind"] == "note", "name"].tolist() == [chosen["note"]]
     assert not (tmp_path / "extra").exists()
+
+
+def test_by_default_groups_and_important_ions_are_drawn_the_rest_on_request():
+    from simsflow.stats import ALL_UP_TO, MOST_INTENSE, boxplot_selection
+
+    n = ALL_UP_TO + 10
+    ions = [f"I{k}-" for k in range(n)]
+    groups = {ion: ("contamination" if k == n - 1 else f"g{k % 4}") for k, ion in enumerate(ions)}
+    rng = np.random.default_rng(2)
+    areas = np.arange(1, n + 1) * (1 + 0.01 * rng.random((6, n)))  # the last: most intense
+    areas[:, n - 1] *= 100  # the most intense of all, but contamination
+    peaks = pd.DataFrame(areas, columns=ions)
+    default = boxplot_selection(ions, groups, [], None, peaks=peaks)
+    assert default["important"] == ions[n - 1 - MOST_INTENSE : n - 1]
+    assert default["overview"] == ions and default["extra"] == []
+    assert "10 most intense" in default["note"]
+    # important ions configured: those, nothing chosen for the user, the rest on request
+    named = boxplot_selection(ions, groups, ["I3-"], ["g1"], peaks=peaks)
+    assert named["important"] == [i for i in ions if i == "I3-" or groups[i] == "g1"]
+    assert named["extra"] == [] and named["note"] is None
+    every = boxplot_selection(ions, groups, ["I3-"], ["g1"], "all", peaks=peaks)
+    assert every["extra"] == [i for i in ions if i not in named["important"]]
+    listed = boxplot_selection(ions, groups, ["I3-"], None, ["I5-", "I3-"], peaks=peaks)
+    assert listed["important"] == ["I3-"] and listed["extra"] == ["I5-"]
+    with pytest.raises(Exception, match="box-plot ion"):
+        boxplot_selection(ions, groups, [], None, ["Xx-"])
+    # a short list: every ion but contamination, as before
+    short = boxplot_selection(ions[:5], {}, [], None)
+    assert short["important"] == ions[:5] and short["note"] is None
+
+
+def test_a_reused_figure_draws_the_same_png_as_a_fresh_one(tmp_path):
+    rng = np.random.default_rng(3)
+    scaled = _scaled(6, spots=4).assign(
+        **{"B-": rng.random(24) * 1e-4, "C-": 5.0, "D-": np.r_[np.nan, rng.random(23)]}
+    )
+    groups = {"A-": "g", "B-": "g", "C-": "h", "D-": "g"}
+    args = (groups, "total_ion", "S002")
+    together = tmp_path / "together"
+    plots.save_boxplots(together, scaled, ["A-", "B-", "C-", "D-"], [], *args)
+    for ion in ("A-", "B-", "C-", "D-"):
+        alone = tmp_path / ion
+        plots.save_boxplots(alone, scaled, [ion], [], *args, overview=[ion])
+        assert (alone / f"{ion}.png").read_bytes() == (together / f"{ion}.png").read_bytes()
+    # group pages of the same shape reuse one figure too: g (3 ions) and h (1) differ in
+    # shape, so the page of g drawn after a page of another group of three is the same
+    other = tmp_path / "other"
+    moved = {"A-": "f", "B-": "f", "C-": "f", "D-": "g"}
+    plots.save_boxplots(other, scaled, [], [], moved, "total_ion", "S002", overview=list(moved))
+    alone = tmp_path / "page"
+    plots.save_boxplots(alone, scaled, [], [], moved, "total_ion", "S002", overview=["D-"])
+    assert (alone / "group_g.png").read_bytes() == (other / "group_g.png").read_bytes()
+
+
+def test_a_large_group_continues_on_pages(tmp_path):
+    from simsflow.names import read_index
+    from simsflow.plots.boxplots import PANELS_PER_PAGE
+
+    n = PANELS_PER_PAGE + 3
+    scaled = _scaled(2, spots=2)
+    for k in range(n):
+        scaled[f"I{k}-"] = float(k) + np.arange(4)
+    ions = [f"I{k}-" for k in range(n)]
+    plots.save_boxplots(tmp_path, scaled, [], [], {i: "g" for i in ions}, "m", overview=ions)
+    index = read_index(tmp_path / "names.tsv")
+    assert index[["slug", "kind"]].to_numpy().tolist() == [
+        ["group_g", "group"],
+        ["group_g_2", "group page"],
+    ]
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["group_g.png", "group_g_2.png"]

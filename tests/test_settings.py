@@ -220,3 +220,50 @@ def test_files_and_wildcards_use_a_slug_of_each_id_and_the_rules_get_the_id(odd)
     # the report labels an image figure with the sample's id
     labels = odd.image_figure_labels(wc(study="lithium", sample=slug, name="maps"))
     assert labels == {"sample": "Cu (ref)", "figure": "maps"}
+
+
+def test_a_scaling_only_compared_by_the_classification_draws_no_box_plots():
+    def compare_only(config):
+        scaling = config["studies"]["lithium"]["scaling"]
+        scaling["methods"]["sqrt_z"] = [{"method": "sqrt"}, {"method": "zscore"}]
+        scaling["statistics"] = ["total_ion"]
+
+    project = _project(edit=compare_only)
+    # every method is cross-validated side by side (compare: null) ...
+    assert list(project.compared_scalings(wc(study="lithium"))) == [
+        "sqrt_z",
+        "tic_minmax",
+        "total_ion",
+    ]
+    # ... but only the one for statistics gets a scale job (table, statistics, box plots)
+    assert project.statistics_scalings("lithium") == ["total_ion"]
+    targets = [t for t in project.study_targets() if t.startswith("results/lithium/")]
+    assert [t for t in targets if "/boxplots/" in t] == [
+        "results/lithium/figures/boxplots/total_ion"
+    ]
+    assert not [t for t in targets if "sqrt_z" in t or "tic_minmax" in t]
+    # by default every method has its statistics and box plots
+    assert _project().statistics_scalings("lithium") == ["tic_minmax", "total_ion"]
+
+
+def test_statistics_names_a_configured_scaling():
+    from simsflow.errors import SimsflowError
+
+    def unknown(config):
+        config["studies"]["lithium"]["scaling"]["statistics"] = ["nope"]
+
+    with pytest.raises(SimsflowError, match=r"'nope' is not under scaling\.methods") as err:
+        _project(edit=unknown)
+    assert "studies.lithium.scaling.statistics" in str(err.value)
+
+
+def test_box_plot_settings_go_to_the_scale_job(project):
+    def every(config):
+        config["studies"]["cathode"]["scaling"]["boxplots"] = "all"
+
+    assert project.boxplot_settings(wc(study="cathode")) == {
+        "names": [],
+        "group_names": ["polysulfide", "SO_y", "PO_y"],
+        "boxplots": "important",
+    }
+    assert _project(edit=every).boxplot_settings(wc(study="cathode"))["boxplots"] == "all"

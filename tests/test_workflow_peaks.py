@@ -8,7 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simsflow.names import read_index
+
 from .conftest import FIXTURES, copy_workflow, snakemake
+
+IMPORTANT_GROUPS = {"lithium": [], "cathode": ["polysulfide", "SO_y", "PO_y"]}
 
 pytestmark = pytest.mark.workflow
 CHANNEL_NS = 0.05  # the simulator's TDC channel
@@ -158,10 +162,22 @@ def test_demo_scaled_tables_statistics_and_boxplots(demo_run, study, methods):
         stats = pd.read_csv(demo_run / f"results/{study}/stats/{method}.tsv", sep="\t")
         assert len(stats) == peaks["sample"].nunique() * len(mass_list)
         figures = demo_run / f"results/{study}/figures/boxplots/{method}"
-        extra = sorted(p.stem for p in (figures / "extra").glob("*.png"))
+        # by default: a figure per important ion (cathode: the ions of its important groups;
+        # lithium, 29 ions: every ion but contamination), none in extra/, and a figure per
+        # group of the mass list holding every ion
         main = sorted(p.stem for p in figures.glob("*.png") if not p.stem.startswith("group_"))
-        assert sorted(main + extra) == sorted(mass_list["ion"])
-        assert any(figures.glob("group_*.png"))
+        groups = mass_list["group"].fillna("")
+        important = mass_list.loc[
+            groups.isin(IMPORTANT_GROUPS[study])
+            if IMPORTANT_GROUPS[study]
+            else groups != "contamination",
+            "ion",
+        ]
+        assert main == sorted(important)
+        assert not (figures / "extra").exists()
+        index = read_index(figures / "names.tsv")
+        drawn = set(index.loc[index["kind"] == "group", "name"])
+        assert drawn == {g or "ungrouped" for g in groups}
     if study == "cathode":
         stats = pd.read_csv(demo_run / "results/cathode/stats/tic_maxrel.tsv", sep="\t")
         assert (stats.loc[stats["sample"] == "uncycled", "rel_diff_pct"] == 0).all()

@@ -1,7 +1,8 @@
-# Scaling: each scaling method of a study gives a scaled peak table, per-sample statistics and
-# box plots. One job per method does all three: the statistics take less time than starting a
-# job, and no other analysis stage reads the scaled table (only the archive packs it), so a
-# change to the statistics or the box plots reruns nothing else.
+# Scaling: each scaling method of a study (those in scaling.statistics, by default all) gives a
+# scaled peak table, per-sample statistics and box plots. One job per method does all three: the
+# statistics take less time than starting a job, and no other analysis stage reads the scaled
+# table (only the archive packs it), so a change to the statistics or the box plots reruns
+# nothing else. A method only cross-validated by the classification gets no job.
 
 
 rule scale:
@@ -42,6 +43,6 @@ rule scale:
         ions=study_ions,
         groups=ion_groups,
         reference=reference_sample,
-        important=important_and_extra,
+        boxplots=boxplot_settings,
     script:
         "../scripts/scale.py"

@@ -8,24 +8,27 @@ with logged(snakemake.log[0], inputs=snakemake.input) as log:
     from simsflow import plots
     from simsflow.io.tables import read_peak_table, write_parquet, write_tsv
     from simsflow.scaling import scale_table
-    from simsflow.stats import sample_statistics
+    from simsflow.stats import boxplot_selection, sample_statistics
 
     params, output = snakemake.params, snakemake.output
-    scaled = scale_table(read_peak_table(snakemake.input.peaks), params.ions, params.steps)
+    peaks = read_peak_table(snakemake.input.peaks)
+    scaled = scale_table(peaks, params.ions, params.steps)
     write_parquet(scaled, output.scaled)
     log.info("scaled %d spectra with %s", len(scaled), params.steps)
     stats = sample_statistics(scaled, params.ions, params.groups, params.reference)
     write_tsv(stats, output.stats)
-    if params.important["note"]:
-        log.warning("%s", params.important["note"])
+    chosen = boxplot_selection(params.ions, params.groups, **params.boxplots, peaks=peaks)
+    if chosen["note"]:
+        log.warning("%s", chosen["note"])
     plots.save_boxplots(
         output.figures,
         scaled,
-        params.important["important"],
-        params.important["extra"],
+        chosen["important"],
+        chosen["extra"],
         params.groups,
         snakemake.wildcards.method,
         params.reference,
         workers=snakemake.threads,
-        note=params.important["note"],
+        note=chosen["note"],
+        overview=chosen["overview"],
     )

@@ -28,7 +28,6 @@ from .io.batches import STAGES as BATCH_STAGES
 from .io.masslist import read_mass_list
 from .io.spectra import STREAM_BYTES
 from .provenance import code_hash
-from .stats import boxplot_selection
 from .studies import AUTO, Studies, demo_dir, has_unknowns
 
 NEVER = "(?!x)x"  # a wildcard pattern that matches nothing
@@ -400,6 +399,13 @@ class Project:
         """The names of a study's scaling chains, sorted."""
         return sorted(self._study(study)["scaling"]["methods"])
 
+    def statistics_scalings(self, study: str) -> list[str]:
+        """The scalings with a scaled table, statistics and box plots (``scaling.statistics``;
+        default: all), sorted; the others are only cross-validated by the classification."""
+        scaling = self._study(study)["scaling"]
+        names = scaling.get("statistics")
+        return sorted(scaling["methods"] if names is None else set(names))
+
     def scaling_steps(self, wildcards) -> list[dict]:
         """The steps of the scaling chain ``wildcards.method``."""
         return self._study(wildcards.study)["scaling"]["methods"][wildcards.method]
@@ -417,15 +423,15 @@ class Project:
         """The sample the differences (%) of the statistics refer to."""
         return self._study(wildcards.study)["scaling"]["reference_sample"]
 
-    def important_and_extra(self, wildcards) -> dict[str, list[str]]:
-        """The ions drawn in the box plots (important) and the rest (extra)."""
+    def boxplot_settings(self, wildcards) -> dict:
+        """What the box plots of a scaling are chosen by (``stats.boxplot_selection``, in the
+        job: by default the most intense ions of a long mass list, read from its peak table)."""
         settings = self._study(wildcards.study)["scaling"]
-        return boxplot_selection(
-            self.study_ions(wildcards),
-            self.ion_groups(wildcards),
-            settings["important_ions"],
-            settings["important_groups"],
-        )
+        return {
+            "names": settings["important_ions"],
+            "group_names": settings["important_groups"],
+            "boxplots": settings["boxplots"],
+        }
 
     def _classification(self, wildcards) -> dict:
         return self._study(wildcards.study)["classification"]
@@ -548,7 +554,7 @@ class Project:
             for sample in self.samples_of_kind(study, "image"):
                 slug = self.sample_slug(study, sample)
                 targets.append(f"results/{study}/figures/images/{slug}")
-            for method in self.scaling_methods(study):
+            for method in self.statistics_scalings(study):
                 targets += [
                     f"results/{study}/scaled/{method}.parquet",
                     f"results/{study}/stats/{method}.tsv",

@@ -84,7 +84,20 @@ def important_ions(
     return [i for i in ions if i in chosen], [i for i in ions if i not in chosen]
 
 
-BOXPLOT_LIMIT = 300  # ions: above this a mass list gets box plots of its chosen ions only
+BOXPLOT_LIMIT = 300  # ions: above this the group figures show the important ions only
+ALL_UP_TO = 30  # ions: a mass list this short gets a figure per ion by default
+MOST_INTENSE = 10  # otherwise, with no important ions configured: the most intense get one
+
+
+def most_intense(ions: list[str], peaks: pd.DataFrame | None, n: int) -> list[str]:
+    """The ``n`` ions of the largest mean peak area over every spectrum of ``peaks`` (missing
+    areas left out), in mass-list order; ties, and a missing table, in mass-list order."""
+    if peaks is None or not ions:
+        return ions[:n]
+    means = peaks[ions].astype(float).mean().to_numpy()
+    order = np.argsort(-np.nan_to_num(means, nan=-np.inf), kind="stable")
+    chosen = set(order[:n].tolist())
+    return [ion for k, ion in enumerate(ions) if k in chosen]
 
 
 def boxplot_selection(
@@ -92,26 +105,63 @@ def boxplot_selection(
     groups: dict[str, str],
     names: list[str],
     group_names: list[str] | None,
+    boxplots: str | list[str] = "important",
+    peaks: pd.DataFrame | None = None,
     limit: int = BOXPLOT_LIMIT,
 ) -> dict:
-    """The ions with a box plot of their own (``important``, each also in its group's
-    overview) and those drawn in extra/ (``extra``), and a ``note`` when figures are left out.
+    """Which box plots a scaling draws: ``overview`` - the ions of the group figures (every
+    ion; above ``limit`` ions only the important ones), ``important`` - the ions with a
+    figure of their own, ``extra`` - those drawn in extra/ on request, and ``note``, a line
+    saying what was chosen for the user or left out (None when nothing needs saying).
 
-    Up to ``limit`` ions every ion is drawn (``important_ions``). A longer mass list (a
-    SurfaceLab peak search gives thousands) is drawn only for the ions chosen by name or group
-    in the config, at most ``limit`` of them in mass-list order; its other ions get no figure,
-    only their statistics, and the note says so."""
-    important, extra = important_ions(ions, groups, names, group_names)
-    if len(ions) <= limit:
-        return {"important": important, "extra": extra, "note": None}
-    chosen = important if (names or group_names is not None) else []
-    drawn = chosen[:limit]
-    n_groups = len({groups.get(i) or "ungrouped" for i in drawn})
-    note = (
-        f"box plots: the mass list has {len(ions)} ions, more than {limit}; drawn only for "
-        f"{len(drawn)} important ions"
-        + (f" (the first {limit} of {len(chosen)})" if len(chosen) > limit else "")
-        + f" and their {n_groups} group(s); choose them with scaling.important_ions or "
-        "important_groups. The statistics of every ion are in the stats table."
-    )
-    return {"important": drawn, "extra": [], "note": note}
+    Important are the ions named in the config (``names``) or in the named groups
+    (``important_groups``). With neither, a mass list of up to ``ALL_UP_TO`` ions has every
+    ion but the group 'contamination' important, a longer one its ``MOST_INTENSE`` most
+    intense (by mean peak area in ``peaks``; ``most_intense``). ``boxplots`` asks for more:
+    'important' - nothing more, 'all' - every other ion in extra/ (up to ``limit`` ions), a
+    list - those ions in extra/.
+    """
+    configured = bool(names) or group_names is not None
+    important, _ = important_ions(ions, groups, names, group_names)
+    wanted = [] if isinstance(boxplots, str) else list(boxplots)
+    unknown = sorted(set(wanted) - set(ions))
+    if unknown:
+        raise SimsflowError(f"box-plot ion(s) {', '.join(unknown)} are not in the mass list")
+    notes = []
+    if not configured and len(important) > ALL_UP_TO:
+        important = most_intense(important, peaks, MOST_INTENSE)
+        notes.append(
+            f"box plots: {len(ions)} ions and no important ions configured, so the "
+            f"{len(important)} most intense (mean peak area) have a figure of their own; "
+            "choose them with scaling.important_ions or important_groups, or ask for "
+            "scaling.boxplots: all"
+        )
+    if len(ions) > limit and len(important) > limit:
+        notes.append(f"box plots: the first {limit} of {len(important)} important ions drawn")
+        important = important[:limit]
+    chosen = set(important)
+    if boxplots == "all":
+        extra = [i for i in ions if i not in chosen]
+        if len(ions) > limit:
+            notes.append(
+                f"box plots: the mass list has {len(ions)} ions, more than {limit}; "
+                "boxplots: all draws no ion in extra/ - list the ions wanted instead"
+            )
+            extra = []
+    else:
+        extra = [i for i in ions if i in set(wanted) and i not in chosen]
+    overview = list(ions)
+    if len(ions) > limit:
+        overview = list(important)
+        n_groups = len({groups.get(i) or "ungrouped" for i in overview})
+        notes.append(
+            f"box plots: the mass list has {len(ions)} ions, more than {limit}; the group "
+            f"figures show only the {len(overview)} important ions, of {n_groups} group(s). "
+            "The statistics of every ion are in the stats table."
+        )
+    return {
+        "important": important,
+        "extra": extra,
+        "overview": overview,
+        "note": " ".join(notes) or None,
+    }

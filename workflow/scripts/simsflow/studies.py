@@ -406,8 +406,9 @@ def _check_auto_mass_list(study, settings, sheet, config_file) -> None:
     for key, what in (
         ("important_ions", "important ions"),
         ("important_groups", "important groups"),
+        ("boxplots", "a list of box-plot ions"),
     ):
-        if scaling[key]:
+        if scaling[key] and not isinstance(scaling[key], str):
             named.append((f"{where}.scaling.{key}", what))
     if settings["degradation"] is not None:
         named.append((f"{where}.degradation", "a degradation analysis (its pathways are groups)"))
@@ -426,7 +427,7 @@ def _check_auto_mass_list(study, settings, sheet, config_file) -> None:
 def _check_analysis(study, settings, mass_list, samples, config_file) -> None:
     """Scaling chains, reference sample and important ions."""
     from .chemistry import check_elements
-    from .stats import important_ions
+    from .stats import boxplot_selection
 
     try:
         check_elements(settings["peak_search"]["elements"])
@@ -458,8 +459,18 @@ def _check_analysis(study, settings, mass_list, samples, config_file) -> None:
                 f"reference sample '{reference}' is not in the sample sheet",
                 column=f"{where}.reference_sample",
             )
+        unknown = sorted(set(scaling["statistics"] or []) - set(scaling["methods"]))
+        if unknown:
+            raise SimsflowError(
+                f"'{unknown[0]}' is not under scaling.methods", column=f"{where}.statistics"
+            )
         groups = dict(zip(mass_list["ion"], mass_list["group"], strict=True))
-        important_ions(ions, groups, scaling["important_ions"], scaling["important_groups"])
+        names, group_names = scaling["important_ions"], scaling["important_groups"]
+        try:
+            boxplot_selection(ions, groups, names, group_names, scaling["boxplots"])
+        except SimsflowError as err:
+            key = "important_ions" if err.message.startswith("important") else "boxplots"
+            raise SimsflowError(err.message, column=f"{where}.{key}") from None
     except SimsflowError as err:
         if err.file is not None:
             raise

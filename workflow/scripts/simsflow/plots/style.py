@@ -15,13 +15,24 @@ def _pyplot():
     return plt
 
 
-def save(fig, path) -> None:
-    """Write a PNG atomically, without a timestamp in its metadata."""
+def save(fig, path, *, tight: bool = True, close: bool = True, compress_level: int = 6) -> None:
+    """Write a PNG atomically, without a timestamp in its metadata; cropped to what is drawn
+    (``tight``, which draws the figure twice) unless the figure has a fixed layout, and closed
+    unless it is drawn again (``close=False``). ``compress_level`` is zlib's (0-9): figures
+    written by the hundred use 3, a third faster to encode for files about 15 % larger."""
     from ..io.atomic import atomic_path
 
+    bbox = "tight" if tight else None
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", bbox_inches="tight", metadata={"Software": None})
-    _pyplot().close(fig)
+        fig.savefig(
+            tmp,
+            format="png",
+            bbox_inches=bbox,
+            metadata={"Software": None},
+            pil_kwargs={"compress_level": compress_level},
+        )
+    if close:
+        _pyplot().close(fig)
 
 
 def _jitter(n: int) -> np.ndarray:
