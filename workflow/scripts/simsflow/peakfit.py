@@ -102,90 +102,127 @@ def _local_edges(mz: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return bin_edges(mz[a:b])[lo - a : hi - a + 1]
 
 
-def _fit_peaks(windows: list[tuple[np.ndarray, np.ndarray, float, float]], iterations: int = 40):
-    """Least-squares fits of isolated peaks, all at once (Levenberg-Marquardt on padded arrays):
+def _tailed_cdf_terms(x, sigma, tail, tail_start: float = TAIL_START):
+    """``tailed_cdf`` and its derivatives by the centre, log sigma and log tail (analytic).
+
+    The peak is a function of z = x / sigma and the tail alone, F(z; tail); so the derivative
+    by the centre is -F'(z) / sigma, by log sigma -z F'(z), and by log tail tail * dF/dtail
+    (the normalisation moves with the tail too)."""
+    root = np.sqrt(2.0 * np.pi)
+    g_j = np.exp(-0.5 * tail_start * tail_start)
+    z = x / sigma
+    core = np.minimum(z, tail_start)
+    beyond = np.maximum(z - tail_start, 0.0)
+    decay = np.exp(-beyond / tail)
+    norm = root * ndtr(tail_start) + g_j * tail
+    cdf = (root * ndtr(core) + g_j * tail * (1.0 - decay)) / norm
+    density = np.exp(-0.5 * core * core) * decay / norm  # dF/dz
+    d_tail = g_j * (tail * (1.0 - decay) - beyond * decay - cdf * tail) / norm
+    return cdf, -density / sigma, -z * density, d_tail
+
+
+def _fit_peaks(
+    windows: list[tuple[np.ndarray, np.ndarray, float, float]],
+    iterations: int = 100,
+    tolerance: float = 1e-7,
+):
+    """Least-squares fits of isolated peaks (Levenberg-Marquardt with analytic derivatives):
     each window is (bin edges, counts, expected m/z, first sigma); the model is the tailed peak
     (centre, sigma, tail, area) on a flat background, weighted by Poisson variances. Returns
-    sigma and tail per window, NaN where a fit ends at a bound of its width or tail."""
-    n, length = len(windows), max(w[1].size for w in windows)
-    edges = np.empty((n, length + 1))
-    counts = np.zeros((n, length))
-    weight = np.zeros((n, length))
+    sigma and tail per window, NaN where a fit ends at a bound of its width or tail or has not
+    converged within ``iterations``.
+
+    All windows are fitted together on one flat array of their bins, but each on its own: a
+    window stops when its step (centre in sigma, log sigma, log tail, relative area) is below
+    ``tolerance``, and what it does never depends on the other windows."""
+    n = len(windows)
+    sizes = np.array([w[1].size for w in windows])  # bins per window
+    counts = np.concatenate([w[1] for w in windows]).astype(float)
+    weight = 1.0 / np.sqrt(np.maximum(counts, 1.0))
+    edges = np.concatenate([w[0] for w in windows])
+    edge_start = np.concatenate([[0], np.cumsum(sizes + 1)[:-1]])
+    bin_start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     p = np.empty((n, 5))  # centre, log sigma, log tail, area, background
     lower, upper = np.empty((n, 5)), np.empty((n, 5))
-    for k, (e, y, m0, sigma0) in enumerate(windows):
-        edges[k, : e.size] = e
-        edges[k, e.size :] = e[-1]  # padding bins are empty (and weigh nothing)
-        counts[k, : y.size] = y
-        weight[k, : y.size] = 1.0 / np.sqrt(np.maximum(y, 1.0))
+    for k, (_, y, m0, sigma0) in enumerate(windows):
         floor = max(min(y[0], y[-1]), 0.0)
         area = max(y.sum() - y.size * floor, 1.0)
         p[k] = [m0, np.log(sigma0), np.log(3.0), area, floor]
         lower[k] = [m0 - 3 * sigma0, np.log(sigma0 / 5), np.log(0.2), 0.0, 0.0]
         upper[k] = [m0 + 3 * sigma0, np.log(sigma0 * 5), np.log(20.0), 10 * area + 10, area + 10]
 
-    # The peak is evaluated at the windows' own edges only (about half of the padded array),
-    # then spread over the padding as its last edge's value: the same numbers as evaluating
-    # the padded array, whose padding repeats the last edge.
-    n_edges = np.array([w[0].size for w in windows])
-    first_edge = np.concatenate([[0], np.cumsum(n_edges)[:-1]])
-    flat_edges = np.concatenate([w[0] for w in windows])
-    columns = np.arange(length + 1)
+    def evaluate(q, rows):
+        """Weighted residuals and Jacobian (flat over the rows' bins), and costs per row."""
+        n_bins = sizes[rows]
+        which_edge = np.repeat(np.arange(rows.size), n_bins + 1)
+        at_edge = np.arange(which_edge.size) + np.repeat(
+            edge_start[rows] - np.concatenate([[0], np.cumsum(n_bins + 1)[:-1]]), n_bins + 1
+        )
+        qe = q[which_edge]
+        terms = _tailed_cdf_terms(edges[at_edge] - qe[:, 0], np.exp(qe[:, 1]), np.exp(qe[:, 2]))
+        # a bin's value is the difference of its two edges': drop each row's last edge
+        first_edges = np.ones(which_edge.size, dtype=bool)
+        first_edges[np.cumsum(n_bins + 1) - 1] = False
+        diffs = [np.diff(t)[first_edges[:-1]] for t in terms]
+        which = np.repeat(np.arange(rows.size), n_bins)
+        at_bin = np.arange(which.size) + np.repeat(
+            bin_start[rows] - np.concatenate([[0], np.cumsum(n_bins)[:-1]]), n_bins
+        )
+        w, qb = weight[at_bin], q[which]
+        r = (qb[:, 3] * diffs[0] + qb[:, 4] - counts[at_bin]) * w
+        jac = np.column_stack(
+            [qb[:, 3] * diffs[1] * w, qb[:, 3] * diffs[2] * w, qb[:, 3] * diffs[3] * w,
+             diffs[0] * w, w]
+        )  # fmt: skip
+        cost = np.bincount(which, r * r, minlength=rows.size)
+        return r, jac, which, cost
 
-    def peak(q, rows=None):
-        rows = np.arange(n) if rows is None else rows
-        sizes = n_edges[rows]
-        ends = np.cumsum(sizes)
-        begin = ends - sizes
-        which = np.repeat(np.arange(rows.size), sizes)
-        at = np.arange(ends[-1]) + np.repeat(first_edge[rows] - begin, sizes)
-        cdf = tailed_cdf(flat_edges[at] - q[which, 0], np.exp(q[:, 1])[which],
-                         np.exp(q[:, 2])[which])  # fmt: skip
-        spread = begin[:, None] + np.minimum(columns[None, :], (sizes - 1)[:, None])
-        return np.diff(cdf[spread], axis=1)
+    def normal_equations(r, jac, which, count):
+        gradient = np.stack(
+            [np.bincount(which, jac[:, k] * r, minlength=count) for k in range(5)], axis=1
+        )
+        hessian = np.empty((count, 5, 5))
+        for k in range(5):
+            for m in range(k, 5):
+                hessian[:, k, m] = hessian[:, m, k] = np.bincount(
+                    which, jac[:, k] * jac[:, m], minlength=count
+                )
+        return gradient, hessian
 
-    def residual(q, binned, rows=slice(None)):
-        return (q[:, 3:4] * binned + q[:, 4:5] - counts[rows]) * weight[rows]
-
-    binned = peak(p)
-    r = residual(p, binned)
-    cost = (r * r).sum(axis=1)
+    all_rows = np.arange(n)
+    r, jac, which, cost = evaluate(p, all_rows)
+    gradient, hessian = normal_equations(r, jac, which, n)
     damping = np.full(n, 1e-3)
+    converged = np.zeros(n, dtype=bool)
     eye = np.eye(5)
-    gradient, hessian = np.empty((n, 5)), np.empty((n, 5, 5))
-    moved = np.ones(n, dtype=bool)
+    active = all_rows
     for _ in range(iterations):
-        # The Jacobian only where the parameters moved: elsewhere it is the last one (a
-        # rejected step changes only the damping), which late in the fit is most windows.
-        rows = np.flatnonzero(moved)
-        if rows.size:
-            q, r_q = p[rows], r[rows]
-            # centre, width and tail numerically; area and background are linear
-            h = 1e-6 * np.maximum(np.abs(q[:, :3]), 1.0)
-            nudged = np.concatenate([q + h[:, k : k + 1] * eye[k] for k in range(3)])
-            rows3 = np.tile(rows, 3)  # the three nudges in one evaluation
-            moved_r = residual(nudged, peak(nudged, rows3), rows3).reshape(3, rows.size, -1)
-            shape_columns = [(moved_r[k] - r_q) / h[:, k : k + 1] for k in range(3)]
-            jac = np.stack([*shape_columns, binned[rows] * weight[rows], weight[rows]], axis=-1)
-            gradient[rows] = np.einsum("plk,pl->pk", jac, r_q)
-            hessian[rows] = np.einsum("plk,plm->pkm", jac, jac)
-        diagonal = np.einsum("pkk->pk", hessian)
-        damped = hessian + (damping[:, None] * diagonal + 1e-12)[:, :, None] * eye
-        step = -np.linalg.solve(damped, gradient[:, :, None])[:, :, 0]
-        trial = np.clip(p + step, lower, upper)
-        binned_trial = peak(trial)
-        r_trial = residual(trial, binned_trial)
-        cost_trial = (r_trial * r_trial).sum(axis=1)
-        better = cost_trial < cost
-        settled = ~better | (cost - cost_trial < 1e-9 * cost)
-        p[better], r[better], cost[better] = trial[better], r_trial[better], cost_trial[better]
-        binned[better] = binned_trial[better]
-        damping = np.where(better, damping / 3.0, damping * 4.0)
-        moved = better
-        if np.all(settled):
-            break  # no fit moves any more
+        diagonal = np.einsum("pkk->pk", hessian[active])
+        damped = hessian[active] + (damping[active, None] * diagonal + 1e-12)[:, :, None] * eye
+        step = -np.linalg.solve(damped, gradient[active][:, :, None])[:, :, 0]
+        trial = np.clip(p[active] + step, lower[active], upper[active])
+        moved = trial - p[active]
+        size = np.abs(moved[:, :3])
+        size[:, 0] /= np.exp(p[active, 1])
+        size = np.maximum(size.max(axis=1), np.abs(moved[:, 3]) / np.maximum(p[active, 3], 1.0))
+        r_t, jac_t, which_t, cost_t = evaluate(trial, active)
+        better = cost_t < cost[active]
+        done = (size < tolerance) | (damping[active] > 1e10)
+        if better.any():
+            took = active[better]
+            p[took], cost[took] = trial[better], cost_t[better]
+            keep = better[which_t]
+            g_new, h_new = normal_equations(r_t[keep], jac_t[keep],
+                                            np.searchsorted(np.flatnonzero(better), which_t[keep]),
+                                            took.size)  # fmt: skip
+            gradient[took], hessian[took] = g_new, h_new
+        damping[active] = np.where(better, damping[active] / 3.0, damping[active] * 4.0)
+        converged[active[done]] = True
+        active = active[~done]
+        if not active.size:
+            break
     inner = (p[:, 1:3] > lower[:, 1:3] + 1e-3) & (p[:, 1:3] < upper[:, 1:3] - 1e-3)
-    ok = inner.all(axis=1) & np.isfinite(p).all(axis=1)
+    ok = inner.all(axis=1) & np.isfinite(p).all(axis=1) & converged
     return np.where(ok, np.exp(p[:, 1]), np.nan), np.where(ok, np.exp(p[:, 2]), np.nan)
 
 
