@@ -110,21 +110,44 @@ def _tailed_cdf_terms(x, sigma, tail, tail_start: float = TAIL_START):
     (the normalisation moves with the tail too)."""
     root = np.sqrt(2.0 * np.pi)
     g_j = np.exp(-0.5 * tail_start * tail_start)
-    z = x / sigma
-    core = np.minimum(z, tail_start)
+    z = np.asarray(x / sigma)
+    low = z < tail_start
     beyond = np.maximum(z - tail_start, 0.0)
-    decay = np.exp(-beyond / tail)
+    # one exponential for both sides: the Gaussian below tail_start, the tail above
+    height = np.exp(np.where(low, -0.5 * z * z, -0.5 * tail_start * tail_start - beyond / tail))
+    tail_height = np.where(low, g_j, height)  # g_j exp(-beyond / tail)
+    phi = np.full(z.shape, ndtr(tail_start))
+    phi[low] = ndtr(z[low])  # the core's integral only where it varies
     norm = root * ndtr(tail_start) + g_j * tail
-    cdf = (root * ndtr(core) + g_j * tail * (1.0 - decay)) / norm
-    density = np.exp(-0.5 * core * core) * decay / norm  # dF/dz
-    d_tail = g_j * (tail * (1.0 - decay) - beyond * decay - cdf * tail) / norm
+    cdf = (root * phi + tail * (g_j - tail_height)) / norm
+    density = height / norm  # dF/dz
+    d_tail = (tail * (g_j - tail_height) - beyond * tail_height - g_j * cdf * tail) / norm
     return cdf, -density / sigma, -z * density, d_tail
+
+
+def _first_shapes(centre, width, excess, m0, sigma0):
+    """Closed-form first widths and tails of peaks near ``m0`` (one per row; the bins'
+    centres, widths and counts above the background, padded with empty bins): sigma from the
+    second moment of a peak's low side (the core's half, which the tail does not reach; bin
+    widths taken as uniform), the tail from the counts beyond TAIL_START sigma against the
+    low half's (a tail of length t holds exp(-TAIL_START^2 / 2) t / sqrt(2 pi) / ndtr(0) of
+    the half). Kept within a factor 4 of ``sigma0``, which stands where a low side is empty."""
+    low = np.where(centre < m0[:, None], excess, 0.0)
+    half = low.sum(axis=1)
+    moment = (low * ((centre - m0[:, None]) ** 2 - width**2 / 12)).sum(axis=1)
+    variance = moment / np.maximum(half, 1e-300)
+    sigma = np.where(half > 0, np.sqrt(np.maximum(variance, 0.0)), sigma0)
+    sigma = np.clip(sigma, sigma0 / 4, sigma0 * 4)
+    beyond = np.where(centre > (m0 + TAIL_START * sigma)[:, None], excess, 0.0).sum(axis=1)
+    per_tail = np.exp(-0.5 * TAIL_START**2) / np.sqrt(2 * np.pi) / 0.5
+    tail = np.clip(beyond / np.maximum(half, 1e-300) / per_tail, 0.3, 15.0)
+    return sigma, np.where(half > 0, tail, 3.0)
 
 
 def _fit_peaks(
     windows: list[tuple[np.ndarray, np.ndarray, float, float]],
-    iterations: int = 100,
-    tolerance: float = 1e-7,
+    iterations: int = 50,
+    tolerance: float = 1e-5,
 ):
     """Least-squares fits of isolated peaks (Levenberg-Marquardt with analytic derivatives):
     each window is (bin edges, counts, expected m/z, first sigma); the model is the tailed peak
@@ -132,97 +155,75 @@ def _fit_peaks(
     sigma and tail per window, NaN where a fit ends at a bound of its width or tail or has not
     converged within ``iterations``.
 
-    All windows are fitted together on one flat array of their bins, but each on its own: a
-    window stops when its step (centre in sigma, log sigma, log tail, relative area) is below
-    ``tolerance``, and what it does never depends on the other windows."""
-    n = len(windows)
-    sizes = np.array([w[1].size for w in windows])  # bins per window
-    counts = np.concatenate([w[1] for w in windows]).astype(float)
-    weight = 1.0 / np.sqrt(np.maximum(counts, 1.0))
-    edges = np.concatenate([w[0] for w in windows])
-    edge_start = np.concatenate([[0], np.cumsum(sizes + 1)[:-1]])
-    bin_start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    p = np.empty((n, 5))  # centre, log sigma, log tail, area, background
-    lower, upper = np.empty((n, 5)), np.empty((n, 5))
-    for k, (_, y, m0, sigma0) in enumerate(windows):
-        floor = max(min(y[0], y[-1]), 0.0)
-        area = max(y.sum() - y.size * floor, 1.0)
-        p[k] = [m0, np.log(sigma0), np.log(3.0), area, floor]
-        lower[k] = [m0 - 3 * sigma0, np.log(sigma0 / 5), np.log(0.2), 0.0, 0.0]
-        upper[k] = [m0 + 3 * sigma0, np.log(sigma0 * 5), np.log(20.0), 10 * area + 10, area + 10]
+    All windows are fitted at once on padded arrays, but each on its own: a window stops (its
+    parameters stay) when its step is below ``tolerance`` (centre in sigma, log sigma, log
+    tail, area relative), and nothing it does depends on the other windows. Its widths are
+    then within about ``tolerance`` of the optimum, far below their statistical error."""
+    n, length = len(windows), max(w[1].size for w in windows)
+    sizes = np.array([w[1].size for w in windows])
+    edges = np.empty((n, length + 1))
+    counts = np.zeros((n, length))
+    for k, (e, y, _, _) in enumerate(windows):
+        edges[k, : e.size] = e
+        edges[k, e.size :] = e[-1]  # padding bins are empty (and weigh nothing)
+        counts[k, : y.size] = y
+    inside = np.arange(length)[None, :] < sizes[:, None]
+    weight = np.where(inside, 1.0 / np.sqrt(np.maximum(counts, 1.0)), 0.0)
+    m0 = np.array([w[2] for w in windows], dtype=float)
+    sigma0 = np.array([w[3] for w in windows], dtype=float)
+    floor = np.maximum(np.minimum(counts[:, 0], counts[np.arange(n), sizes - 1]), 0.0)
+    area = np.maximum(counts.sum(axis=1) - sizes * floor, 1.0)
+    excess = np.where(inside, np.maximum(counts - floor[:, None], 0.0), 0.0)
+    sigma_first, tail_first = _first_shapes(
+        0.5 * (edges[:, 1:] + edges[:, :-1]), np.diff(edges, axis=1), excess, m0, sigma0
+    )
+    # centre, log sigma, log tail, area, background
+    p = np.column_stack([m0, np.log(sigma_first), np.log(tail_first), area, floor])
+    lower = np.column_stack([m0 - 3 * sigma0, np.log(sigma0 / 5), np.full(n, np.log(0.2)),
+                             np.zeros(n), np.zeros(n)])  # fmt: skip
+    upper = np.column_stack([m0 + 3 * sigma0, np.log(sigma0 * 5), np.full(n, np.log(20.0)),
+                             10 * area + 10, area + 10])  # fmt: skip
 
-    def evaluate(q, rows):
-        """Weighted residuals and Jacobian (flat over the rows' bins), and costs per row."""
-        n_bins = sizes[rows]
-        which_edge = np.repeat(np.arange(rows.size), n_bins + 1)
-        at_edge = np.arange(which_edge.size) + np.repeat(
-            edge_start[rows] - np.concatenate([[0], np.cumsum(n_bins + 1)[:-1]]), n_bins + 1
-        )
-        qe = q[which_edge]
-        terms = _tailed_cdf_terms(edges[at_edge] - qe[:, 0], np.exp(qe[:, 1]), np.exp(qe[:, 2]))
-        # a bin's value is the difference of its two edges': drop each row's last edge
-        first_edges = np.ones(which_edge.size, dtype=bool)
-        first_edges[np.cumsum(n_bins + 1) - 1] = False
-        diffs = [np.diff(t)[first_edges[:-1]] for t in terms]
-        which = np.repeat(np.arange(rows.size), n_bins)
-        at_bin = np.arange(which.size) + np.repeat(
-            bin_start[rows] - np.concatenate([[0], np.cumsum(n_bins)[:-1]]), n_bins
-        )
-        w, qb = weight[at_bin], q[which]
-        r = (qb[:, 3] * diffs[0] + qb[:, 4] - counts[at_bin]) * w
-        jac = np.column_stack(
-            [qb[:, 3] * diffs[1] * w, qb[:, 3] * diffs[2] * w, qb[:, 3] * diffs[3] * w,
-             diffs[0] * w, w]
-        )  # fmt: skip
-        cost = np.bincount(which, r * r, minlength=rows.size)
-        return r, jac, which, cost
+    def evaluate(q):
+        """Weighted residuals, their Jacobian and the cost of every window at ``q``."""
+        terms = _tailed_cdf_terms(edges - q[:, :1], np.exp(q[:, 1:2]), np.exp(q[:, 2:3]))
+        binned = [np.diff(t, axis=1) for t in terms]
+        amplitude = q[:, 3:4] * weight
+        r = (q[:, 3:4] * binned[0] + q[:, 4:5] - counts) * weight
+        jac = np.stack([amplitude * binned[1], amplitude * binned[2], amplitude * binned[3],
+                        binned[0] * weight, weight], axis=-1)  # fmt: skip
+        return r, jac, np.einsum("pl,pl->p", r, r)
 
-    def normal_equations(r, jac, which, count):
-        gradient = np.stack(
-            [np.bincount(which, jac[:, k] * r, minlength=count) for k in range(5)], axis=1
-        )
-        hessian = np.empty((count, 5, 5))
-        for k in range(5):
-            for m in range(k, 5):
-                hessian[:, k, m] = hessian[:, m, k] = np.bincount(
-                    which, jac[:, k] * jac[:, m], minlength=count
-                )
-        return gradient, hessian
+    def normal_equations(r, jac):
+        transposed = jac.swapaxes(1, 2)  # (batched matrix products: einsum is slower here)
+        return (transposed @ r[:, :, None])[:, :, 0], transposed @ jac
 
-    all_rows = np.arange(n)
-    r, jac, which, cost = evaluate(p, all_rows)
-    gradient, hessian = normal_equations(r, jac, which, n)
+    r, jac, cost = evaluate(p)
+    gradient, hessian = normal_equations(r, jac)
     damping = np.full(n, 1e-3)
-    converged = np.zeros(n, dtype=bool)
+    active = np.ones(n, dtype=bool)
     eye = np.eye(5)
-    active = all_rows
     for _ in range(iterations):
-        diagonal = np.einsum("pkk->pk", hessian[active])
-        damped = hessian[active] + (damping[active, None] * diagonal + 1e-12)[:, :, None] * eye
-        step = -np.linalg.solve(damped, gradient[active][:, :, None])[:, :, 0]
-        trial = np.clip(p[active] + step, lower[active], upper[active])
-        moved = trial - p[active]
-        size = np.abs(moved[:, :3])
-        size[:, 0] /= np.exp(p[active, 1])
-        size = np.maximum(size.max(axis=1), np.abs(moved[:, 3]) / np.maximum(p[active, 3], 1.0))
-        r_t, jac_t, which_t, cost_t = evaluate(trial, active)
-        better = cost_t < cost[active]
-        done = (size < tolerance) | (damping[active] > 1e10)
-        if better.any():
-            took = active[better]
-            p[took], cost[took] = trial[better], cost_t[better]
-            keep = better[which_t]
-            g_new, h_new = normal_equations(r_t[keep], jac_t[keep],
-                                            np.searchsorted(np.flatnonzero(better), which_t[keep]),
-                                            took.size)  # fmt: skip
-            gradient[took], hessian[took] = g_new, h_new
-        damping[active] = np.where(better, damping[active] / 3.0, damping[active] * 4.0)
-        converged[active[done]] = True
-        active = active[~done]
-        if not active.size:
+        diagonal = np.einsum("pkk->pk", hessian)
+        damped = hessian + (damping[:, None] * diagonal + 1e-12)[:, :, None] * eye
+        step = -np.linalg.solve(damped, gradient[:, :, None])[:, :, 0]
+        trial = np.clip(p + step, lower, upper)
+        moved = np.abs(trial - p)
+        size = np.maximum.reduce([moved[:, 0] / np.exp(p[:, 1]), moved[:, 1], moved[:, 2],
+                                  moved[:, 3] / np.maximum(p[:, 3], 1.0)])  # fmt: skip
+        r_t, jac_t, cost_t = evaluate(trial)
+        better = active & (cost_t < cost)
+        p = np.where(better[:, None], trial, p)
+        cost = np.where(better, cost_t, cost)
+        g_t, h_t = normal_equations(r_t, jac_t)
+        gradient = np.where(better[:, None], g_t, gradient)
+        hessian = np.where(better[:, None, None], h_t, hessian)
+        damping = np.where(better, damping / 3.0, np.where(active, damping * 4.0, damping))
+        active &= ~((size < tolerance) | (damping > 1e10))
+        if not active.any():
             break
     inner = (p[:, 1:3] > lower[:, 1:3] + 1e-3) & (p[:, 1:3] < upper[:, 1:3] - 1e-3)
-    ok = inner.all(axis=1) & np.isfinite(p).all(axis=1) & converged
+    ok = inner.all(axis=1) & np.isfinite(p).all(axis=1) & ~active
     return np.where(ok, np.exp(p[:, 1]), np.nan), np.where(ok, np.exp(p[:, 2]), np.nan)
 
 
@@ -267,6 +268,19 @@ def _peak_windows(mz, counts, candidates, known, min_counts):
     return out
 
 
+def _strongest(found: list, count: int) -> list:
+    """The ``count`` windows of ``_peak_windows`` with most counts, atomic and molecular ions
+    taking turns (the strongest of each kind first), in their original order."""
+    strength = [-w[3][1].sum() for w in found]
+    rank = {}
+    for kind in (True, False):
+        mine = sorted((s, k) for k, (s, w) in enumerate(zip(strength, found, strict=True))
+                      if w[1] == kind)  # fmt: skip
+        rank.update({k: (r, s) for r, (s, k) in enumerate(mine)})
+    chosen = sorted(sorted(rank, key=rank.get)[:count])
+    return [found[k] for k in chosen]
+
+
 def _combine(rows) -> PeakShape:
     m, s, t, atomic = (np.array(c) for c in zip(*rows, strict=True))
     # sigma^2 = a m^2 + b m, relative errors, a and b non-negative
@@ -286,6 +300,7 @@ def estimate_shapes(
     *,
     min_counts: float = 500.0,
     min_peaks: int = 2,
+    max_peaks: int = 6,
 ) -> list[PeakShape | None]:
     """Peak shape of each calibrated spectrum ((mz, counts)) from its isolated strong peaks.
 
@@ -293,11 +308,16 @@ def estimate_shapes(
     one is used when no other of ``known_masses`` lies within its reach and it has
     ``min_counts`` counts. A peak narrower than a bin gives no width (coarse binning at low
     mass) and is skipped. A spectrum with fewer than ``min_peaks`` usable peaks gets None.
-    The peaks of all spectra are fitted together (one vectorized least-squares problem).
+    Of the usable peaks, the ``max_peaks`` strongest are fitted (the strongest atomic and
+    molecular ones in turn, as both tails are wanted): a shape has three parameters per kind
+    of ion, and more, weaker peaks cost more than they add. The peaks of all spectra are fitted
+    together (one vectorized least-squares problem), each on its own.
     """
     known = np.sort(np.asarray(known_masses, dtype=float))
     found = [
-        _peak_windows(mz, counts, c, known, min_counts) if mz.size >= 8 else []
+        _strongest(_peak_windows(mz, counts, c, known, min_counts), max_peaks)
+        if mz.size >= 8
+        else []
         for (mz, counts), c in zip(spectra, candidates, strict=True)
     ]
     windows = [w[3] for spectrum in found for w in spectrum]
