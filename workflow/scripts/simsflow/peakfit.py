@@ -146,7 +146,7 @@ def _first_shapes(centre, width, excess, m0, sigma0):
 
 def _fit_peaks(
     windows: list[tuple[np.ndarray, np.ndarray, float, float]],
-    iterations: int = 50,
+    iterations: int = 100,
     tolerance: float = 1e-5,
 ):
     """Least-squares fits of isolated peaks (Levenberg-Marquardt with analytic derivatives):
@@ -184,53 +184,52 @@ def _fit_peaks(
     upper = np.column_stack([m0 + 3 * sigma0, np.log(sigma0 * 5), np.full(n, np.log(20.0)),
                              10 * area + 10, area + 10])  # fmt: skip
 
-    def evaluate(q):
-        """Weighted residuals, their Jacobian and the cost of every window at ``q``."""
-        terms = _tailed_cdf_terms(edges - q[:, :1], np.exp(q[:, 1:2]), np.exp(q[:, 2:3]))
+    def evaluate(q, rows):
+        """Weighted residuals, their Jacobian and the costs of the windows ``rows`` at ``q``."""
+        w = weight[rows]
+        x = edges[rows] - q[:, :1]
+        terms = _tailed_cdf_terms(x, np.exp(q[:, 1:2]), np.exp(q[:, 2:3]))
         binned = [np.diff(t, axis=1) for t in terms]
-        amplitude = q[:, 3:4] * weight
-        r = (q[:, 3:4] * binned[0] + q[:, 4:5] - counts) * weight
+        amplitude = q[:, 3:4] * w
+        r = (q[:, 3:4] * binned[0] + q[:, 4:5] - counts[rows]) * w
         jac = np.stack([amplitude * binned[1], amplitude * binned[2], amplitude * binned[3],
-                        binned[0] * weight, weight], axis=-1)  # fmt: skip
-        return r, jac, np.einsum("pl,pl->p", r, r)
-
-    def normal_equations(r, jac):
+                        binned[0] * w, w], axis=-1)  # fmt: skip
         transposed = jac.swapaxes(1, 2)  # (batched matrix products: einsum is slower here)
-        return (transposed @ r[:, :, None])[:, :, 0], transposed @ jac
+        gradient, hessian = (transposed @ r[:, :, None])[:, :, 0], transposed @ jac
+        return np.einsum("pl,pl->p", r, r), gradient, hessian
 
-    r, jac, cost = evaluate(p)
-    gradient, hessian = normal_equations(r, jac)
+    cost, gradient, hessian = evaluate(p, slice(None))
     damping = np.full(n, 1e-3)
-    active = np.ones(n, dtype=bool)
+    active = np.arange(n)  # the windows still moving
     eye = np.eye(5)
     for _ in range(iterations):
-        diagonal = np.einsum("pkk->pk", hessian)
-        damped = hessian + (damping[:, None] * diagonal + 1e-12)[:, :, None] * eye
-        step = -np.linalg.solve(damped, gradient[:, :, None])[:, :, 0]
-        trial = np.clip(p + step, lower, upper)
-        moved = np.abs(trial - p)
-        size = np.maximum.reduce([moved[:, 0] / np.exp(p[:, 1]), moved[:, 1], moved[:, 2],
-                                  moved[:, 3] / np.maximum(p[:, 3], 1.0)])  # fmt: skip
-        r_t, jac_t, cost_t = evaluate(trial)
-        better = active & (cost_t < cost)
-        p = np.where(better[:, None], trial, p)
-        cost = np.where(better, cost_t, cost)
-        g_t, h_t = normal_equations(r_t, jac_t)
-        gradient = np.where(better[:, None], g_t, gradient)
-        hessian = np.where(better[:, None, None], h_t, hessian)
-        damping = np.where(better, damping / 3.0, np.where(active, damping * 4.0, damping))
-        active &= ~((size < tolerance) | (damping > 1e10))
-        if not active.any():
+        q, h = p[active], hessian[active]
+        diagonal = np.einsum("pkk->pk", h)
+        damped = h + (damping[active, None] * diagonal + 1e-12)[:, :, None] * eye
+        step = -np.linalg.solve(damped, gradient[active][:, :, None])[:, :, 0]
+        trial = np.clip(q + step, lower[active], upper[active])
+        moved = np.abs(trial - q)
+        size = np.maximum.reduce([moved[:, 0] / np.exp(q[:, 1]), moved[:, 1], moved[:, 2],
+                                  moved[:, 3] / np.maximum(q[:, 3], 1.0)])  # fmt: skip
+        cost_t, gradient_t, hessian_t = evaluate(trial, active)
+        better = cost_t < cost[active]
+        took = active[better]
+        p[took], cost[took] = trial[better], cost_t[better]
+        gradient[took], hessian[took] = gradient_t[better], hessian_t[better]
+        damping[active] = np.where(better, damping[active] / 3.0, damping[active] * 4.0)
+        active = active[~((size < tolerance) | (damping[active] > 1e10))]
+        if not active.size:
             break
     inner = (p[:, 1:3] > lower[:, 1:3] + 1e-3) & (p[:, 1:3] < upper[:, 1:3] - 1e-3)
-    ok = inner.all(axis=1) & np.isfinite(p).all(axis=1) & ~active
+    ok = inner.all(axis=1) & np.isfinite(p).all(axis=1)
+    ok[active] = False  # not converged
     return np.where(ok, np.exp(p[:, 1]), np.nan), np.where(ok, np.exp(p[:, 2]), np.nan)
 
 
-def _peak_windows(mz, counts, candidates, known, min_counts):
-    """The fit windows of a spectrum's candidate peaks that are isolated and strong enough:
-    (m/z, atomic, bin width, (edges, counts, m/z, first sigma)); the candidates' tests done
-    for all of them at once."""
+def _peak_windows(mz, counts, candidates, known, min_counts, max_peaks):
+    """The fit windows of a spectrum's candidate peaks that are isolated and strong enough, at
+    most ``max_peaks`` of them (``_strongest``): (m/z, atomic, bin width, (edges, counts, m/z,
+    first sigma)); the candidates' tests done for all of them at once."""
     if not candidates:
         return []
     m0 = np.array([m for m, _ in candidates], dtype=float)
@@ -257,35 +256,52 @@ def _peak_windows(mz, counts, candidates, known, min_counts):
         & (np.abs(known[None, :] - m0[:, None]) > 1e-6)
     ).any(axis=1)
     lo, hi = np.searchsorted(mz, lo_m), np.searchsorted(mz, hi_m)
-    out = []
+    usable = []  # (k, atomic, counts)
     for k in np.flatnonzero((top > 0) & ~crowded & (hi - lo >= 6)):
+        total = counts[lo[k] : hi[k]].sum()
+        if total >= min_counts:
+            usable.append((k, candidates[keep[k]][1], total))
+    out = []
+    for k in _strongest(usable, max_peaks):
         a, b = int(lo[k]), int(hi[k])
-        if counts[a:b].sum() < min_counts:
-            continue
         m, atomic = candidates[keep[k]]
         window = (_local_edges(mz, a, b), counts[a:b].astype(float), m, sigma0[k])
         out.append((m, atomic, width[k], window))
     return out
 
 
-def _strongest(found: list, count: int) -> list:
-    """The ``count`` windows of ``_peak_windows`` with most counts, atomic and molecular ions
-    taking turns (the strongest of each kind first), in their original order."""
-    strength = [-w[3][1].sum() for w in found]
+def _strongest(usable: list[tuple[int, bool, float]], count: int) -> list[int]:
+    """Of peaks (key, atomic, counts), the keys of the ``count`` with most counts, atomic and
+    molecular ions taking turns (the strongest of each kind first), in their original order."""
     rank = {}
     for kind in (True, False):
-        mine = sorted((s, k) for k, (s, w) in enumerate(zip(strength, found, strict=True))
-                      if w[1] == kind)  # fmt: skip
-        rank.update({k: (r, s) for r, (s, k) in enumerate(mine)})
-    chosen = sorted(sorted(rank, key=rank.get)[:count])
-    return [found[k] for k in chosen]
+        mine = sorted((-total, k) for k, atomic, total in usable if atomic == kind)
+        rank.update({k: (r, strength) for r, (strength, k) in enumerate(mine)})
+    return sorted(sorted(rank, key=rank.get)[:count])
+
+
+def _two_term_nnls(design: np.ndarray, target: np.ndarray) -> tuple[float, float]:
+    """Non-negative least squares with two columns, in closed form: the unconstrained
+    solution if both are non-negative, else the better of the two one-column fits."""
+    gram = design.T @ design
+    rhs = design.T @ target
+    det = gram[0, 0] * gram[1, 1] - gram[0, 1] ** 2
+    if det > 1e-12 * gram[0, 0] * gram[1, 1]:
+        a = (gram[1, 1] * rhs[0] - gram[0, 1] * rhs[1]) / det
+        b = (gram[0, 0] * rhs[1] - gram[0, 1] * rhs[0]) / det
+        if a >= 0 and b >= 0:
+            return float(a), float(b)
+    # on a face: one coefficient zero, the other its own (non-negative) least squares;
+    # the better one lowers the cost -2 x rhs + x^2 gram more
+    single = np.maximum(rhs, 0.0) / np.maximum(np.diag(gram), 1e-300)
+    gain = single * rhs - 0.5 * single * single * np.diag(gram)
+    return (float(single[0]), 0.0) if gain[0] >= gain[1] else (0.0, float(single[1]))
 
 
 def _combine(rows) -> PeakShape:
     m, s, t, atomic = (np.array(c) for c in zip(*rows, strict=True))
     # sigma^2 = a m^2 + b m, relative errors, a and b non-negative
-    design = np.column_stack([m * m, m]) / (s * s)[:, None]
-    (a, b), _ = nnls(design, np.ones(m.size))
+    a, b = _two_term_nnls(np.column_stack([m * m, m]) / (s * s)[:, None], np.ones(m.size))
     tails = {flag: t[atomic == flag] for flag in (True, False)}
     t_all = float(np.median(t))
     tail_atomic = float(np.median(tails[True])) if tails[True].size else t_all
@@ -315,9 +331,7 @@ def estimate_shapes(
     """
     known = np.sort(np.asarray(known_masses, dtype=float))
     found = [
-        _strongest(_peak_windows(mz, counts, c, known, min_counts), max_peaks)
-        if mz.size >= 8
-        else []
+        _peak_windows(mz, counts, c, known, min_counts, max_peaks) if mz.size >= 8 else []
         for (mz, counts), c in zip(spectra, candidates, strict=True)
     ]
     windows = [w[3] for spectrum in found for w in spectrum]
