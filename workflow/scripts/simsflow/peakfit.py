@@ -102,8 +102,9 @@ def _local_edges(mz: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return bin_edges(mz[a:b])[lo - a : hi - a + 1]
 
 
-def _tailed_cdf_terms(x, sigma, tail, tail_start: float = TAIL_START):
-    """``tailed_cdf`` and its derivatives by the centre, log sigma and log tail (analytic).
+def _tailed_cdf_terms(x, sigma, tail, tail_start: float = TAIL_START, derivatives=True):
+    """``tailed_cdf`` and its derivatives by the centre, log sigma and log tail (analytic;
+    without ``derivatives`` only the cdf and the derivative by the centre).
 
     The peak is a function of z = x / sigma and the tail alone, F(z; tail); so the derivative
     by the centre is -F'(z) / sigma, by log sigma -z F'(z), and by log tail tail * dF/dtail
@@ -121,6 +122,8 @@ def _tailed_cdf_terms(x, sigma, tail, tail_start: float = TAIL_START):
     norm = root * ndtr(tail_start) + g_j * tail
     cdf = (root * phi + tail * (g_j - tail_height)) / norm
     density = height / norm  # dF/dz
+    if not derivatives:
+        return cdf, -density / sigma
     d_tail = (tail * (g_j - tail_height) - beyond * tail_height - g_j * cdf * tail) / norm
     return cdf, -density / sigma, -z * density, d_tail
 
@@ -492,16 +495,6 @@ class ClusterFit:
         return "|".join(self.ions)
 
 
-def _tailed_pdf(x, sigma, tail, tail_start: float = TAIL_START):
-    """Density of ``tailed_cdf`` (per unit of x)."""
-    lam = tail * sigma
-    g_j = np.exp(-0.5 * tail_start * tail_start)
-    core = np.exp(-0.5 * np.square(np.minimum(x, tail_start * sigma) / sigma))
-    beyond = np.maximum(x - tail_start * sigma, 0.0)
-    density = core * np.exp(-beyond / lam)
-    return density / (sigma * np.sqrt(2.0 * np.pi) * ndtr(tail_start) + g_j * lam)
-
-
 def _batched_nnls(design: np.ndarray, counts: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Weighted non-negative least squares of many small problems at once: design (V, L, k),
     counts and weights (V, L). Where the unconstrained least-squares solution is positive it is
@@ -714,10 +707,11 @@ def _fit_group(problems, n, clusters, peaks, where, params, out, spectra, max_sh
         m = masses + shift[:, None]
         sigma = np.sqrt(sigma_a * m * m + sigma_b * m)[:, :, None]
         x = edges[:, None, :] - m[:, :, None]
-        parts = np.diff(tailed_cdf(x, sigma, tail), axis=-1) * weight
-        d_parts = -np.diff(_tailed_pdf(x, sigma, tail), axis=-1) * weight
-        peaks_ = np.einsum("vnk,vkl->vln", member, parts)
-        d_peaks = np.einsum("vnk,vkl->vln", member, d_parts)
+        cdf, d_centre = _tailed_cdf_terms(x, sigma, tail, derivatives=False)
+        parts = np.diff(cdf, axis=-1) * weight
+        d_parts = np.diff(d_centre, axis=-1) * weight  # by the shift: minus the density
+        peaks_ = (member @ parts).swapaxes(1, 2)  # (matrix products: einsum is slower)
+        d_peaks = (member @ d_parts).swapaxes(1, 2)
         at = main[:, :, None]
         return (peaks_, np.take_along_axis(parts, at, axis=1), d_peaks,
                 np.take_along_axis(d_parts, at, axis=1))  # fmt: skip
