@@ -637,19 +637,19 @@ def _fit_group(problems, n, clusters, peaks, where, params, out, spectra, max_sh
     cl = np.array([c for c, _ in problems])
     sp = np.array([v for _, v in problems])
     count = len(problems)
+    # per cluster of the group, then gathered for each problem (cluster ``at``, spectrum sp)
+    used = np.unique(cl)
+    at = np.searchsorted(used, cl)
     # the window of each problem: its segments as indices into its spectrum
-    n_seg = max(where[c][0].shape[1] for c in set(cl.tolist()))
-    seg_a = np.full((count, n_seg), 0)
-    seg_b = np.full((count, n_seg), 0)
-    for c in set(cl.tolist()):
-        rows = cl == c
+    n_seg = max(where[c][0].shape[1] for c in used)
+    seg_a = np.empty((used.size, len(spectra), n_seg), dtype=np.int64)
+    seg_b = np.empty_like(seg_a)
+    for g, c in enumerate(used):
         a, b = where[c]
-        seg_a[rows, : a.shape[1]] = a[sp[rows]]
-        seg_b[rows, : b.shape[1]] = b[sp[rows]]
-        seg_a[rows, a.shape[1] :] = a[sp[rows]].max(axis=1, keepdims=True)  # empty segments
-        seg_b[rows, b.shape[1] :] = a[sp[rows]].max(axis=1, keepdims=True)
-    lo = np.array([where[c][0][v].min() for c, v in problems])
-    hi = np.array([where[c][1][v].max() for c, v in problems])
+        seg_a[g, :, : a.shape[1]], seg_b[g, :, : b.shape[1]] = a, b
+        seg_a[g, :, a.shape[1] :] = seg_b[g, :, b.shape[1] :] = a.max(axis=1, keepdims=True)
+    seg_a, seg_b = seg_a[at, sp], seg_b[at, sp]  # (problems, segments); the empty ones last
+    lo, hi = seg_a.min(axis=1), seg_b.max(axis=1)
     length = hi - lo
     size = int(length.max())
     j = np.arange(size)
@@ -677,24 +677,26 @@ def _fit_group(problems, n, clusters, peaks, where, params, out, spectra, max_sh
     last = np.take_along_axis(window_mz, (length - 1)[:, None], axis=1)
     u = np.where(inside_window, (window_mz - first) / np.maximum(last - first, 1e-12), 0.0)
     # the modelled peaks of each problem, padded with absent ones (abundance 0)
-    k_max = max(peaks[c]["masses"].size for c in set(cl.tolist()))
-    masses = np.empty((count, k_max))
-    abundance = np.zeros((count, k_max))
-    atomic = np.zeros((count, k_max), dtype=bool)
-    member = np.zeros((count, n, k_max))
-    main = np.empty((count, n), dtype=int)
-    lower, upper = np.empty((count, n)), np.empty((count, n))
-    centre = np.empty(count)
-    for c in set(cl.tolist()):
-        rows, p = cl == c, peaks[c]
+    k_max = max(peaks[c]["masses"].size for c in used)
+    masses = np.empty((used.size, k_max))
+    abundance = np.zeros((used.size, k_max))
+    atomic = np.zeros((used.size, k_max), dtype=bool)
+    member = np.zeros((used.size, n, k_max))
+    main = np.empty((used.size, n), dtype=int)
+    lower, upper = np.empty((used.size, n)), np.empty((used.size, n))
+    centre = np.empty(used.size)
+    for g, c in enumerate(used):
+        p = peaks[c]
         k = p["masses"].size
-        masses[rows] = p["masses"][0]
-        masses[rows, :k] = p["masses"]
-        abundance[rows, :k] = p["abundance"]
-        atomic[rows, :k] = p["atomic"]
-        member[rows, :, :k] = p["owner"][None, :] == np.arange(n)[:, None]
-        main[rows] = p["main"]
-        lower[rows], upper[rows], centre[rows] = p["lower"], p["upper"], p["centre"]
+        masses[g] = p["masses"][0]
+        masses[g, :k] = p["masses"]
+        abundance[g, :k] = p["abundance"]
+        atomic[g, :k] = p["atomic"]
+        member[g, :, :k] = p["owner"][None, :] == np.arange(n)[:, None]
+        main[g] = p["main"]
+        lower[g], upper[g], centre[g] = p["lower"], p["upper"], p["centre"]
+    masses, abundance, atomic, member = masses[at], abundance[at], atomic[at], member[at]
+    main, lower, upper, centre = main[at], lower[at], upper[at], centre[at]
     sigma_a = params["sigma_a"][sp][:, None]
     sigma_b = params["sigma_b"][sp][:, None]
     tail = np.where(atomic, params["tail_atomic"][sp][:, None],
@@ -803,17 +805,31 @@ def _covariances(fisher: np.ndarray) -> np.ndarray:
     cluster's ions is present: no amplitude, so no shift information) gets its
     pseudo-inverse, the others their inverse, so that one absent cluster does not change the
     standard errors of the other spectra (a pseudo-inverse drops the small singular values of
-    these badly scaled matrices: amplitude, baseline and shift columns differ by many orders)."""
+    these badly scaled matrices: amplitude, baseline and shift columns differ by many orders).
+    The inverses are taken of the matrices scaled to a unit diagonal (and scaled back): the
+    same in exact arithmetic, and their rounding no longer depends on the other matrices of
+    the stack."""
+    diagonal = np.sqrt(np.einsum("vpp->vp", fisher))
+    scale = 1.0 / np.where(diagonal > 0, diagonal, 1.0)
+    outer = scale[:, :, None] * scale[:, None, :]
     try:
-        return np.linalg.inv(fisher)
+        return np.linalg.inv(fisher * outer) * outer
     except np.linalg.LinAlgError:
-        out = np.empty_like(fisher)
-        for r, matrix in enumerate(fisher):
+        pass
+    out = np.empty_like(fisher)
+    empty = ~np.any(fisher != 0.0, axis=2).all(axis=1)  # a parameter without information
+    rest = np.flatnonzero(~empty)
+    try:
+        out[rest] = np.linalg.inv(fisher[rest] * outer[rest]) * outer[rest]
+    except np.linalg.LinAlgError:
+        for r in rest:
             try:
-                out[r] = np.linalg.inv(matrix)
+                out[r] = np.linalg.inv(fisher[r] * outer[r]) * outer[r]
             except np.linalg.LinAlgError:
-                out[r] = np.linalg.pinv(matrix)
-        return out
+                out[r] = np.linalg.pinv(fisher[r])
+    if empty.any():
+        out[empty] = np.linalg.pinv(fisher[empty])
+    return out
 
 
 def fit_cluster(
