@@ -297,14 +297,22 @@ TIMING = re.compile(
 )
 
 
-def peakfit_study(n_spectra: int = 262) -> tuple[list, pd.DataFrame, float]:
+PEAKFIT_CALIBRATION = CalibrationSettings(
+    reference_ions_for("negative", ["S-", "Cl-", "S2-", "PS3-"])
+)
+
+
+def peakfit_study(
+    n_spectra: int = 262, folder: Path | None = None
+) -> tuple[list, pd.DataFrame, float]:
     """The spectra of benchmark i: a simulated cathode-demo study of ``n_spectra`` spectra, in
     samples of ``SPOTS_PER_SAMPLE``, each calibrated: (spots, calibration, provenance) per
-    sample, the study's mass list, and the seconds the calibration took."""
+    sample, the study's mass list, and the seconds the calibration took. With ``folder``,
+    each spectrum is also written there as an export (``folder/<sample>/<spot>.txt``)."""
     study = "cathode"
     inst, entries = instrument(study), design(study)["samples"]
     mass_list = demo_mass_list(study)
-    settings = CalibrationSettings(reference_ions_for("negative", ["S-", "Cl-", "S2-", "PS3-"]))
+    settings = PEAKFIT_CALIBRATION
     samples, calibrate_s = [], 0.0
     for s in range(int(np.ceil(n_spectra / SPOTS_PER_SAMPLE))):
         entry = dict(entries[s % len(entries)], sample=f"S{s:03d}")
@@ -316,6 +324,9 @@ def peakfit_study(n_spectra: int = 262) -> tuple[list, pd.DataFrame, float]:
             channel = sim.channel.astype(float)
             intensity = sim.intensity.astype(float)
             spots.append(Spot(study, entry["sample"], str(k), channel, sim.mz, intensity))
+            path = None if folder is None else folder / entry["sample"] / f"{k}.txt"
+            if path is not None and not path.exists():
+                write_spectrum(path, Spectrum(sim.mz, sim.intensity, sim.channel, sim.header))
         t0 = time.process_time()
         calibration = calibration_table(spots, calibrate_spots(spots, settings), settings)
         calibrate_s += time.process_time() - t0
@@ -329,22 +340,35 @@ PEAKFIT_METHODS = ("interval", "auto", "fit")
 
 
 def peakfit_summary(f: dict) -> str:
-    """Benchmark i's cost ratios in a sentence."""
-    return (
+    """Benchmark i's cost ratios in a sentence (and the whole stage's, where measured)."""
+    text = (
         f"{f['spectra']} spectra, {f['ions']} ions in {f['clusters']} overlap clusters, CPU "
         f"time: interval {f['interval_s']} s, auto {f['auto_s']} s, fit {f['fit_s']} s; "
         f"auto/interval {f['ratio_auto_to_interval']}x, fit/interval "
         f"{f['ratio_fit_to_interval']}x (fitting adds {f['added_by_auto']}x resp. "
         f"{f['added_by_fit']}x the interval integration's time; issue 25 asks for at most 2x)"
     )
+    if "stage_interval_s" in f:
+        text += (
+            f". The whole stage raw -> peaks (import, calibration, integration): interval "
+            f"{f['stage_interval_s']} s, auto {f['stage_auto_s']} s "
+            f"({f['stage_auto_to_interval']}x), fit {f['stage_fit_s']} s "
+            f"({f['stage_fit_to_interval']}x)"
+        )
+    return text
 
 
-def bench_peakfit(n_spectra: int = 262, repeats: int = 3) -> dict:
+def bench_peakfit(
+    n_spectra: int = 262, repeats: int = 3, folder: Path | None = None, stage_repeats: int = 2
+) -> dict:
     """Integration of a cathode-demo study (its mass list, whose neighbours overlap in 6
     clusters) by interval sums, by ``method: auto`` (fit the clusters) and by ``method: fit``
     (every ion), sample by sample as the jobs do; spectra simulated and calibrated beforehand
-    (not timed). The calibration's time is given for scale."""
-    samples, mass_list, calibrate_s = peakfit_study(n_spectra)
+    (not timed). The calibration's time is given for scale. With ``folder`` (where the
+    exports are written), also the whole stage raw -> peaks with each method: import,
+    calibration and integration of every sample (``process_samples``, as a batch job; best of
+    ``stage_repeats``)."""
+    samples, mass_list, calibrate_s = peakfit_study(n_spectra, folder)
 
     def integrate_all(method: str) -> None:
         for spots, calibration, provenance in samples:
@@ -358,7 +382,35 @@ def bench_peakfit(n_spectra: int = 262, repeats: int = 3) -> dict:
                for m in PEAKFIT_METHODS}  # fmt: skip
     _, notes = integrate_sample(*samples[0][:2], mass_list, samples[0][2],
                                 IntegrationSettings(method="auto"))  # fmt: skip
+    stage = {}
+    if folder is not None:
+        jobs = [
+            SampleJob(
+                "cathode",
+                spots[0].sample,
+                [p.spot for p in spots],
+                [str(folder / p.sample / f"{p.spot}.txt") for p in spots],
+                PEAKFIT_CALIBRATION,
+            )
+            for spots, _, _ in samples
+        ]
+
+        def stage_all(method: str) -> None:
+            for _ in process_samples(jobs, IntegrationSettings(method=method), mass_list):
+                pass
+
+        stage = {m: _best(lambda m=m: stage_all(m), stage_repeats, 1, time.process_time)
+                 for m in PEAKFIT_METHODS}  # fmt: skip
     return {
+        **{f"stage_{m}_s": round(s, 2) for m, s in stage.items()},
+        **(
+            {
+                "stage_auto_to_interval": round(stage["auto"] / stage["interval"], 2),
+                "stage_fit_to_interval": round(stage["fit"] / stage["interval"], 2),
+            }
+            if stage
+            else {}
+        ),
         "spectra": n_spectra,
         "ions": len(mass_list),
         "clusters": int(notes["cluster"].nunique()),
@@ -666,7 +718,7 @@ def main(argv=None) -> dict:
         print("\n".join(boxplot_rows(boxes)))
         return {"boxplots": boxes}
     if args.only_peakfit:
-        fit = bench_peakfit()
+        fit = bench_peakfit(folder=args.work.resolve() / "peakfit")
         print(json.dumps(fit))
         print(peakfit_summary(fit))
         return {"peakfit": fit}
@@ -698,7 +750,8 @@ def main(argv=None) -> dict:
         "growth": bench_growth(small, samples, lists),
         "naive": bench_naive(samples, lists["negative"]),
         "images": bench_images(args.regions, args.size, args.ions),
-        "peakfit": bench_peakfit(min(args.spectra, 262)),
+        # the stage once per method: about 15 s of the whole run
+        "peakfit": bench_peakfit(min(args.spectra, 262), folder=work / "peakfit", stage_repeats=1),
         "peak_rss_mb": round(peak_memory_mb(), 1),
     }
     if args.memory_mb or args.ibd_mb:
@@ -739,6 +792,30 @@ def main(argv=None) -> dict:
     if warning:
         print(warning.replace("**", "").strip(), file=sys.stderr)
     return results
+
+
+def markdown_rows_peakfit(f: dict) -> list[str]:
+    """Benchmark i's rows of the results table (the stage's where it was timed)."""
+    rows = [
+        f"| i. integration with overlapping peaks fitted (`integration: method: auto`), "
+        f"{f['spectra']} spectra of the cathode demo ({f['ions']} ions, {f['clusters']} "
+        f"clusters), sample by sample, CPU time | {f['auto_s']} s (`fit`, every ion: "
+        f"{f['fit_s']} s) "
+        f"| interval sums: {f['interval_s']} s; with the calibration before them: "
+        f"{f['calibration_s']} s + | auto/interval {f['ratio_auto_to_interval']}, "
+        f"fit/interval {f['ratio_fit_to_interval']} (fitting adds {f['added_by_auto']}x "
+        f"resp. {f['added_by_fit']}x the interval time; goal: at most 2x); (calibration + "
+        f"auto) / (calibration + interval) {f['ratio_auto_to_calibration_plus_interval']} |"
+    ]
+    if "stage_interval_s" in f:
+        rows.append(
+            f"| i. the stage raw -> peaks of the same study (import, calibration, "
+            f"integration; `process_samples` as a batch job), CPU time, auto (fit) | "
+            f"{f['stage_auto_s']} s ({f['stage_fit_s']} s) | with interval sums: "
+            f"{f['stage_interval_s']} s | {f['stage_auto_to_interval']} "
+            f"({f['stage_fit_to_interval']}) |"
+        )
+    return rows
 
 
 def markdown(r: dict) -> str:
@@ -816,19 +893,8 @@ def markdown(r: dict) -> str:
             f"{e2e['small_wall_s']} s -> {e2e['wall_s']} s | linear: {g['linear']}x | "
             f"{e2e['wall_s'] / e2e['small_wall_s']:.2f} |"
         )
-    f = r.get("peakfit")
-    if f:
-        rows.append(
-            f"| i. integration with overlapping peaks fitted (`integration: method: auto`), "
-            f"{f['spectra']} spectra of the cathode demo ({f['ions']} ions, {f['clusters']} "
-            f"clusters), sample by sample, CPU time | {f['auto_s']} s (`fit`, every ion: "
-            f"{f['fit_s']} s) "
-            f"| interval sums: {f['interval_s']} s; with the calibration before them: "
-            f"{f['calibration_s']} s + | auto/interval {f['ratio_auto_to_interval']}, "
-            f"fit/interval {f['ratio_fit_to_interval']} (fitting adds {f['added_by_auto']}x "
-            f"resp. {f['added_by_fit']}x the interval time; goal: at most 2x); (calibration + "
-            f"auto) / (calibration + interval) {f['ratio_auto_to_calibration_plus_interval']} |"
-        )
+    if r.get("peakfit"):
+        rows += markdown_rows_peakfit(r["peakfit"])
     rows.append(f"| e. peak RSS of the benchmark process (a-c) | {r['peak_rss_mb']} MB | | |")
     for name, w in r.get("workflow", {}).items():
         rows.append(

@@ -38,6 +38,19 @@ def test_the_peakfit_benchmark_states_both_cost_ratios():
     assert f"fit/interval {result['ratio_fit_to_interval']}x" in summary
 
 
+def test_the_peakfit_benchmark_times_the_whole_stage_with_each_method(tmp_path):
+    bench = _bench_module()
+    result = bench.bench_peakfit(10, repeats=1, folder=tmp_path, stage_repeats=1)
+    assert len(list(tmp_path.glob("S000/*.txt"))) == 10  # the exports the stage reads
+    for method in ("interval", "auto", "fit"):
+        assert result[f"stage_{method}_s"] > 0
+    assert result["stage_auto_to_interval"] > 0 and result["stage_fit_to_interval"] > 0
+    summary = bench.peakfit_summary(result)
+    assert f"interval {result['stage_interval_s']} s, auto {result['stage_auto_s']} s" in summary
+    row = next(r for r in bench.markdown_rows_peakfit(result) if "raw -> peaks" in r)
+    assert f"{result['stage_auto_s']} s" in row
+
+
 @pytest.mark.workflow  # runs Snakemake on copies of the project: about two minutes
 def test_benchmark_runs_and_writes_results(tmp_path):
     result = subprocess.run(

@@ -208,7 +208,7 @@ def test_peak_windows_tested_together_as_one_at_a_time():
     candidates = [(m, m < 11.2) for m in (10.5, 11.0, 11.5, mz[3], mz[-1] - 1e-9, 9.0, 12.5)]
     known = np.array([10.5, 11.0, 11.5, 11.52])
     for min_counts, accepted in [(500.0, 1), (0.0, 3)]:  # weak, crowded, outside; then the ends
-        got = _peak_windows(mz, counts, candidates, known, min_counts)
+        got = _peak_windows(mz, counts, candidates, known, min_counts, max_peaks=10)
         expected = _peak_windows_one_by_one(mz, counts, candidates, known, min_counts)
         assert len(got) == accepted and got[0][0] == 10.5
         for (m, atomic, width, window), (m_, atomic_, width_, edges, y, sigma0) in zip(
@@ -218,4 +218,4 @@ def test_peak_windows_tested_together_as_one_at_a_time():
             np.testing.assert_array_equal(window[0], edges)
             np.testing.assert_array_equal(window[1], y)
             assert window[3] == pytest.approx(sigma0, rel=1e-4)
-    assert _peak_windows(mz, counts, [], known, 500.0) == []
+    assert _peak_windows(mz, counts, [], known, 500.0, max_peaks=10) == []

@@ -102,97 +102,137 @@ def _local_edges(mz: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return bin_edges(mz[a:b])[lo - a : hi - a + 1]
 
 
-def _fit_peaks(windows: list[tuple[np.ndarray, np.ndarray, float, float]], iterations: int = 40):
-    """Least-squares fits of isolated peaks, all at once (Levenberg-Marquardt on padded arrays):
+def _tailed_cdf_terms(x, sigma, tail, tail_start: float = TAIL_START, derivatives=True):
+    """``tailed_cdf`` and its derivatives by the centre, log sigma and log tail (analytic;
+    without ``derivatives`` only the cdf and the derivative by the centre).
+
+    The peak is a function of z = x / sigma and the tail alone, F(z; tail); so the derivative
+    by the centre is -F'(z) / sigma, by log sigma -z F'(z), and by log tail tail * dF/dtail
+    (the normalisation moves with the tail too)."""
+    root = np.sqrt(2.0 * np.pi)
+    g_j = np.exp(-0.5 * tail_start * tail_start)
+    z = np.asarray(x / sigma)
+    low = z < tail_start
+    beyond = np.maximum(z - tail_start, 0.0)
+    # one exponential for both sides: the Gaussian below tail_start, the tail above
+    height = np.exp(np.where(low, -0.5 * z * z, -0.5 * tail_start * tail_start - beyond / tail))
+    tail_height = np.where(low, g_j, height)  # g_j exp(-beyond / tail)
+    phi = np.full(z.shape, ndtr(tail_start))
+    phi[low] = ndtr(z[low])  # the core's integral only where it varies
+    norm = root * ndtr(tail_start) + g_j * tail
+    cdf = (root * phi + tail * (g_j - tail_height)) / norm
+    density = height / norm  # dF/dz
+    if not derivatives:
+        return cdf, -density / sigma
+    d_tail = (tail * (g_j - tail_height) - beyond * tail_height - g_j * cdf * tail) / norm
+    return cdf, -density / sigma, -z * density, d_tail
+
+
+def _first_shapes(centre, width, excess, m0, sigma0):
+    """Closed-form first widths and tails of peaks near ``m0`` (one per row; the bins'
+    centres, widths and counts above the background, padded with empty bins): sigma from the
+    second moment of a peak's low side (the core's half, which the tail does not reach; bin
+    widths taken as uniform), the tail from the counts beyond TAIL_START sigma against the
+    low half's (a tail of length t holds exp(-TAIL_START^2 / 2) t / sqrt(2 pi) / ndtr(0) of
+    the half). Kept within a factor 4 of ``sigma0``, which stands where a low side is empty."""
+    low = np.where(centre < m0[:, None], excess, 0.0)
+    half = low.sum(axis=1)
+    moment = (low * ((centre - m0[:, None]) ** 2 - width**2 / 12)).sum(axis=1)
+    variance = moment / np.maximum(half, 1e-300)
+    sigma = np.where(half > 0, np.sqrt(np.maximum(variance, 0.0)), sigma0)
+    sigma = np.clip(sigma, sigma0 / 4, sigma0 * 4)
+    beyond = np.where(centre > (m0 + TAIL_START * sigma)[:, None], excess, 0.0).sum(axis=1)
+    per_tail = np.exp(-0.5 * TAIL_START**2) / np.sqrt(2 * np.pi) / 0.5
+    tail = np.clip(beyond / np.maximum(half, 1e-300) / per_tail, 0.3, 15.0)
+    return sigma, np.where(half > 0, tail, 3.0)
+
+
+def _fit_peaks(
+    windows: list[tuple[np.ndarray, np.ndarray, float, float]],
+    iterations: int = 100,
+    tolerance: float = 1e-5,
+):
+    """Least-squares fits of isolated peaks (Levenberg-Marquardt with analytic derivatives):
     each window is (bin edges, counts, expected m/z, first sigma); the model is the tailed peak
     (centre, sigma, tail, area) on a flat background, weighted by Poisson variances. Returns
-    sigma and tail per window, NaN where a fit ends at a bound of its width or tail."""
+    sigma and tail per window, NaN where a fit ends at a bound of its width or tail or has not
+    converged within ``iterations``.
+
+    All windows are fitted at once on padded arrays, but each on its own: a window stops (its
+    parameters stay) when its step is below ``tolerance`` (centre in sigma, log sigma, log
+    tail, area relative), and nothing it does depends on the other windows. Its widths are
+    then within about ``tolerance`` of the optimum, far below their statistical error."""
     n, length = len(windows), max(w[1].size for w in windows)
+    sizes = np.array([w[1].size for w in windows])
     edges = np.empty((n, length + 1))
     counts = np.zeros((n, length))
-    weight = np.zeros((n, length))
-    p = np.empty((n, 5))  # centre, log sigma, log tail, area, background
-    lower, upper = np.empty((n, 5)), np.empty((n, 5))
-    for k, (e, y, m0, sigma0) in enumerate(windows):
+    for k, (e, y, _, _) in enumerate(windows):
         edges[k, : e.size] = e
         edges[k, e.size :] = e[-1]  # padding bins are empty (and weigh nothing)
         counts[k, : y.size] = y
-        weight[k, : y.size] = 1.0 / np.sqrt(np.maximum(y, 1.0))
-        floor = max(min(y[0], y[-1]), 0.0)
-        area = max(y.sum() - y.size * floor, 1.0)
-        p[k] = [m0, np.log(sigma0), np.log(3.0), area, floor]
-        lower[k] = [m0 - 3 * sigma0, np.log(sigma0 / 5), np.log(0.2), 0.0, 0.0]
-        upper[k] = [m0 + 3 * sigma0, np.log(sigma0 * 5), np.log(20.0), 10 * area + 10, area + 10]
+    inside = np.arange(length)[None, :] < sizes[:, None]
+    weight = np.where(inside, 1.0 / np.sqrt(np.maximum(counts, 1.0)), 0.0)
+    m0 = np.array([w[2] for w in windows], dtype=float)
+    sigma0 = np.array([w[3] for w in windows], dtype=float)
+    floor = np.maximum(np.minimum(counts[:, 0], counts[np.arange(n), sizes - 1]), 0.0)
+    area = np.maximum(counts.sum(axis=1) - sizes * floor, 1.0)
+    excess = np.where(inside, np.maximum(counts - floor[:, None], 0.0), 0.0)
+    sigma_first, tail_first = _first_shapes(
+        0.5 * (edges[:, 1:] + edges[:, :-1]), np.diff(edges, axis=1), excess, m0, sigma0
+    )
+    # centre, log sigma, log tail, area, background
+    p = np.column_stack([m0, np.log(sigma_first), np.log(tail_first), area, floor])
+    lower = np.column_stack([m0 - 3 * sigma0, np.log(sigma0 / 5), np.full(n, np.log(0.2)),
+                             np.zeros(n), np.zeros(n)])  # fmt: skip
+    upper = np.column_stack([m0 + 3 * sigma0, np.log(sigma0 * 5), np.full(n, np.log(20.0)),
+                             10 * area + 10, area + 10])  # fmt: skip
 
-    # The peak is evaluated at the windows' own edges only (about half of the padded array),
-    # then spread over the padding as its last edge's value: the same numbers as evaluating
-    # the padded array, whose padding repeats the last edge.
-    n_edges = np.array([w[0].size for w in windows])
-    first_edge = np.concatenate([[0], np.cumsum(n_edges)[:-1]])
-    flat_edges = np.concatenate([w[0] for w in windows])
-    columns = np.arange(length + 1)
+    def evaluate(q, rows):
+        """Weighted residuals, their Jacobian and the costs of the windows ``rows`` at ``q``."""
+        w = weight[rows]
+        x = edges[rows] - q[:, :1]
+        terms = _tailed_cdf_terms(x, np.exp(q[:, 1:2]), np.exp(q[:, 2:3]))
+        binned = [np.diff(t, axis=1) for t in terms]
+        amplitude = q[:, 3:4] * w
+        r = (q[:, 3:4] * binned[0] + q[:, 4:5] - counts[rows]) * w
+        jac = np.stack([amplitude * binned[1], amplitude * binned[2], amplitude * binned[3],
+                        binned[0] * w, w], axis=-1)  # fmt: skip
+        transposed = jac.swapaxes(1, 2)  # (batched matrix products: einsum is slower here)
+        gradient, hessian = (transposed @ r[:, :, None])[:, :, 0], transposed @ jac
+        return np.einsum("pl,pl->p", r, r), gradient, hessian
 
-    def peak(q, rows=None):
-        rows = np.arange(n) if rows is None else rows
-        sizes = n_edges[rows]
-        ends = np.cumsum(sizes)
-        begin = ends - sizes
-        which = np.repeat(np.arange(rows.size), sizes)
-        at = np.arange(ends[-1]) + np.repeat(first_edge[rows] - begin, sizes)
-        cdf = tailed_cdf(flat_edges[at] - q[which, 0], np.exp(q[:, 1])[which],
-                         np.exp(q[:, 2])[which])  # fmt: skip
-        spread = begin[:, None] + np.minimum(columns[None, :], (sizes - 1)[:, None])
-        return np.diff(cdf[spread], axis=1)
-
-    def residual(q, binned, rows=slice(None)):
-        return (q[:, 3:4] * binned + q[:, 4:5] - counts[rows]) * weight[rows]
-
-    binned = peak(p)
-    r = residual(p, binned)
-    cost = (r * r).sum(axis=1)
+    cost, gradient, hessian = evaluate(p, slice(None))
     damping = np.full(n, 1e-3)
+    active = np.arange(n)  # the windows still moving
     eye = np.eye(5)
-    gradient, hessian = np.empty((n, 5)), np.empty((n, 5, 5))
-    moved = np.ones(n, dtype=bool)
     for _ in range(iterations):
-        # The Jacobian only where the parameters moved: elsewhere it is the last one (a
-        # rejected step changes only the damping), which late in the fit is most windows.
-        rows = np.flatnonzero(moved)
-        if rows.size:
-            q, r_q = p[rows], r[rows]
-            # centre, width and tail numerically; area and background are linear
-            h = 1e-6 * np.maximum(np.abs(q[:, :3]), 1.0)
-            nudged = np.concatenate([q + h[:, k : k + 1] * eye[k] for k in range(3)])
-            rows3 = np.tile(rows, 3)  # the three nudges in one evaluation
-            moved_r = residual(nudged, peak(nudged, rows3), rows3).reshape(3, rows.size, -1)
-            shape_columns = [(moved_r[k] - r_q) / h[:, k : k + 1] for k in range(3)]
-            jac = np.stack([*shape_columns, binned[rows] * weight[rows], weight[rows]], axis=-1)
-            gradient[rows] = np.einsum("plk,pl->pk", jac, r_q)
-            hessian[rows] = np.einsum("plk,plm->pkm", jac, jac)
-        diagonal = np.einsum("pkk->pk", hessian)
-        damped = hessian + (damping[:, None] * diagonal + 1e-12)[:, :, None] * eye
-        step = -np.linalg.solve(damped, gradient[:, :, None])[:, :, 0]
-        trial = np.clip(p + step, lower, upper)
-        binned_trial = peak(trial)
-        r_trial = residual(trial, binned_trial)
-        cost_trial = (r_trial * r_trial).sum(axis=1)
-        better = cost_trial < cost
-        settled = ~better | (cost - cost_trial < 1e-9 * cost)
-        p[better], r[better], cost[better] = trial[better], r_trial[better], cost_trial[better]
-        binned[better] = binned_trial[better]
-        damping = np.where(better, damping / 3.0, damping * 4.0)
-        moved = better
-        if np.all(settled):
-            break  # no fit moves any more
+        q, h = p[active], hessian[active]
+        diagonal = np.einsum("pkk->pk", h)
+        damped = h + (damping[active, None] * diagonal + 1e-12)[:, :, None] * eye
+        step = -np.linalg.solve(damped, gradient[active][:, :, None])[:, :, 0]
+        trial = np.clip(q + step, lower[active], upper[active])
+        moved = np.abs(trial - q)
+        size = np.maximum.reduce([moved[:, 0] / np.exp(q[:, 1]), moved[:, 1], moved[:, 2],
+                                  moved[:, 3] / np.maximum(q[:, 3], 1.0)])  # fmt: skip
+        cost_t, gradient_t, hessian_t = evaluate(trial, active)
+        better = cost_t < cost[active]
+        took = active[better]
+        p[took], cost[took] = trial[better], cost_t[better]
+        gradient[took], hessian[took] = gradient_t[better], hessian_t[better]
+        damping[active] = np.where(better, damping[active] / 3.0, damping[active] * 4.0)
+        active = active[~((size < tolerance) | (damping[active] > 1e10))]
+        if not active.size:
+            break
     inner = (p[:, 1:3] > lower[:, 1:3] + 1e-3) & (p[:, 1:3] < upper[:, 1:3] - 1e-3)
     ok = inner.all(axis=1) & np.isfinite(p).all(axis=1)
+    ok[active] = False  # not converged
     return np.where(ok, np.exp(p[:, 1]), np.nan), np.where(ok, np.exp(p[:, 2]), np.nan)
 
 
-def _peak_windows(mz, counts, candidates, known, min_counts):
-    """The fit windows of a spectrum's candidate peaks that are isolated and strong enough:
-    (m/z, atomic, bin width, (edges, counts, m/z, first sigma)); the candidates' tests done
-    for all of them at once."""
+def _peak_windows(mz, counts, candidates, known, min_counts, max_peaks):
+    """The fit windows of a spectrum's candidate peaks that are isolated and strong enough, at
+    most ``max_peaks`` of them (``_strongest``): (m/z, atomic, bin width, (edges, counts, m/z,
+    first sigma)); the candidates' tests done for all of them at once."""
     if not candidates:
         return []
     m0 = np.array([m for m, _ in candidates], dtype=float)
@@ -219,22 +259,52 @@ def _peak_windows(mz, counts, candidates, known, min_counts):
         & (np.abs(known[None, :] - m0[:, None]) > 1e-6)
     ).any(axis=1)
     lo, hi = np.searchsorted(mz, lo_m), np.searchsorted(mz, hi_m)
-    out = []
+    usable = []  # (k, atomic, counts)
     for k in np.flatnonzero((top > 0) & ~crowded & (hi - lo >= 6)):
+        total = counts[lo[k] : hi[k]].sum()
+        if total >= min_counts:
+            usable.append((k, candidates[keep[k]][1], total))
+    out = []
+    for k in _strongest(usable, max_peaks):
         a, b = int(lo[k]), int(hi[k])
-        if counts[a:b].sum() < min_counts:
-            continue
         m, atomic = candidates[keep[k]]
         window = (_local_edges(mz, a, b), counts[a:b].astype(float), m, sigma0[k])
         out.append((m, atomic, width[k], window))
     return out
 
 
+def _strongest(usable: list[tuple[int, bool, float]], count: int) -> list[int]:
+    """Of peaks (key, atomic, counts), the keys of the ``count`` with most counts, atomic and
+    molecular ions taking turns (the strongest of each kind first), in their original order."""
+    rank = {}
+    for kind in (True, False):
+        mine = sorted((-total, k) for k, atomic, total in usable if atomic == kind)
+        rank.update({k: (r, strength) for r, (strength, k) in enumerate(mine)})
+    return sorted(sorted(rank, key=rank.get)[:count])
+
+
+def _two_term_nnls(design: np.ndarray, target: np.ndarray) -> tuple[float, float]:
+    """Non-negative least squares with two columns, in closed form: the unconstrained
+    solution if both are non-negative, else the better of the two one-column fits."""
+    gram = design.T @ design
+    rhs = design.T @ target
+    det = gram[0, 0] * gram[1, 1] - gram[0, 1] ** 2
+    if det > 1e-12 * gram[0, 0] * gram[1, 1]:
+        a = (gram[1, 1] * rhs[0] - gram[0, 1] * rhs[1]) / det
+        b = (gram[0, 0] * rhs[1] - gram[0, 1] * rhs[0]) / det
+        if a >= 0 and b >= 0:
+            return float(a), float(b)
+    # on a face: one coefficient zero, the other its own (non-negative) least squares;
+    # the better one lowers the cost -2 x rhs + x^2 gram more
+    single = np.maximum(rhs, 0.0) / np.maximum(np.diag(gram), 1e-300)
+    gain = single * rhs - 0.5 * single * single * np.diag(gram)
+    return (float(single[0]), 0.0) if gain[0] >= gain[1] else (0.0, float(single[1]))
+
+
 def _combine(rows) -> PeakShape:
     m, s, t, atomic = (np.array(c) for c in zip(*rows, strict=True))
     # sigma^2 = a m^2 + b m, relative errors, a and b non-negative
-    design = np.column_stack([m * m, m]) / (s * s)[:, None]
-    (a, b), _ = nnls(design, np.ones(m.size))
+    a, b = _two_term_nnls(np.column_stack([m * m, m]) / (s * s)[:, None], np.ones(m.size))
     tails = {flag: t[atomic == flag] for flag in (True, False)}
     t_all = float(np.median(t))
     tail_atomic = float(np.median(tails[True])) if tails[True].size else t_all
@@ -249,6 +319,7 @@ def estimate_shapes(
     *,
     min_counts: float = 500.0,
     min_peaks: int = 2,
+    max_peaks: int = 6,
 ) -> list[PeakShape | None]:
     """Peak shape of each calibrated spectrum ((mz, counts)) from its isolated strong peaks.
 
@@ -256,11 +327,14 @@ def estimate_shapes(
     one is used when no other of ``known_masses`` lies within its reach and it has
     ``min_counts`` counts. A peak narrower than a bin gives no width (coarse binning at low
     mass) and is skipped. A spectrum with fewer than ``min_peaks`` usable peaks gets None.
-    The peaks of all spectra are fitted together (one vectorized least-squares problem).
+    Of the usable peaks, the ``max_peaks`` strongest are fitted (the strongest atomic and
+    molecular ones in turn, as both tails are wanted): a shape has three parameters per kind
+    of ion, and more, weaker peaks cost more than they add. The peaks of all spectra are fitted
+    together (one vectorized least-squares problem), each on its own.
     """
     known = np.sort(np.asarray(known_masses, dtype=float))
     found = [
-        _peak_windows(mz, counts, c, known, min_counts) if mz.size >= 8 else []
+        _peak_windows(mz, counts, c, known, min_counts, max_peaks) if mz.size >= 8 else []
         for (mz, counts), c in zip(spectra, candidates, strict=True)
     ]
     windows = [w[3] for spectrum in found for w in spectrum]
@@ -421,16 +495,6 @@ class ClusterFit:
         return "|".join(self.ions)
 
 
-def _tailed_pdf(x, sigma, tail, tail_start: float = TAIL_START):
-    """Density of ``tailed_cdf`` (per unit of x)."""
-    lam = tail * sigma
-    g_j = np.exp(-0.5 * tail_start * tail_start)
-    core = np.exp(-0.5 * np.square(np.minimum(x, tail_start * sigma) / sigma))
-    beyond = np.maximum(x - tail_start * sigma, 0.0)
-    density = core * np.exp(-beyond / lam)
-    return density / (sigma * np.sqrt(2.0 * np.pi) * ndtr(tail_start) + g_j * lam)
-
-
 def _batched_nnls(design: np.ndarray, counts: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Weighted non-negative least squares of many small problems at once: design (V, L, k),
     counts and weights (V, L). Where the unconstrained least-squares solution is positive it is
@@ -573,19 +637,19 @@ def _fit_group(problems, n, clusters, peaks, where, params, out, spectra, max_sh
     cl = np.array([c for c, _ in problems])
     sp = np.array([v for _, v in problems])
     count = len(problems)
+    # per cluster of the group, then gathered for each problem (cluster ``at``, spectrum sp)
+    used = np.unique(cl)
+    at = np.searchsorted(used, cl)
     # the window of each problem: its segments as indices into its spectrum
-    n_seg = max(where[c][0].shape[1] for c in set(cl.tolist()))
-    seg_a = np.full((count, n_seg), 0)
-    seg_b = np.full((count, n_seg), 0)
-    for c in set(cl.tolist()):
-        rows = cl == c
+    n_seg = max(where[c][0].shape[1] for c in used)
+    seg_a = np.empty((used.size, len(spectra), n_seg), dtype=np.int64)
+    seg_b = np.empty_like(seg_a)
+    for g, c in enumerate(used):
         a, b = where[c]
-        seg_a[rows, : a.shape[1]] = a[sp[rows]]
-        seg_b[rows, : b.shape[1]] = b[sp[rows]]
-        seg_a[rows, a.shape[1] :] = a[sp[rows]].max(axis=1, keepdims=True)  # empty segments
-        seg_b[rows, b.shape[1] :] = a[sp[rows]].max(axis=1, keepdims=True)
-    lo = np.array([where[c][0][v].min() for c, v in problems])
-    hi = np.array([where[c][1][v].max() for c, v in problems])
+        seg_a[g, :, : a.shape[1]], seg_b[g, :, : b.shape[1]] = a, b
+        seg_a[g, :, a.shape[1] :] = seg_b[g, :, b.shape[1] :] = a.max(axis=1, keepdims=True)
+    seg_a, seg_b = seg_a[at, sp], seg_b[at, sp]  # (problems, segments); the empty ones last
+    lo, hi = seg_a.min(axis=1), seg_b.max(axis=1)
     length = hi - lo
     size = int(length.max())
     j = np.arange(size)
@@ -613,24 +677,26 @@ def _fit_group(problems, n, clusters, peaks, where, params, out, spectra, max_sh
     last = np.take_along_axis(window_mz, (length - 1)[:, None], axis=1)
     u = np.where(inside_window, (window_mz - first) / np.maximum(last - first, 1e-12), 0.0)
     # the modelled peaks of each problem, padded with absent ones (abundance 0)
-    k_max = max(peaks[c]["masses"].size for c in set(cl.tolist()))
-    masses = np.empty((count, k_max))
-    abundance = np.zeros((count, k_max))
-    atomic = np.zeros((count, k_max), dtype=bool)
-    member = np.zeros((count, n, k_max))
-    main = np.empty((count, n), dtype=int)
-    lower, upper = np.empty((count, n)), np.empty((count, n))
-    centre = np.empty(count)
-    for c in set(cl.tolist()):
-        rows, p = cl == c, peaks[c]
+    k_max = max(peaks[c]["masses"].size for c in used)
+    masses = np.empty((used.size, k_max))
+    abundance = np.zeros((used.size, k_max))
+    atomic = np.zeros((used.size, k_max), dtype=bool)
+    member = np.zeros((used.size, n, k_max))
+    main = np.empty((used.size, n), dtype=int)
+    lower, upper = np.empty((used.size, n)), np.empty((used.size, n))
+    centre = np.empty(used.size)
+    for g, c in enumerate(used):
+        p = peaks[c]
         k = p["masses"].size
-        masses[rows] = p["masses"][0]
-        masses[rows, :k] = p["masses"]
-        abundance[rows, :k] = p["abundance"]
-        atomic[rows, :k] = p["atomic"]
-        member[rows, :, :k] = p["owner"][None, :] == np.arange(n)[:, None]
-        main[rows] = p["main"]
-        lower[rows], upper[rows], centre[rows] = p["lower"], p["upper"], p["centre"]
+        masses[g] = p["masses"][0]
+        masses[g, :k] = p["masses"]
+        abundance[g, :k] = p["abundance"]
+        atomic[g, :k] = p["atomic"]
+        member[g, :, :k] = p["owner"][None, :] == np.arange(n)[:, None]
+        main[g] = p["main"]
+        lower[g], upper[g], centre[g] = p["lower"], p["upper"], p["centre"]
+    masses, abundance, atomic, member = masses[at], abundance[at], atomic[at], member[at]
+    main, lower, upper, centre = main[at], lower[at], upper[at], centre[at]
     sigma_a = params["sigma_a"][sp][:, None]
     sigma_b = params["sigma_b"][sp][:, None]
     tail = np.where(atomic, params["tail_atomic"][sp][:, None],
@@ -643,10 +709,11 @@ def _fit_group(problems, n, clusters, peaks, where, params, out, spectra, max_sh
         m = masses + shift[:, None]
         sigma = np.sqrt(sigma_a * m * m + sigma_b * m)[:, :, None]
         x = edges[:, None, :] - m[:, :, None]
-        parts = np.diff(tailed_cdf(x, sigma, tail), axis=-1) * weight
-        d_parts = -np.diff(_tailed_pdf(x, sigma, tail), axis=-1) * weight
-        peaks_ = np.einsum("vnk,vkl->vln", member, parts)
-        d_peaks = np.einsum("vnk,vkl->vln", member, d_parts)
+        cdf, d_centre = _tailed_cdf_terms(x, sigma, tail, derivatives=False)
+        parts = np.diff(cdf, axis=-1) * weight
+        d_parts = np.diff(d_centre, axis=-1) * weight  # by the shift: minus the density
+        peaks_ = (member @ parts).swapaxes(1, 2)  # (matrix products: einsum is slower)
+        d_peaks = (member @ d_parts).swapaxes(1, 2)
         at = main[:, :, None]
         return (peaks_, np.take_along_axis(parts, at, axis=1), d_peaks,
                 np.take_along_axis(d_parts, at, axis=1))  # fmt: skip
@@ -738,17 +805,31 @@ def _covariances(fisher: np.ndarray) -> np.ndarray:
     cluster's ions is present: no amplitude, so no shift information) gets its
     pseudo-inverse, the others their inverse, so that one absent cluster does not change the
     standard errors of the other spectra (a pseudo-inverse drops the small singular values of
-    these badly scaled matrices: amplitude, baseline and shift columns differ by many orders)."""
+    these badly scaled matrices: amplitude, baseline and shift columns differ by many orders).
+    The inverses are taken of the matrices scaled to a unit diagonal (and scaled back): the
+    same in exact arithmetic, and their rounding no longer depends on the other matrices of
+    the stack."""
+    diagonal = np.sqrt(np.einsum("vpp->vp", fisher))
+    scale = 1.0 / np.where(diagonal > 0, diagonal, 1.0)
+    outer = scale[:, :, None] * scale[:, None, :]
     try:
-        return np.linalg.inv(fisher)
+        return np.linalg.inv(fisher * outer) * outer
     except np.linalg.LinAlgError:
-        out = np.empty_like(fisher)
-        for r, matrix in enumerate(fisher):
+        pass
+    out = np.empty_like(fisher)
+    empty = ~np.any(fisher != 0.0, axis=2).all(axis=1)  # a parameter without information
+    rest = np.flatnonzero(~empty)
+    try:
+        out[rest] = np.linalg.inv(fisher[rest] * outer[rest]) * outer[rest]
+    except np.linalg.LinAlgError:
+        for r in rest:
             try:
-                out[r] = np.linalg.inv(matrix)
+                out[r] = np.linalg.inv(fisher[r] * outer[r]) * outer[r]
             except np.linalg.LinAlgError:
-                out[r] = np.linalg.pinv(matrix)
-        return out
+                out[r] = np.linalg.pinv(fisher[r])
+    if empty.any():
+        out[empty] = np.linalg.pinv(fisher[empty])
+    return out
 
 
 def fit_cluster(
