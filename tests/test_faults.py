@@ -136,18 +136,23 @@ def test_a_complete_parquet_input_passes(tmp_path):
     assert damaged_parquet([path, tmp_path / "missing.parquet", tmp_path]) is None
 
 
+def _run_job(job: str, log):
+    """Run ``job`` (Python source that gets the log's path as sys.argv[1]) as a job runs."""
+    return subprocess.run(
+        [sys.executable, "-c", job, str(log)],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT / "workflow" / "scripts")},
+    )
+
+
 def test_a_job_that_fails_on_a_bug_writes_its_traceback_to_its_log(tmp_path):
     log = tmp_path / "logs" / "job.log"
     job = (
         "import sys\nfrom simsflow.runlog import logged\n"
         "with logged(sys.argv[1]):\n    print('working', file=sys.stderr)\n    {}['flag']\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", job, str(log)],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(ROOT / "workflow" / "scripts")},
-    )
+    result = _run_job(job, log)
     assert result.returncode == 1
     text = log.read_text()
     assert text.startswith("working\nTraceback (most recent call last):")
@@ -163,12 +168,7 @@ def test_a_job_s_warnings_go_to_its_log_where_the_tests_look_for_them(tmp_path):
         "from simsflow.runlog import logged\nwith logged(sys.argv[1]):\n"
         "    warnings.warn('lbfgs failed to converge', ConvergenceWarning, stacklevel=1)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", job, str(log)],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(ROOT / "workflow" / "scripts")},
-    )
+    result = _run_job(job, log)
     assert result.returncode == 0, result.stderr
     assert "ConvergenceWarning: lbfgs failed to converge" in log.read_text()
     assert "ConvergenceWarning" not in result.stderr
