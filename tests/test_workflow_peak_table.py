@@ -4,9 +4,12 @@ headless Chromium shows every figure of theirs."""
 
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from simsflow.plots.boxplots import PANELS_PER_PAGE
 
 from .browser import report_figures_rendered
 from .conftest import ROOT, copy_workflow, snakemake
@@ -119,5 +122,18 @@ def test_the_table_studies_figures_open_in_the_browser_tested_report(
         for sub, name in SHOWN:
             assert subcategory[f"results/{study}/figures/{name}"] == sub
         boxplots = [p for p in subcategory if p.startswith(f"results/{study}/figures/boxplots/")]
-        assert len(boxplots) >= N_IONS
+        # the defaults for a list of at most 30 ions: a figure per group and one per ion
+        # outside the group 'contamination'; the transposed study has no mass list, so its
+        # ions are named by their m/z and are all in one group
+        masses = pd.read_csv(ROOT / "config/lithium/mass_list.tsv", sep="\t")
+        if study == "transposed":
+            masses = masses.assign(ion=[f"m{m:.4f}" for m in masses["mz"]], group="ungrouped")
+        ions = masses.loc[masses["group"] != "contamination", "ion"]
+        pages = {  # PANELS_PER_PAGE panels a page: 'group_g.png', 'group_g_2.png'...
+            f"group_{g}{'' if k == 0 else f'_{k + 1}'}.png"
+            for g, n in masses["group"].value_counts().items()
+            for k in range(-(-n // PANELS_PER_PAGE))
+        }
+        expected = pages | {f"{i}.png" for i in ions}
+        assert {Path(p).name for p in boxplots} == expected
         assert {subcategory[p] for p in boxplots} == {"2 scaling and statistics"}
