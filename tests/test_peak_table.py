@@ -147,7 +147,7 @@ def test_surfacelab_peak_list_export_of_one_spectrum(tmp_path):
         ["C2H-", 24.95, 25.07, "hydrocarbon"],
     ]
     assert table.areas.iloc[0].tolist() == [120, 80, 5000]
-    assert table.sheet["sample"].tolist() == ["spot_A"]
+    assert table.sheet["sample"].tolist() == ["spot A"]  # the file's name, as it is
 
 
 @pytest.mark.parametrize(

@@ -391,7 +391,7 @@ def _by_peak(rows, source, layout, peaks: _Peaks, sheet, schema, default_polarit
             if "Area" not in header:
                 raise ConfigError("no Area column", file=source, line=header_line)
             spectra = [header.index("Area")]
-            names = [re.sub(r"[^A-Za-z0-9_.-]", "_", Path(source).stem).lstrip("_.-") or "s"]
+            names = [Path(source).stem.strip() or "s"]  # the id as the file names it
         else:
             names = [header[j] for j in spectra]
     else:
