@@ -24,6 +24,7 @@ isotopologues. Standard errors come from the Poisson-weighted design at the solu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import median
 
 import numpy as np
 import pandas as pd
@@ -98,6 +99,8 @@ def bin_edges(mz: np.ndarray) -> np.ndarray:
 
 def _local_edges(mz: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """``bin_edges(mz)[lo : hi + 1]`` (the same numbers) without the edges of all of ``mz``."""
+    if lo > 0 and hi < mz.size:  # inside: midpoints only
+        return 0.5 * (mz[lo : hi + 1] + mz[lo - 1 : hi])
     a, b = max(lo - 1, 0), min(hi + 1, mz.size)
     return bin_edges(mz[a:b])[lo - a : hi - a + 1]
 
@@ -147,10 +150,44 @@ def _first_shapes(centre, width, excess, m0, sigma0):
     return sigma, np.where(half > 0, tail, 3.0)
 
 
+PAD = 16  # padded problems are this many bins long, rounded up: see ``_by_padded_length``
+
+
+def _padded(length: int) -> int:
+    """The length a problem of ``length`` bins is padded to (a multiple of ``PAD``)."""
+    return -(-int(length) // PAD) * PAD
+
+
+def _by_padded_length(lengths) -> dict[int, np.ndarray]:
+    """Indices of problems grouped by their padded length, in order of the lengths.
+
+    Problems solved together share padded arrays; padding every problem to a length set by
+    its own size alone (not by the longest of the others) makes its numbers, to the last
+    bit, the same whichever others it is solved with: sums over a row, matrix products and
+    the rest depend on a row's length, not on how many rows there are. So a sample fitted
+    alone or in a batch of others gives identical results."""
+    padded = np.array([_padded(n) for n in lengths], dtype=np.int64)
+    return {int(p): np.flatnonzero(padded == p) for p in np.unique(padded)}
+
+
 def _fit_peaks(
     windows: list[tuple[np.ndarray, np.ndarray, float, float]],
     iterations: int = 100,
     tolerance: float = 1e-5,
+):
+    """``_fit_padded_peaks`` of the windows, those of one padded length together."""
+    sigma, tail = np.full(len(windows), np.nan), np.full(len(windows), np.nan)
+    for length, rows in _by_padded_length([w[1].size for w in windows]).items():
+        some = [windows[k] for k in rows]
+        sigma[rows], tail[rows] = _fit_padded_peaks(some, length, iterations, tolerance)
+    return sigma, tail
+
+
+def _fit_padded_peaks(
+    windows: list[tuple[np.ndarray, np.ndarray, float, float]],
+    length: int,
+    iterations: int,
+    tolerance: float,
 ):
     """Least-squares fits of isolated peaks (Levenberg-Marquardt with analytic derivatives):
     each window is (bin edges, counts, expected m/z, first sigma); the model is the tailed peak
@@ -158,11 +195,12 @@ def _fit_peaks(
     sigma and tail per window, NaN where a fit ends at a bound of its width or tail or has not
     converged within ``iterations``.
 
-    All windows are fitted at once on padded arrays, but each on its own: a window stops (its
-    parameters stay) when its step is below ``tolerance`` (centre in sigma, log sigma, log
-    tail, area relative), and nothing it does depends on the other windows. Its widths are
+    All windows are fitted at once on arrays padded to ``length`` bins, but each on its own:
+    a window stops (its parameters stay) when its step is below ``tolerance`` (centre in
+    sigma, log sigma, log tail, area relative), and nothing it does depends on the other
+    windows. Its widths are
     then within about ``tolerance`` of the optimum, far below their statistical error."""
-    n, length = len(windows), max(w[1].size for w in windows)
+    n = len(windows)
     sizes = np.array([w[1].size for w in windows])
     edges = np.empty((n, length + 1))
     counts = np.zeros((n, length))
@@ -268,7 +306,7 @@ def _peak_windows(mz, counts, candidates, known, min_counts, max_peaks):
     for k in _strongest(usable, max_peaks):
         a, b = int(lo[k]), int(hi[k])
         m, atomic = candidates[keep[k]]
-        window = (_local_edges(mz, a, b), counts[a:b].astype(float), m, sigma0[k])
+        window = (_local_edges(mz, a, b), counts[a:b], m, sigma0[k])
         out.append((m, atomic, width[k], window))
     return out
 
@@ -306,9 +344,9 @@ def _combine(rows) -> PeakShape:
     # sigma^2 = a m^2 + b m, relative errors, a and b non-negative
     a, b = _two_term_nnls(np.column_stack([m * m, m]) / (s * s)[:, None], np.ones(m.size))
     tails = {flag: t[atomic == flag] for flag in (True, False)}
-    t_all = float(np.median(t))
-    tail_atomic = float(np.median(tails[True])) if tails[True].size else t_all
-    tail_molecular = float(np.median(tails[False])) if tails[False].size else t_all
+    t_all = median(t.tolist())
+    tail_atomic = median(tails[True].tolist()) if tails[True].size else t_all
+    tail_molecular = median(tails[False].tolist()) if tails[False].size else t_all
     return PeakShape(float(a), float(b), tail_atomic, tail_molecular, n_peaks=len(rows))
 
 
@@ -333,9 +371,18 @@ def estimate_shapes(
     together (one vectorized least-squares problem), each on its own.
     """
     known = np.sort(np.asarray(known_masses, dtype=float))
+    return _estimate_shapes(
+        spectra, candidates, [known] * len(spectra), min_counts, min_peaks, max_peaks
+    )
+
+
+def _estimate_shapes(
+    spectra, candidates, knowns, min_counts=500.0, min_peaks=2, max_peaks=6
+) -> list[PeakShape | None]:
+    """``estimate_shapes`` with the known masses (sorted) given per spectrum."""
     found = [
         _peak_windows(mz, counts, c, known, min_counts, max_peaks) if mz.size >= 8 else []
-        for (mz, counts), c in zip(spectra, candidates, strict=True)
+        for (mz, counts), c, known in zip(spectra, candidates, knowns, strict=True)
     ]
     windows = [w[3] for spectrum in found for w in spectrum]
     if not windows:
@@ -366,7 +413,7 @@ def estimate_shape(
 def median_shape(shapes: list[PeakShape]) -> PeakShape:
     """The component-wise median of shapes, marked as a fallback."""
     fields = ("sigma_a", "sigma_b", "tail_atomic", "tail_molecular")
-    values = {f: float(np.median([getattr(s, f) for s in shapes])) for f in fields}
+    values = {f: median([getattr(s, f) for s in shapes]) for f in fields}
     return PeakShape(**values, n_peaks=0, source="median")
 
 
@@ -432,13 +479,17 @@ def fit_ions(mass_list: pd.DataFrame) -> list[FitIon]:
     return out
 
 
-def _segments(ion: FitIon, shape: PeakShape) -> np.ndarray:
-    """Where an ion is seen, as (lower, upper) rows: its interval, and each of its peaks from
-    CORE_REACH sigma below to the tail's TAIL_REACH decay lengths above."""
-    sigma = shape.sigma(ion.masses)
-    up = (TAIL_START + TAIL_REACH * shape.tail(ion.atomic)) * sigma
-    peaks = np.column_stack([ion.masses - CORE_REACH * sigma, ion.masses + up])
-    return np.vstack([[ion.lower, ion.upper], peaks])
+def _segments(ions: list[FitIon], shape: PeakShape) -> list[tuple[float, float, int]]:
+    """Where the ions are seen, as (lower, upper, ion index): each ion's interval, and each of
+    its peaks from CORE_REACH sigma below to the tail's TAIL_REACH decay lengths above."""
+    masses = np.concatenate([ion.masses for ion in ions])
+    owner = np.repeat(np.arange(len(ions)), [ion.masses.size for ion in ions])
+    atomic = np.array([ion.atomic for ion in ions], dtype=bool)[owner]
+    sigma = shape.sigma(masses)
+    up = (TAIL_START + TAIL_REACH * shape.tail(atomic)) * sigma
+    intervals = [(ion.lower, ion.upper, i) for i, ion in enumerate(ions)]
+    lows, highs = (masses - CORE_REACH * sigma).tolist(), (masses + up).tolist()
+    return intervals + list(zip(lows, highs, owner.tolist(), strict=True))
 
 
 def find_clusters(ions: list[FitIon], shape: PeakShape) -> list[list[int]]:
@@ -453,8 +504,7 @@ def find_clusters(ions: list[FitIon], shape: PeakShape) -> list[list[int]]:
             i = parent[i]
         return i
 
-    segments = [(lo, hi, i) for i, ion in enumerate(ions) for lo, hi in _segments(ion, shape)]
-    segments.sort()
+    segments = sorted(_segments(ions, shape)) if ions else []
     end, last = -np.inf, -1
     for lo, hi, i in segments:
         if lo < end:
@@ -470,10 +520,23 @@ def find_clusters(ions: list[FitIon], shape: PeakShape) -> list[list[int]]:
     return [groups[r] for r in sorted(groups, key=lambda r: (first[r], r))]
 
 
+@dataclass(frozen=True)
+class _Windows:
+    """The windows of a group of fitted problems, padded (one row per problem): which bins are
+    the window's, their m/z and counts, each ion's fitted peak and the fitted baseline."""
+
+    seen: np.ndarray
+    mz: np.ndarray
+    counts: np.ndarray
+    components: np.ndarray  # (problems, bins, ions)
+    baseline: np.ndarray
+
+
 @dataclass
 class ClusterFit:
     """One cluster fitted in one spectrum: per ion its in-interval area, whole-peak total and
-    their standard errors; the window's data, components and baseline for figures."""
+    their standard errors; the window's data, components and baseline for figures (taken from
+    the group's arrays when first asked for: most fits are never drawn)."""
 
     ions: list[str]
     fitted: np.ndarray  # bool per ion: reported (not opted out)
@@ -484,15 +547,33 @@ class ClusterFit:
     shift_ppm: float  # the peaks' common shift from their calibrated positions
     residual_pct: float  # 100 * sum|data - model| / sum(data) over the window
     chi2_per_bin: float
-    mz: np.ndarray
-    counts: np.ndarray
-    components: np.ndarray  # (ions, bins) fitted counts of each ion
-    baseline: np.ndarray
+    windows: _Windows
+    row: int  # this fit's row of ``windows``
 
     @property
     def name(self) -> str:
         """The cluster's ions joined by '|' (how QC rows and figures name it)."""
         return "|".join(self.ions)
+
+    @property
+    def mz(self) -> np.ndarray:
+        """m/z of the window's bins."""
+        return self.windows.mz[self.row, self.windows.seen[self.row]]
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Counts of the window's bins."""
+        return self.windows.counts[self.row, self.windows.seen[self.row]]
+
+    @property
+    def components(self) -> np.ndarray:
+        """Fitted counts of each ion's peaks in the window's bins (ions, bins)."""
+        return self.windows.components[self.row, self.windows.seen[self.row]].T
+
+    @property
+    def baseline(self) -> np.ndarray:
+        """The fitted baseline in the window's bins."""
+        return self.windows.baseline[self.row, self.windows.seen[self.row]]
 
 
 def _batched_nnls(design: np.ndarray, counts: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -593,8 +674,10 @@ def fit_clusters(
     cluster's peaks or intervals are take part: no unlisted peak between them.
 
     Every (cluster, spectrum) pair is one small problem, solved independently of the others;
-    the problems of all clusters with the same number of ions are solved together, on padded
-    arrays, so the cost is a few array operations per group, not per cluster or spectrum.
+    the problems of all clusters with the same numbers of ions and modelled peaks and the same
+    padded length are solved together, so the cost is a few array operations per group, not
+    per cluster or spectrum, and a problem's numbers are the same whichever others share its
+    group (``_by_padded_length``).
     """
     out: list[list[ClusterFit | None]] = [[None] * len(spectra) for _ in clusters]
     if not clusters or not spectra:
@@ -614,26 +697,26 @@ def fit_clusters(
         s = lo.shape[1]
         where.append((index[:, start : start + s], index[:, start + s : start + 2 * s]))
         start += 2 * s
-    by_size: dict[int, list[int]] = {}
+    # problems (cluster, spectrum) grouped by their ions, modelled peaks and padded length
+    groups: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
     for c, ions in enumerate(clusters):
-        by_size.setdefault(len(ions), []).append(c)
-    for n, members in by_size.items():
-        problems = []  # (cluster, spectrum)
-        for c in members:
-            a, b = where[c]
-            lo, hi = a.min(axis=1), b.max(axis=1)
-            ok = (lo > 0) & (hi < sizes) & (hi - lo >= 2)
-            problems.extend((c, v) for v in np.flatnonzero(ok))
-        if problems:
-            _fit_group(problems, n, clusters, peaks, where, params, out, spectra,
-                       max_shift_ppm, iterations)  # fmt: skip
+        a, b = where[c]
+        lo, hi = a.min(axis=1), b.max(axis=1)
+        ok = (lo > 0) & (hi < sizes) & (hi - lo >= 2)
+        for v in np.flatnonzero(ok):
+            key = (len(ions), peaks[c]["masses"].size, _padded(hi[v] - lo[v]))
+            groups.setdefault(key, []).append((c, int(v)))
+    for (n, _, size), problems in sorted(groups.items()):
+        _fit_group(problems, n, size, clusters, peaks, where, params, out, spectra,
+                   max_shift_ppm, iterations)  # fmt: skip
     return out
 
 
-def _fit_group(problems, n, clusters, peaks, where, params, out, spectra, max_shift_ppm,
+def _fit_group(problems, n, size, clusters, peaks, where, params, out, spectra, max_shift_ppm,
                iterations) -> None:  # fmt: skip
-    """``fit_clusters`` of the (cluster, spectrum) problems of clusters of ``n`` ions, all on
-    one set of padded arrays; results into ``out``."""
+    """``fit_clusters`` of the (cluster, spectrum) problems of clusters of ``n`` ions with the
+    same number of modelled peaks, all on one set of arrays padded to ``size`` bins (see
+    ``_by_padded_length``); results into ``out``."""
     cl = np.array([c for c, _ in problems])
     sp = np.array([v for _, v in problems])
     count = len(problems)
@@ -651,7 +734,6 @@ def _fit_group(problems, n, clusters, peaks, where, params, out, spectra, max_sh
     seg_a, seg_b = seg_a[at, sp], seg_b[at, sp]  # (problems, segments); the empty ones last
     lo, hi = seg_a.min(axis=1), seg_b.max(axis=1)
     length = hi - lo
-    size = int(length.max())
     j = np.arange(size)
     inside_window = j[None, :] < length[:, None]
     seen = inside_window & np.any(
@@ -781,8 +863,8 @@ def _fit_group(problems, n, clusters, peaks, where, params, out, spectra, max_sh
     baseline = ramps[..., 0] * x[:, None, n] + ramps[..., 1] * x[:, None, n + 1]
     names = {c: [ion.name for ion in clusters[c]] for c in set(cl.tolist())}
     fitted = {c: np.array([ion.fitted for ion in clusters[c]]) for c in names}
+    windows = _Windows(seen, window_mz, y, components, baseline)
     for r, (c, v) in enumerate(problems):
-        keep = seen[r]
         out[c][v] = ClusterFit(
             ions=names[c],
             fitted=fitted[c],
@@ -793,10 +875,8 @@ def _fit_group(problems, n, clusters, peaks, where, params, out, spectra, max_sh
             shift_ppm=shift_ppm[r],
             residual_pct=residual_pct[r],
             chi2_per_bin=chi2[r],
-            mz=window_mz[r, keep],
-            counts=y[r, keep],
-            components=components[r, keep].T,
-            baseline=baseline[r, keep],
+            windows=windows,
+            row=r,
         )
 
 
@@ -895,31 +975,84 @@ def fit_sample(
     clusters are found once for the sample, from the median shape, so every spectrum reports
     the same ions as fitted.
     """
+    return fit_samples([spectra], [shape_ions], mass_list, method, max_shift_ppm=max_shift_ppm)[0]
+
+
+def fit_samples(
+    samples: list[list[tuple[np.ndarray, np.ndarray]]],
+    shape_ions: list[list[list[str]]],
+    mass_list: pd.DataFrame,
+    method: str,
+    *,
+    max_shift_ppm: float = 60.0,
+) -> list[SampleFit]:
+    """``fit_sample`` of several samples (their spectra and shape ions each), solved together:
+    the shapes of all their spectra in one fit, the clusters of all samples that share the
+    same clusters in another, so a batch of samples costs a few array operations instead of a
+    few per sample. Each sample's result is, to the last bit, what ``fit_sample`` gives for it
+    alone: every problem is solved on arrays whose size depends on itself only
+    (``_by_padded_length``), and everything a sample decides (its median shape, its clusters,
+    the masses that make a reference peak crowded) comes from its own spectra."""
     if method not in ("fit", "auto"):
         raise SimsflowError(f"unknown fit method '{method}'", hint="use interval, fit or auto")
     ions = fit_ions(mass_list)
     listed = [float(m) for m in mass_list["mz"]]
-    candidates = []
-    for names in shape_ions:
-        masses = {n: _ion_mz(n) for n in names}
-        candidates.append([(m, _atomic(n)) for n, m in masses.items() if m is not None])
-    known = np.array(listed + [m for c in candidates for m, _ in c])
-    shapes = estimate_shapes(spectra, candidates, known)
-    found = [s for s in shapes if s is not None]
-    areas = np.full((len(spectra), len(ions)), np.nan)
-    if not found:
-        return SampleFit(areas, [], shapes, [[] for _ in spectra])
-    fallback = median_shape(found)
-    groups = find_clusters(ions, fallback)
-    if method == "auto":
-        groups = [g for g in groups if len(g) > 1]
-    groups = [g for g in groups if any(ions[i].fitted for i in g)]
-    used = [shape or fallback for shape in shapes]
-    by_group = fit_clusters(
-        spectra, [[ions[i] for i in g] for g in groups], used, max_shift_ppm=max_shift_ppm
-    )
+    masses: dict[str, float | None] = {}
+    spectra, candidates, knowns = [], [], []
+    for sample, names_per_spectrum in zip(samples, shape_ions, strict=True):
+        mine = []
+        for names in names_per_spectrum:
+            names = list(dict.fromkeys(names))
+            for n in names:
+                if n not in masses:
+                    masses[n] = _ion_mz(n)
+            mine.append([(masses[n], _atomic(n)) for n in names if masses[n] is not None])
+        known = np.sort(np.array(listed + [m for c in mine for m, _ in c], dtype=float))
+        spectra.extend(sample)
+        candidates.extend(mine)
+        knowns.extend([known] * len(sample))
+    all_shapes = _estimate_shapes(spectra, candidates, knowns)
+    results: list[SampleFit | None] = []
+    plans: dict[tuple, list[int]] = {}  # the samples fitting the same clusters
+    start, slices, used = 0, [], []
+    for k, sample in enumerate(samples):
+        shapes = all_shapes[start : start + len(sample)]
+        slices.append((start, start + len(sample)))
+        start += len(sample)
+        found = [s for s in shapes if s is not None]
+        if not found:
+            results.append(SampleFit(np.full((len(sample), len(ions)), np.nan), [], shapes,
+                                     [[] for _ in sample]))  # fmt: skip
+            used.append(None)
+            continue
+        fallback = median_shape(found)
+        groups = find_clusters(ions, fallback)
+        if method == "auto":
+            groups = [g for g in groups if len(g) > 1]
+        groups = [g for g in groups if any(ions[i].fitted for i in g)]
+        plans.setdefault(tuple(tuple(g) for g in groups), []).append(k)
+        used.append([shape or fallback for shape in shapes])
+        results.append(None)
+    for plan, members in sorted(plans.items()):
+        groups = [list(g) for g in plan]
+        pooled = [spectrum for k in members for spectrum in samples[k]]
+        pooled_shapes = [shape for k in members for shape in used[k]]
+        by_group = fit_clusters(pooled, [[ions[i] for i in g] for g in groups], pooled_shapes,
+                                max_shift_ppm=max_shift_ppm)  # fmt: skip
+        offset = 0
+        for k in members:
+            a, b = slices[k]
+            mine = [fits[offset : offset + b - a] for fits in by_group]
+            offset += b - a
+            results[k] = _sample_fit(ions, groups, mine, all_shapes[a:b])
+    return results
+
+
+def _sample_fit(ions, groups, by_group, shapes) -> SampleFit:
+    """A sample's ``SampleFit`` from its clusters' fits (per group, per spectrum)."""
+    areas = np.full((len(shapes), len(ions)), np.nan)
     rows, fits = [], []
-    for s in range(len(spectra)):
+    for s in range(len(shapes)):
         spot_fits = []
         for group, group_fits in zip(groups, by_group, strict=True):
             fit = group_fits[s]
