@@ -259,3 +259,33 @@ def test_the_study_config_lets_fit_and_auto_have_overlapping_intervals(tmp_path,
     config["studies"]["lithium"]["integration"]["method"] = "deconvolve"
     with pytest.raises(ConfigError, match="method"):
         load_studies(copy.deepcopy(config), SCHEMAS, ["config/config.yaml"])
+
+
+def test_samples_integrated_together_give_the_tables_of_each_sample_alone():
+    # a batch job prepares each sample's interval areas, then fits the samples together
+    from simsflow.calibrate import CalibrationSettings, calibrate_sample
+    from simsflow.integrate import finish_samples, prepare_sample
+
+    from .helpers import spectra_frame
+
+    rng = np.random.default_rng(16)
+    names = ["C2H3+", "Al+", "C3H3+", "K+"]
+    mz = np.array([ion_mz(n) for n in names])
+    mass_list = pd.DataFrame({"ion": names, "mz": mz, "lower": mz - 0.02, "upper": mz + 0.02})
+    settings = IntegrationSettings(method="auto")
+    calibration = CalibrationSettings(tuple(sorted(CALIBRANTS, key=ion_mz)))
+    samples = []
+    for k, resolution in enumerate((3000, 4500, 6000)):
+        ions = {**pair_counts("Al+/C2H3+", 0.2 * (k + 1)), **pair_counts("K+/C3H3+", 3.0)}
+        sims = [overlap_spectrum(ions, resolution, rng) for _ in range(2)]
+        table, meta = spectra_frame(
+            [(str(i), s.spectrum) for i, s in enumerate(sims)], sample=f"S{k}"
+        )
+        samples.append((table, calibrate_sample(table, calibration), meta))
+    prepared = [prepare_sample(t, c, mass_list, m, settings) for t, c, m in samples]
+    together = finish_samples(prepared, mass_list, settings)
+    for (table, cal, meta), (peaks, notes) in zip(samples, together, strict=True):
+        alone_peaks, alone_notes = integrate_sample(table, cal, mass_list, meta, settings)
+        assert (alone_notes["issue"] == "fitted").all() and len(alone_notes) == 8
+        pd.testing.assert_frame_equal(peaks, alone_peaks, check_exact=True)
+        pd.testing.assert_frame_equal(notes, alone_notes, check_exact=True)

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .calibrate import CalibrationSettings, calibrate_spots, calibration_table
-from .integrate import IntegrationSettings, integrate_sample
+from .integrate import IntegrationSettings, finish_samples, prepare_sample
 from .io.importer import read_sample, spectra_table
 from .io.spectra import LoadedSpectra, load_spectra_together
 from .spots import Spot
@@ -96,8 +96,8 @@ def process_samples(
 
 
 def _process_chunk(chunk, loaded, integration, mass_list) -> Iterator[SampleResult]:
-    """Import each sample, calibrate them together, integrate each; an error surfaces where
-    one sample at a time would raise it (an import error after the samples before it)."""
+    """Import each sample, calibrate them together, integrate them (their fits together); an
+    error surfaces where one sample at a time would raise it (after the samples before it)."""
     read, error = [], None
     for job, files in zip(chunk, loaded, strict=True):
         try:
@@ -107,12 +107,22 @@ def _process_chunk(chunk, loaded, integration, mass_list) -> Iterator[SampleResu
             break
     settings = chunk[0].calibration
     results = calibrate_spots([one for spots, _, _ in read for one in spots], settings)
-    start = 0
-    for spots, table, provenance in read:
+    start, calibrations, prepared = 0, [], []
+    for spots, _, provenance in read:
         end = start + len(spots)
         cal = calibration_table(spots, {c: v[start:end] for c, v in results.items()}, settings)
         start = end
-        peaks, notes = integrate_sample(spots, cal, mass_list, provenance, integration)
+        try:
+            prepared.append(prepare_sample(spots, cal, mass_list, provenance, integration))
+        except Exception as err:  # as above: raised after the samples before it
+            error = err
+            break
+        calibrations.append(cal)
+    # the fits of the chunk's samples together (the same numbers as one at a time)
+    integrated = finish_samples(prepared, mass_list, integration)
+    for (spots, table, provenance), cal, (peaks, notes) in zip(
+        read, calibrations, integrated, strict=False
+    ):
         yield SampleResult(spots, table, provenance, cal, peaks, notes)
     if error is not None:
         raise error

@@ -20,7 +20,7 @@ from . import deadtime
 from .calibrate import calibrated_spots
 from .errors import SimsflowError
 from .io.tables import concat_frames
-from .peakfit import FIT_COLUMNS, fit_sample
+from .peakfit import FIT_COLUMNS, SampleFit, fit_samples
 from .spots import Spot
 
 NOTE_COLUMNS = ["study", "sample", "spot", "ion", "issue"]  # integration QC notes
@@ -133,6 +133,30 @@ def integrate_sample(
     With a fit, ``fits`` (a list) receives (spot, ``peakfit.ClusterFit``) of every fitted
     cluster, for figures.
     """
+    prepared = prepare_sample(spectra, calibration, mass_list, provenance, settings)
+    return finish_samples([prepared], mass_list, settings, fits=[fits])[0]
+
+
+@dataclass
+class PreparedSample:
+    """A sample's interval integration done, its fit (with method fit or auto) still to do:
+    per spot its key (study, sample, spot), interval areas and total counts; the QC notes so
+    far; the calibrated spectra and shape ions the fit needs."""
+
+    rows: list[tuple[tuple[str, str, str], np.ndarray, float]]
+    notes: list[dict]
+    spectra: list[tuple[np.ndarray, np.ndarray]]
+    shape_ions: list[list[str]]
+
+
+def prepare_sample(
+    spectra: pa.Table | pd.DataFrame | list[Spot],
+    calibration: pd.DataFrame,
+    mass_list: pd.DataFrame,
+    provenance: dict,
+    settings: IntegrationSettings,
+) -> PreparedSample:
+    """The interval part of ``integrate_sample``: every error it raises, it raises here."""
     ions = mass_list["ion"].tolist()
     lower = mass_list["lower"].to_numpy(dtype=float)
     upper = mass_list["upper"].to_numpy(dtype=float)
@@ -145,7 +169,7 @@ def integrate_sample(
     if fitting and "reference_ions" in calibration.columns:
         references = dict(zip(calibration["spot"], calibration["reference_ions"], strict=True))
     for (study, sample, spot), mz, intensity in calibrated_spots(spectra, calibration):
-        counts = intensity.astype(float)
+        counts = np.asarray(intensity, dtype=float)  # no copy of float counts: not changed
         meta = spot_meta.get(spot, {})
         corrected = meta.get("deadtime_corrected")
         if corrected is False and settings.deadtime_shots:
@@ -192,27 +216,57 @@ def integrate_sample(
         if fitting:
             spectra_to_fit.append((mz, counts))
             shape_ions.append([n for n in str(references.get(spot, "")).split(",") if n])
-    # built column by column: much faster than from a list of row dicts
-    matrix = np.array([r[1] for r in rows], dtype=float).reshape(len(rows), len(ions))
-    if fitting and rows:
-        matrix = _fitted(matrix, rows, spectra_to_fit, shape_ions, mass_list, settings, notes, fits)
-    table = {
-        "study": [r[0][0] for r in rows],
-        "sample": [r[0][1] for r in rows],
-        "spot": [r[0][2] for r in rows],
-    }
-    table.update({ion: matrix[:, k] for k, ion in enumerate(ions)})
-    table["total_counts"] = np.array([r[2] for r in rows], dtype=float)
-    columns = FIT_NOTE_COLUMNS if fitting else NOTE_COLUMNS
-    return pd.DataFrame(table), pd.DataFrame(notes, columns=columns)
+    return PreparedSample(rows, notes, spectra_to_fit, shape_ions)
 
 
-def _fitted(matrix, rows, spectra, shape_ions, mass_list, settings, notes, fits) -> np.ndarray:
+def finish_samples(
+    prepared: list[PreparedSample],
+    mass_list: pd.DataFrame,
+    settings: IntegrationSettings,
+    *,
+    fits: list[list | None] | None = None,
+) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Peak table and QC notes of each prepared sample (``integrate_sample``'s results): with
+    method fit or auto, the samples' clusters are fitted together (``peakfit.fit_samples``),
+    with the same numbers as one sample at a time. ``fits``: per sample, None or a list that
+    receives its cluster fits."""
+    ions = mass_list["ion"].tolist()
+    fitting = settings.method != "interval"
+    matrices = [
+        np.array([r[1] for r in p.rows], dtype=float).reshape(len(p.rows), len(ions))
+        for p in prepared
+    ]
+    if fitting:
+        to_fit = [k for k, p in enumerate(prepared) if p.rows]
+        results = fit_samples(
+            [prepared[k].spectra for k in to_fit],
+            [prepared[k].shape_ions for k in to_fit],
+            mass_list,
+            settings.method,
+            max_shift_ppm=settings.max_shift_ppm,
+        )
+        for k, result in zip(to_fit, results, strict=True):
+            keep = None if fits is None else fits[k]
+            matrices[k] = _fitted(matrices[k], prepared[k], result, keep)
+    out = []
+    for p, matrix in zip(prepared, matrices, strict=True):
+        # built column by column: much faster than from a list of row dicts
+        table = {
+            "study": [r[0][0] for r in p.rows],
+            "sample": [r[0][1] for r in p.rows],
+            "spot": [r[0][2] for r in p.rows],
+        }
+        table.update({ion: matrix[:, k] for k, ion in enumerate(ions)})
+        table["total_counts"] = np.array([r[2] for r in p.rows], dtype=float)
+        columns = FIT_NOTE_COLUMNS if fitting else NOTE_COLUMNS
+        out.append((pd.DataFrame(table), pd.DataFrame(p.notes, columns=columns)))
+    return out
+
+
+def _fitted(matrix, prepared: PreparedSample, result: SampleFit, fits) -> np.ndarray:
     """Interval areas replaced by fitted ones where the mass list's clusters were fitted; the
-    fit's QC rows (and any spectrum left to interval integration) added to ``notes``."""
-    result = fit_sample(
-        spectra, shape_ions, mass_list, settings.method, max_shift_ppm=settings.max_shift_ppm
-    )
+    fit's QC rows (and any spectrum left to interval integration) added to the notes."""
+    rows, notes = prepared.rows, prepared.notes
     (study, sample, _), *_ = rows[0]
     if all(shape is None for shape in result.shapes):
         notes.append(
