@@ -694,8 +694,14 @@ def calibrate_sample(
 
 
 def calibrated_mz(x: np.ndarray, a: float, b: float) -> np.ndarray:
-    """The m/z axis of the fit sqrt(m/z) = a·x + b at ``x`` (channels, or sqrt of stored m/z)."""
-    return (a * x + b) ** 2
+    """The m/z axis of the fit sqrt(m/z) = a·x + b at ``x`` (channels, or sqrt of stored m/z).
+
+    Computed in one array ((a x + b) squared, the same numbers): a spectrum's axis is large,
+    and fresh memory for temporaries costs more than the arithmetic."""
+    out = a * x
+    out += b
+    out *= out
+    return out
 
 
 def calibrated_spots(spectra: pa.Table | pd.DataFrame | list[Spot], calibration: pd.DataFrame):
