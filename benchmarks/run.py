@@ -819,8 +819,9 @@ def markdown_rows_peakfit(f: dict) -> list[str]:
     rows = [
         f"| i. integration with overlapping peaks fitted (`integration: method: auto`), "
         f"{f['spectra']} spectra of the cathode demo ({f['ions']} ions, {f['clusters']} "
-        f"clusters), sample by sample, CPU time | {f['auto_s']} s (`fit`, every ion: "
-        f"{f['fit_s']} s) "
+        f"clusters), {f['chunk_samples']} samples at a time as a batch job, CPU time "
+        f"| {f['auto_s']} s (`fit`, every ion: {f['fit_s']} s; `auto` one sample at a time: "
+        f"{f['auto_one_sample_at_a_time_s']} s) "
         f"| interval sums: {f['interval_s']} s; with the calibration before them: "
         f"{f['calibration_s']} s + | auto/interval {f['ratio_auto_to_interval']}, "
         f"fit/interval {f['ratio_fit_to_interval']} (fitting adds {f['added_by_auto']}x "
