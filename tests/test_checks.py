@@ -157,6 +157,20 @@ def test_a_mistake_in_the_config_names_its_key(demo_config, path, value, expecte
     assert str(err.value) == f"{CONFIG_FILE}, {expected}"
 
 
+def test_a_scaling_that_nothing_uses_is_named(demo_config):
+    config = _edited(demo_config, ("lithium", "scaling", "statistics"), ["total_ion"])
+    _check(config)  # compare is null: every scaling is cross-validated
+    config = _edited(config, ("lithium", "classification", "compare"), ["total_ion"])
+    with pytest.raises(SimsflowError) as err:
+        _check(config)
+    assert str(err.value) == (
+        f"{CONFIG_FILE}, column 'studies.lithium.scaling.methods.tic_minmax': scaling "
+        "'tic_minmax' is in neither scaling.statistics nor classification.compare: nothing "
+        "would use it (add it to one of them, or remove it)"
+    )
+    _check(_edited(config, ("lithium", "classification", "compare"), ["tic_minmax"]))
+
+
 def test_a_rate_test_without_the_uncoated_sample(demo_config, tmp_path):
     rates = tmp_path / "rates.tsv"
     rates.write_text("sample\tcapacity_0.1C\tcapacity_2C\nuncycled\t180\t120\n")

@@ -464,6 +464,17 @@ def _check_analysis(study, settings, mass_list, samples, config_file) -> None:
             raise SimsflowError(
                 f"'{unknown[0]}' is not under scaling.methods", column=f"{where}.statistics"
             )
+        compared = (settings.get("classification") or {}).get("compare")
+        if scaling["statistics"] is not None and compared is not None:
+            unused = [m for m in scaling["methods"]
+                      if m not in scaling["statistics"] and m not in compared]  # fmt: skip
+            if unused:
+                raise SimsflowError(
+                    f"scaling '{unused[0]}' is in neither scaling.statistics nor "
+                    "classification.compare: nothing would use it",
+                    column=f"{where}.methods.{unused[0]}",
+                    hint="add it to one of them, or remove it",
+                )
         groups = dict(zip(mass_list["ion"], mass_list["group"], strict=True))
         names, group_names = scaling["important_ions"], scaling["important_groups"]
         try:
