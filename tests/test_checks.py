@@ -220,6 +220,34 @@ def test_a_sample_split_over_two_batches_names_the_sheet_line(demo_config):
     )
 
 
+def test_the_first_sample_split_over_batches_is_named_whatever_the_row_order():
+    """The sheet is checked column-wise, the message made sample by sample as before: the
+    first sample (in sheet order) split over batches, at its first row in another batch;
+    image samples may mix batches (they run no batch job)."""
+    from simsflow.studies import _check_one_batch_per_sample
+
+    sheet = pd.DataFrame(
+        {
+            "sample": ["I", "A", "B", "B", "A", "B"],
+            "kind": ["image", "spectrum", "spectrum", "spectrum", "spectrum", "spectrum"],
+            "batch": ["x", "b1", "", "b2", "b3", "b4"],
+            "sheet_line": [2, 3, 4, 5, 6, 7],
+        }
+    )
+    with pytest.raises(SimsflowError) as err:
+        _check_one_batch_per_sample("s.tsv", sheet)
+    assert str(err.value) == (
+        "s.tsv, line 6, column 'batch': sample 'A' is in batches 'b1', 'b3' (all rows of a "
+        "sample need one batch)"
+    )
+    sheet.loc[4, "batch"] = "b1"
+    with pytest.raises(SimsflowError, match="line 5, .*sample 'B' is in batches '', 'b2', 'b4'"):
+        _check_one_batch_per_sample("s.tsv", sheet)
+    fine = sheet.assign(batch=["x", "b1", "b2", "b2", "b1", "b2"])
+    fine.loc[0, "batch"] = "y"
+    _check_one_batch_per_sample("s.tsv", pd.concat([fine, fine.iloc[:1].assign(batch="z")]))
+
+
 def test_batches_get_distinct_rule_names_and_folder_keys():
     # "run 1/a" and "run-1.a" both read as run_1_a; an image sample's batch makes no job
     sheets = {

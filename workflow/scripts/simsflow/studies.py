@@ -216,11 +216,10 @@ def check_studies(
             "another; give them distinct names"
         )
     rows = {s: dict(tuple(sheets[s].groupby("sample", sort=False))) for s in good()}
-    batch_rows = {s: dict(tuple(batch_sheets[s].groupby("sample", sort=False))) for s in good()}
     for study in sorted(good()):
         settings = config["studies"][study]
         try:
-            _check_one_batch_per_sample(_sheet_file(settings), batch_rows[study])
+            _check_one_batch_per_sample(_sheet_file(settings), batch_sheets[study])
             _check_study(study, settings, sheets[study], mass_lists[study], config_file)
         except SimsflowError as err:
             if bad is None:
@@ -232,7 +231,7 @@ def check_studies(
     # list is proposed in the run: its integration waits for the list)
     sizes = {s: 0 if mass_lists[s] is None else config["studies"][s]["batch_spectra"] for s in kept}
     batches = spectrum_batches({s: batch_sheets[s] for s in kept}, sizes)
-    _check_batches(list(kept), batch_rows, set(kinds["spectrum"]), batches, slugs)
+    _check_batches(list(kept), rows, set(kinds["spectrum"]), batches, slugs)
     return Studies(
         {s: rows[s] for s in kept},
         kinds["spectrum"],
@@ -336,9 +335,16 @@ def spectrum_batches(
     return batches
 
 
-def _check_one_batch_per_sample(sheet_file: str, rows: dict[str, pd.DataFrame]) -> None:
+def _check_one_batch_per_sample(sheet_file: str, sheet: pd.DataFrame) -> None:
     """All rows of a spectrum sample share one batch (a check of one study)."""
-    for sample, group in rows.items():
+    samples = sheet.groupby("sample", sort=False)
+    # column-wise first (a sheet may have thousands of rows): fine when no row of a spectrum
+    # sample has another batch than the sample's first row; else sample by sample, for the
+    # message
+    first = samples[["kind", "batch"]].transform("first")
+    if not ((first["kind"] == "spectrum") & (sheet["batch"] != first["batch"])).any():
+        return
+    for sample, group in samples:
         if group["kind"].iloc[0] != "spectrum":
             continue
         values = group["batch"].unique()
