@@ -241,7 +241,7 @@ def test_the_first_sample_split_over_batches_is_named_whatever_the_row_order():
         "sample need one batch)"
     )
     sheet.loc[4, "batch"] = "b1"
-    with pytest.raises(SimsflowError, match="line 5, .*sample 'B' is in batches '', 'b2', 'b4'"):
+    with pytest.raises(SimsflowError, match=r"line 5, .*sample 'B' is in batches '', 'b2', 'b4'"):
         _check_one_batch_per_sample("s.tsv", sheet)
     fine = sheet.assign(batch=["x", "b1", "b2", "b2", "b1", "b2"])
     fine.loc[0, "batch"] = "y"

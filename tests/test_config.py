@@ -407,7 +407,7 @@ def test_files_are_resolved_through_linked_folders(tmp_path, data_dir, sheet_sch
     # a symlink loop: Path.resolve's error, as ever
     (data_dir / "raw" / "loop.txt").symlink_to(data_dir / "raw" / "loop.txt")
     path = _sheet(tmp_path, [*rows, "B\t1\traw/loop.txt\ttrain\tx\n"])
-    with pytest.raises(RuntimeError, match="Symlink loop from '.*loop.txt'"):
+    with pytest.raises(RuntimeError, match=r"Symlink loop from '.*loop.txt'"):
         read_sample_sheet(path, sheet_schema, data_dir=data_dir)
 
 
