@@ -40,6 +40,28 @@ def test_the_demo_config_passes(demo_config):
     assert next(iter(studies.rows_by_sample["lithium"])) == "Li2CO3"  # sheet order
 
 
+def test_each_sample_s_rows_are_its_rows_of_the_sheet(demo_config):
+    """rows_by_sample takes a sample's frame from the sheet when asked: the frame a groupby
+    of the sheet gives, samples in sheet order; ``column`` is each frame's column."""
+    from simsflow.studies import SampleRows
+
+    _, sheets, _ = load_studies(demo_config, SCHEMAS, [CONFIG_FILE])
+    interleaved = pd.DataFrame(
+        {"sample": ["b", "a", "b", "c", "a"], "spot": list("12345"), "n": [1, 2, 3, 4, 5]},
+        index=[10, 11, 12, 13, 14],
+    )
+    for sheet in [*sheets.values(), interleaved]:
+        rows = SampleRows(sheet)
+        groups = dict(tuple(sheet.groupby("sample", sort=False)))
+        assert list(rows) == list(groups) and len(rows) == len(groups)
+        for sample, group in groups.items():
+            pd.testing.assert_frame_equal(rows[sample], group)
+            for column in sheet.columns:
+                assert rows.column(column)[sample] == list(group[column])
+        assert rows.get("no such sample") is None
+    assert type(SampleRows(interleaved).column("n")["b"][0]) is int  # as list(a Series) gives
+
+
 def _edited(config, path, value):
     config = copy.deepcopy(config)
     *keys, last = path

@@ -220,8 +220,8 @@ class Project:
     @functools.cache  # noqa: B019 - one Project per run; asked by several input functions
     def samples_of_kind(self, study: str, kind: str) -> tuple[str, ...]:
         """Sample names of one kind ('spectrum' or 'image') of a study, in sheet order."""
-        rows = self.index.rows_by_sample[study]
-        return tuple(s for s, r in rows.items() if r["kind"].iloc[0] == kind)
+        kinds = self._sheet_column(study, "kind")
+        return tuple(s for s, first in kinds.items() if first[0] == kind)
 
     def sample_rows(self, wildcards) -> pd.DataFrame:
         """The sheet rows of the sample whose slug is ``wildcards.sample`` (none for an
@@ -233,13 +233,8 @@ class Project:
     @functools.cache  # noqa: B019 - one Project per run; asked for every sample of a batch
     def _sheet_column(self, study: str, column: str) -> dict[str, list]:
         """Each sample id of ``study`` -> its rows' values of ``column`` in sheet order (the
-        column of ``sample_rows``, which are grouped from this sheet): one pass over the sheet
-        instead of a frame per sample."""
-        by_sample: dict[str, list] = {}
-        sheet = self.sheets[study]
-        for sample, value in zip(sheet["sample"], sheet[column], strict=True):
-            by_sample.setdefault(sample, []).append(value)
-        return by_sample
+        column of ``sample_rows``), without a frame per sample."""
+        return self.index.rows_by_sample[study].column(column)
 
     def _sample_column(self, wildcards, column: str) -> list:
         """``list(self.sample_rows(wildcards)[column])``, from ``_sheet_column``."""
