@@ -644,6 +644,32 @@ def run_workflow(folder: Path, floor: Path, cores: int = 2) -> dict:
     }
 
 
+def bench_workflow(work: Path, samples, batches: list[int], per_sample: bool = False) -> dict:
+    """d: one ``run_workflow`` per batch size (and without batches with ``per_sample``), each
+    on a fresh project and its floor under ``work``."""
+    runs = {f"batches_of_{n}": n for n in batches}
+    if per_sample:
+        runs["per_sample"] = 0
+    results = {}
+    for name, batch in runs.items():
+        project = make_project(work / f"project_{name}", samples, batch)
+        floor = make_project(work / f"project_{name}_floor", samples, batch)
+        empty_jobs(floor)
+        results[name] = {"batch_samples": batch, **run_workflow(project, floor)}
+    return results
+
+
+def overhead_summary(workflow: dict) -> str:
+    """One line per run of d: its wall time, jobs and the shares outside the library."""
+    return "\n".join(
+        f"{name}: {w['wall_s']} s wall, {w['jobs']} jobs, {w['cpu_s']} s CPU; outside the "
+        f"library {100 * w['outside_library_share']:.0f} % of cores x wall (the floor's DAG "
+        f"{100 * w['floor_share']:.0f} %, Snakemake's start and end alone "
+        f"{100 * w['fixed_share']:.0f} %); `snakemake --version` {w['snakemake_version_s']} s"
+        for name, w in workflow.items()
+    )
+
+
 def bench_images(regions: int, size: int, n_ions: int) -> dict:
     sys.path.insert(0, str(HERE))
     from bench_imaging import main as one_region
@@ -731,7 +757,24 @@ def main(argv=None) -> dict:
         action="store_true",
         help="run only the box-plot piece (h) and print its figures; writes no results",
     )
+    parser.add_argument(
+        "--only-overhead",
+        action="store_true",
+        help="run only the workflow end to end (d: each --batch, its floor and a run with "
+        "nothing to do) on --spectra generated spectra and print its figures; writes no results",
+    )
     args = parser.parse_args(argv)
+    if args.only_overhead:
+        work = args.work.resolve()
+        samples = generate_spectra(work / "spectra", args.spectra)
+        os.sync()  # the exports on disk before anything is timed (see below)
+        workflow = bench_workflow(work, samples, args.batch, args.per_sample_run)
+        print(json.dumps(workflow))
+        print(overhead_summary(workflow))
+        warning = start_warning({"workflow": workflow})
+        if warning:
+            print(warning.replace("**", "").strip(), file=sys.stderr)
+        return {"workflow": workflow}
     if args.only_boxplots:
         boxes = bench_boxplots(n_ions=args.boxplot_ions)
         print(json.dumps(boxes))
@@ -776,15 +819,7 @@ def main(argv=None) -> dict:
     }
     if args.memory_mb or args.ibd_mb:
         results["memory"] = bench_memory(work / "memory", args.memory_mb, args.ibd_mb)
-    runs = {f"batches_of_{n}": n for n in args.batch}
-    if args.per_sample_run:
-        runs["per_sample"] = 0
-    results["workflow"] = {}
-    for name, batch in runs.items():
-        project = make_project(work / f"project_{name}", samples, batch)
-        floor = make_project(work / f"project_{name}_floor", samples, batch)
-        empty_jobs(floor)
-        results["workflow"][name] = {"batch_samples": batch, **run_workflow(project, floor)}
+    results["workflow"] = bench_workflow(work, samples, args.batch, args.per_sample_run)
     # e end to end: the smaller study through the same command, with the largest batches
     largest = max(args.batch)
     small_project = make_project(work / "project_small", small, largest)

@@ -141,3 +141,19 @@ def test_benchmark_runs_and_writes_results(tmp_path):
     assert boxes["defaults_2_workers"]["figures"] == boxes["defaults"]["figures"]
     assert boxes["all"]["s_per_ion_drawn"] > 0
     assert "h. box plots of one scaling" in text
+
+
+def test_the_overhead_summary_states_each_run_s_shares():
+    bench = _bench_module()
+    run = {
+        "wall_s": 50.0,
+        "jobs": 12,
+        "cpu_s": 80.0,
+        "outside_library_share": 0.374,
+        "floor_share": 0.301,
+        "fixed_share": 0.05,
+        "snakemake_version_s": 1.2,
+    }
+    summary = bench.overhead_summary({"batches_of_20": run})
+    assert summary.startswith("batches_of_20: 50.0 s wall, 12 jobs, 80.0 s CPU;")
+    assert "outside the library 37 % of cores x wall (the floor's DAG 30 %" in summary

@@ -40,6 +40,28 @@ def test_the_demo_config_passes(demo_config):
     assert next(iter(studies.rows_by_sample["lithium"])) == "Li2CO3"  # sheet order
 
 
+def test_each_sample_s_rows_are_its_rows_of_the_sheet(demo_config):
+    """rows_by_sample takes a sample's frame from the sheet when asked: the frame a groupby
+    of the sheet gives, samples in sheet order; ``column`` is each frame's column."""
+    from simsflow.studies import SampleRows
+
+    _, sheets, _ = load_studies(demo_config, SCHEMAS, [CONFIG_FILE])
+    interleaved = pd.DataFrame(
+        {"sample": ["b", "a", "b", "c", "a"], "spot": list("12345"), "n": [1, 2, 3, 4, 5]},
+        index=[10, 11, 12, 13, 14],
+    )
+    for sheet in [*sheets.values(), interleaved]:
+        rows = SampleRows(sheet)
+        groups = dict(tuple(sheet.groupby("sample", sort=False)))
+        assert list(rows) == list(groups) and len(rows) == len(groups)
+        for sample, group in groups.items():
+            pd.testing.assert_frame_equal(rows[sample], group)
+            for column in sheet.columns:
+                assert rows.column(column)[sample] == list(group[column])
+        assert rows.get("no such sample") is None
+    assert type(SampleRows(interleaved).column("n")["b"][0]) is int  # as list(a Series) gives
+
+
 def _edited(config, path, value):
     config = copy.deepcopy(config)
     *keys, last = path
@@ -232,6 +254,34 @@ def test_a_sample_split_over_two_batches_names_the_sheet_line(demo_config):
         "config/cathode/samples.tsv, line 3, column 'batch': sample 'uncycled' is in batches "
         "'b1', 'b2' (all rows of a sample need one batch)"
     )
+
+
+def test_the_first_sample_split_over_batches_is_named_whatever_the_row_order():
+    """The sheet is checked column-wise, the message made sample by sample as before: the
+    first sample (in sheet order) split over batches, at its first row in another batch;
+    image samples may mix batches (they run no batch job)."""
+    from simsflow.studies import _check_one_batch_per_sample
+
+    sheet = pd.DataFrame(
+        {
+            "sample": ["I", "A", "B", "B", "A", "B"],
+            "kind": ["image", "spectrum", "spectrum", "spectrum", "spectrum", "spectrum"],
+            "batch": ["x", "b1", "", "b2", "b3", "b4"],
+            "sheet_line": [2, 3, 4, 5, 6, 7],
+        }
+    )
+    with pytest.raises(SimsflowError) as err:
+        _check_one_batch_per_sample("s.tsv", sheet)
+    assert str(err.value) == (
+        "s.tsv, line 6, column 'batch': sample 'A' is in batches 'b1', 'b3' (all rows of a "
+        "sample need one batch)"
+    )
+    sheet.loc[4, "batch"] = "b1"
+    with pytest.raises(SimsflowError, match=r"line 5, .*sample 'B' is in batches '', 'b2', 'b4'"):
+        _check_one_batch_per_sample("s.tsv", sheet)
+    fine = sheet.assign(batch=["x", "b1", "b2", "b2", "b1", "b2"])
+    fine.loc[0, "batch"] = "y"
+    _check_one_batch_per_sample("s.tsv", pd.concat([fine, fine.iloc[:1].assign(batch="z")]))
 
 
 def test_batches_get_distinct_rule_names_and_folder_keys():

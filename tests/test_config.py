@@ -8,8 +8,10 @@ import pytest
 import yaml
 
 from simsflow.config import (
+    _plainly_valid,
     _validate_each,
     check_yaml_size,
+    load_schema,
     read_sample_sheet,
     validate_config,
     validate_rows,
@@ -372,6 +374,84 @@ def test_symlink_out_of_the_data_directory_is_refused(tmp_path, data_dir, sheet_
     path = _sheet(tmp_path, ["A\t1\traw/link.txt\ttrain\tx\n"])
     with pytest.raises(ConfigError, match=r"line 2, column 'file': .*outside the data directory"):
         read_sample_sheet(path, sheet_schema, data_dir=data_dir)
+
+
+def test_files_are_resolved_through_linked_folders(tmp_path, data_dir, sheet_schema):
+    """Each folder of a sheet is resolved once for all its files: a linked folder inside the
+    data directory is followed, one leading out of it is refused, and a file that is itself a
+    link is resolved on its own."""
+    (data_dir / "same").symlink_to(data_dir / "raw", target_is_directory=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "e.txt").write_text("1\t2\n")
+    (data_dir / "out").symlink_to(elsewhere, target_is_directory=True)
+    (elsewhere / "back.txt").symlink_to(data_dir / "raw" / "b1.txt")
+    (data_dir / "raw" / "away.txt").symlink_to(elsewhere / "e.txt")
+    rows = ["A\t1\traw/a1.txt\ttrain\tx\n", "A\t2\tsame/a2.txt\ttrain\tx\n"]
+    back = [*rows, "A\t3\tout/back.txt\ttrain\tx\n"]  # out of it and back in: inside
+    sheet = read_sample_sheet(_sheet(tmp_path, back), sheet_schema, data_dir=data_dir)
+    assert list(sheet["path"]) == [
+        str(data_dir / p) for p in ("raw/a1.txt", "same/a2.txt", "out/back.txt")
+    ]
+    for name in ("out/e.txt", "raw/away.txt"):
+        path = _sheet(tmp_path, [*rows, f"B\t1\t{name}\ttrain\tx\n"])
+        with pytest.raises(ConfigError) as err:
+            read_sample_sheet(path, sheet_schema, data_dir=data_dir)
+        assert str(err.value).startswith(
+            f"{path}, line 4, column 'file': path '{name}' points outside the data directory"
+        )
+    # a missing file in a linked folder: named as written, after the data directory
+    path = _sheet(tmp_path, [*rows, "B\t1\tsame/none.txt\ttrain\tx\n"])
+    with pytest.raises(ConfigError, match=r"line 4, column 'file': file '.*/same/none.txt' does"):
+        read_sample_sheet(path, sheet_schema, data_dir=data_dir)
+    # a symlink loop: Path.resolve's error, as ever
+    (data_dir / "raw" / "loop.txt").symlink_to(data_dir / "raw" / "loop.txt")
+    path = _sheet(tmp_path, [*rows, "B\t1\traw/loop.txt\ttrain\tx\n"])
+    with pytest.raises(RuntimeError, match=r"Symlink loop from '.*loop.txt'"):
+        read_sample_sheet(path, sheet_schema, data_dir=data_dir)
+
+
+def test_schemas_load_as_with_safe_load():
+    for path in sorted((ROOT / "workflow" / "schemas").glob("*.yaml")):
+        loaded = load_schema(path)
+        assert loaded == yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert list(_walk_keys(loaded)) == list(_walk_keys(yaml.safe_load(path.read_text())))
+
+
+def _walk_keys(value):
+    """Every key of nested dicts, in order (the schemas' defaults keep their key order)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _walk_keys(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk_keys(item)
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        {"type": "string"},
+        {"type": "string", "minLength": 1},
+        {"enum": ["a", "b", ""], "default": ""},
+        {"type": "string", "minLength": 2, "enum": ["ab", "c"]},
+        {"type": "integer"},
+        {"type": ["string", "null"]},
+        {"type": "string", "pattern": "^a"},
+        {"type": "string", "maxLength": 1},
+        {"enum": [1, "1"]},
+        {},
+    ],
+)
+def test_cells_passed_without_jsonschema_are_valid_by_it(column):
+    """``_plainly_valid`` says True only where jsonschema does too (else jsonschema is asked)."""
+    import jsonschema
+
+    schema = {"type": "object", "properties": {"c": column}}
+    for cell in ["", "a", "ab", "abc", "c", "1", "b ", "µ", 1, True, None, ["a"]]:
+        if _plainly_valid(column, cell):
+            assert jsonschema.Draft202012Validator(schema).is_valid({"c": cell}), (column, cell)
 
 
 def test_missing_required_column(tmp_path, data_dir, sheet_schema):

@@ -186,3 +186,27 @@ def test_summed_spectrum_keeps_every_count_and_adds_spectra_in_one_pass():
     np.testing.assert_allclose(total, each, rtol=1e-12, atol=1e-9)
     centre = np.sqrt(mz)
     assert np.allclose(np.diff(centre), 0.01)  # uniform in sqrt(m/z)
+
+
+def test_the_spectrum_jobs_start_without_scipy():
+    """Interval integration (the default) needs no SciPy: the modules the spectrum jobs import
+    at their start leave it out (scipy.optimize alone took 0.5 s of each job's start); a fit
+    imports it when it runs."""
+    import re
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    scripts = ROOT / "workflow" / "scripts"
+    modules = set()
+    for name in ("import_spectra", "calibrate", "integrate", "spectra_batch", "peak_table"):
+        text = (scripts / f"{name}.py").read_text()
+        modules |= set(re.findall(r"^\s*from (simsflow[\w.]*) import", text, re.M))
+    assert {"simsflow.batch", "simsflow.integrate"} <= modules
+    code = "; ".join(f"import {m}" for m in sorted(modules))
+    code += "; import sys; print(sorted(m for m in sys.modules if m.startswith('scipy')))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=scripts, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"

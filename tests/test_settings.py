@@ -267,3 +267,62 @@ def test_box_plot_settings_go_to_the_scale_job(project):
         "boxplots": "important",
     }
     assert _project(edit=every).boxplot_settings(wc(study="cathode"))["boxplots"] == "all"
+
+
+def test_the_per_sample_params_are_each_sample_s_rows_and_share_no_list(project):
+    """The params of the per-sample rules and of a batch's samples are read from the sheet
+    once per study and handed out as copies: the same values as each sample's rows give, and
+    no list shared between two calls (a job's params are its own)."""
+    for study in project.studies:
+        for sample in project.samples(study):
+            w = wc(study=study, sample=project.sample_slug(study, sample))
+            rows = project.sample_rows(w)
+            assert project.sample_spots(w) == list(rows["spot"])
+            assert project.sample_files(w) == list(rows["path"])
+            first, again = project.sample_files(w), project.sample_files(w)
+            first.append("changed")
+            assert again == list(rows["path"])
+    unknown = wc(study="lithium", sample="no_such_sample")
+    assert project.sample_spots(unknown) == [] and project.sample_files(unknown) == []
+    with pytest.raises(IndexError):  # as the unknown sample's empty rows say
+        project.calibration_settings(unknown)
+    samples = project.samples_of_kind("lithium", "spectrum")[:2]
+    a, b = project.for_batch("lithium", samples, project.calibration_settings).values()
+    assert a == b and a["mass_list"] and a["reference_ions"]
+    a["mass_list"][0][1] = -1.0
+    a["reference_ions"].append("changed")
+    again = project.calibration_settings(wc(study="lithium", sample=samples[0]))
+    assert again == b and again["mass_list"][0][1] != -1.0
+    records = project.mass_list_records(wc(study="lithium"))
+    records[0]["ion"] = "changed"
+    assert project.mass_list_records(wc(study="lithium"))[0]["ion"] != "changed"
+
+
+def test_the_calibration_settings_keep_their_keys_in_order(project):
+    """A job's params are compared as written: the settings of every sample of a study are
+    the study's calibration settings with reference_ions moved to the end and mass_list
+    after them (replace_defaults dropped), the same for each call."""
+    sample = project.samples_of_kind("lithium", "spectrum")[0]
+    settings = project.calibration_settings(wc(study="lithium", sample=sample))
+    configured = [
+        k
+        for k in project.config["studies"]["lithium"]["calibration"]
+        if k not in ("reference_ions", "replace_defaults")
+    ]
+    assert list(settings) == [*configured, "reference_ions", "mass_list"]
+
+
+def test_memory_estimates_count_files_folders_and_nothing_for_missing_ones(tmp_path):
+    from simsflow.settings import STREAM_BYTES, input_megabytes
+
+    (tmp_path / "a.txt").write_bytes(b"x" * 1000)
+    folder = tmp_path / "region"
+    (folder / "deep").mkdir(parents=True)
+    (folder / "1.txt").write_bytes(b"x" * 2000)
+    (folder / "deep" / "2.txt").write_bytes(b"x" * 3000)
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as handle:
+        handle.truncate(STREAM_BYTES + 1)
+    (tmp_path / "link.txt").symlink_to(tmp_path / "a.txt")
+    paths = [tmp_path / "a.txt", folder, str(big), tmp_path / "missing.txt", tmp_path / "link.txt"]
+    assert input_megabytes(paths) == (7000 / 1e6, (STREAM_BYTES + 1) / 1e6)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import copy
 import difflib
+import errno
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -24,17 +26,24 @@ from .names import ID_HINT, id_problem
 IMAGE_SUFFIXES = (".imzml", ".ita")
 
 
+# libyaml's safe loader where PyYAML has it: our own schema files load as with safe_load, ten
+# times faster (the config schema alone took 0.05 s of every Snakemake start)
+_SCHEMA_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_schema(path: str | Path) -> dict:
     """A JSON schema from its YAML file (safe_load)."""
     with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return yaml.load(handle, Loader=_SCHEMA_LOADER)
 
 
 def _fill_defaults(instance: dict, props: dict) -> dict:
     """Give ``instance`` the schema default of every property it lacks (in place)."""
     for name, sub in props.items():
         if isinstance(sub, dict) and "default" in sub and name not in instance:
-            instance[name] = copy.deepcopy(sub["default"])
+            default = sub["default"]
+            # a sheet row fills several text cells: deepcopy returns those themselves anyway
+            instance[name] = default if isinstance(default, str) else copy.deepcopy(default)
     return instance
 
 
@@ -369,6 +378,24 @@ def _independent_columns(schema: dict) -> bool:
     return set(schema) <= _COLUMN_KEYWORDS and schema.get("type", "object") == "object"
 
 
+# the keywords ``_plainly_valid`` decides for a text cell; any other sends it to jsonschema
+_TEXT_KEYWORDS = {"description", "title", "default", "$comment", "type", "minLength", "enum"}
+
+
+def _plainly_valid(column: dict, cell) -> bool:
+    """True if the text ``cell`` is valid under the column schema ``column`` by its type,
+    minLength and enum alone (a sheet's thousands of distinct file names, each of which a
+    jsonschema validation took 40 µs); False means "ask jsonschema"."""
+    return (
+        isinstance(cell, str)
+        and isinstance(column, dict)
+        and column.keys() <= _TEXT_KEYWORDS
+        and column.get("type", "string") == "string"
+        and len(cell) >= column.get("minLength", 0)
+        and ("enum" not in column or cell in column["enum"])
+    )
+
+
 def _first_bad_row(rows, schema: dict) -> int | None:
     """Index of the first row with a cell the schema refuses or a missing column that is
     required (or whose default the schema refuses), each distinct cell value checked once (a
@@ -379,14 +406,16 @@ def _first_bad_row(rows, schema: dict) -> int | None:
     bad: set[tuple[str, type, object]] = set()
     checked: set[tuple[str, type, object]] = set()
     try:
-        for name in schema.get("properties", {}):
+        for name, column in schema.get("properties", {}).items():
             for _, row in rows:
                 if name not in row:
                     continue
                 key = (name, type(row[name]), row[name])  # 1 and True are different cells
                 if key not in checked:
                     checked.add(key)
-                    if not cells.is_valid({name: row[name]}):
+                    if not _plainly_valid(column, row[name]) and not cells.is_valid(
+                        {name: row[name]}
+                    ):
                         bad.add(key)
     except TypeError:  # an unhashable cell: leave it to the row-by-row check
         return 0
@@ -439,12 +468,30 @@ def _validate_each(rows, schema: dict, source: str) -> list[tuple[int, dict]]:
     return out
 
 
-def _inside(path: Path, root: Path) -> bool:
+def _inside_folder(path: str, root: str) -> bool:
+    """Whether ``path`` is ``root`` or under it (both resolved: absolute, normalised)."""
+    return path == root or path.startswith(root if root.endswith(os.sep) else root + os.sep)
+
+
+def _stat(resolved: str) -> os.stat_result | OSError | None:
+    """``os.stat`` of a resolved path, as Path.resolve, is_dir and is_file see it: a symlink
+    loop raises RuntimeError (Path.resolve), a missing file is None (False to is_dir and
+    is_file), another OSError is returned for ``_is`` to raise."""
     try:
-        path.relative_to(root)
-    except ValueError:
-        return False
-    return True
+        return os.stat(resolved)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise RuntimeError(f"Symlink loop from {err.filename!r}") from None
+        if err.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF):
+            return None
+        return err
+
+
+def _is(status: os.stat_result | OSError | None, test) -> bool:
+    """Path.is_dir or is_file from a ``_stat`` (``test``: stat.S_ISDIR or stat.S_ISREG)."""
+    if isinstance(status, OSError):
+        raise status
+    return status is not None and test(status.st_mode)
 
 
 def read_sample_sheet(
@@ -480,13 +527,17 @@ class _SheetRows:
     def __init__(self, source: str, data_dir: Path, default_polarity: str, may_be_missing: bool):
         self.source = source
         self.data_dir = data_dir
-        self.root = data_dir.resolve()
+        self.root = str(data_dir.resolve())
         self.default_polarity = default_polarity
         self.may_be_missing = may_be_missing
         self.seen: dict[tuple[str, str], int] = {}
         self.polarity_of: dict[str, tuple[str, int]] = {}
         self.kind_of: dict[str, tuple[str, int]] = {}
         self.files_seen: dict[tuple[int, int], tuple[int, str]] = {}
+        # a sheet names thousands of files in a few folders and few distinct ids: each folder
+        # is resolved once and each id checked once
+        self.real_folders: dict[str, str] = {}
+        self.id_problems: dict[str, str | None] = {}
 
     def error(self, message: str, line: int, column: str, hint: str | None = None):
         return ConfigError(message, file=self.source, line=line, column=column, hint=hint)
@@ -494,17 +545,22 @@ class _SheetRows:
     def record(self, line: int, row: dict) -> dict:
         """The row, checked, with its polarity, kind, resolved path and sheet line."""
         for column in ("sample", "spot"):
-            problem = id_problem(row[column])
+            value = row[column]
+            if value not in self.id_problems:
+                self.id_problems[value] = id_problem(value)
+            problem = self.id_problems[value]
             if problem is not None:
-                raise self.error(f"{column} {row[column]!r} {problem}", line, column, ID_HINT)
+                raise self.error(f"{column} {value!r} {problem}", line, column, ID_HINT)
         self._unique(line, row)
         self._label(line, row)
-        full = self._inside(line, row)
+        full, status = self._inside(line, row)
         kind = row["kind"] or (
-            "image" if full.is_dir() or full.suffix.lower() in IMAGE_SUFFIXES else "spectrum"
+            "image"
+            if _is(status, stat.S_ISDIR) or full.suffix.lower() in IMAGE_SUFFIXES
+            else "spectrum"
         )
         if not self.may_be_missing:
-            self._file(line, row, full, kind)
+            self._file(line, row, full, kind, status)
         record = dict(row)
         record["polarity"] = row["polarity"] or self.default_polarity
         record["kind"] = kind
@@ -536,8 +592,9 @@ class _SheetRows:
                 "predict rows are unknowns; put the class of references on train rows",
             )
 
-    def _inside(self, line: int, row: dict) -> Path:
-        """The row's file, refused if it leaves the data directory (by '..' or a symlink)."""
+    def _inside(self, line: int, row: dict) -> tuple[Path, os.stat_result | OSError | None]:
+        """The row's file, refused if it leaves the data directory (by '..' or a symlink),
+        and its ``_stat``."""
         rel = Path(row["file"])
         if rel.is_absolute() or ".." in rel.parts:
             raise self.error(
@@ -547,18 +604,41 @@ class _SheetRows:
                 f"give paths relative to {self.data_dir} without '..'",
             )
         full = self.data_dir / rel
-        if not _inside(full.resolve(), self.root):
+        real = self._resolved(str(full))
+        status = _stat(real)
+        if not _inside_folder(real, self.root):
             raise self.error(
                 f"path '{row['file']}' points outside the data directory (symlink)",
                 line,
                 "file",
                 f"copy the file into {self.data_dir}",
             )
-        return full
+        return full, status
 
-    def _file(self, line: int, row: dict, full: Path, kind: str) -> None:
-        """The file is there, an image folder holds exports, and no file is listed twice."""
-        exists = full.is_dir() if kind == "image" and not full.suffix else full.is_file()
+    def _resolved(self, path: str) -> str:
+        """``os.path.realpath(path)`` (what Path.resolve gives), the folder resolved once for
+        all its files: a file that is not a symlink resolves to its name in its folder's real
+        path (realpath resolves a path one component after the other)."""
+        folder, name = os.path.split(path)
+        if name in ("", ".", ".."):
+            return os.path.realpath(path)
+        try:
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                return os.path.realpath(path)
+        except OSError:  # absent: realpath keeps the name as it is
+            pass
+        except ValueError:  # a name realpath cannot look up either: its own error
+            return os.path.realpath(path)
+        real = self.real_folders.get(folder)
+        if real is None:
+            real = self.real_folders[folder] = os.path.realpath(folder)
+        return os.path.join(real, name)
+
+    def _file(self, line: int, row: dict, full: Path, kind: str, status) -> None:
+        """The file is there, an image folder holds exports, and no file is listed twice
+        (``status``: the file's os.stat, None if there is none)."""
+        is_dir = _is(status, stat.S_ISDIR)
+        exists = is_dir if kind == "image" and not full.suffix else _is(status, stat.S_ISREG)
         if not exists:
             raise self.error(
                 f"file '{full}' does not exist",
@@ -566,7 +646,7 @@ class _SheetRows:
                 "file",
                 f"paths are relative to the study's data_dir ({self.data_dir})",
             )
-        if full.is_dir() and not any(full.glob("*.txt")):
+        if is_dir and not any(full.glob("*.txt")):
             raise self.error(
                 f"folder '{row['file']}' holds no image exports (*.txt)",
                 line,
@@ -575,8 +655,7 @@ class _SheetRows:
                 ".imzML or an .ita file; export the images into it or fix the path",
             )
         # the same file under two names (a symlink, a hard link, 'a/../a') counts twice
-        stat = full.stat()
-        first = self.files_seen.setdefault((stat.st_dev, stat.st_ino), (line, row["file"]))
+        first = self.files_seen.setdefault((status.st_dev, status.st_ino), (line, row["file"]))
         if first[0] != line:
             raise self.error(
                 f"'{row['file']}' is the same file as '{first[1]}' on line {first[0]}",

@@ -28,9 +28,9 @@ from statistics import median
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import nnls
-from scipy.special import ndtr
 
+# scipy (nnls, ndtr) is imported where a fit needs it: integration by intervals, the default,
+# imports this module for its columns, and scipy.optimize took 0.5 s of every such job's start
 from .chemistry import ion_mz, isotope_pattern, parse_ion
 from .errors import SimsflowError
 
@@ -48,6 +48,8 @@ def tailed_cdf(x, sigma, tail, tail_start: float = TAIL_START):
     decay length in units of sigma (all broadcast). The tail starts at ``tail_start`` sigma,
     continuous with the core.
     """
+    from scipy.special import ndtr
+
     lam = tail * sigma
     root = sigma * np.sqrt(2.0 * np.pi)
     g_j = np.exp(-0.5 * tail_start * tail_start)
@@ -112,6 +114,8 @@ def _tailed_cdf_terms(x, sigma, tail, tail_start: float = TAIL_START, derivative
     The peak is a function of z = x / sigma and the tail alone, F(z; tail); so the derivative
     by the centre is -F'(z) / sigma, by log sigma -z F'(z), and by log tail tail * dF/dtail
     (the normalisation moves with the tail too)."""
+    from scipy.special import ndtr
+
     root = np.sqrt(2.0 * np.pi)
     g_j = np.exp(-0.5 * tail_start * tail_start)
     z = np.asarray(x / sigma)
@@ -585,6 +589,8 @@ def _batched_nnls(design: np.ndarray, counts: np.ndarray, weight: np.ndarray) ->
     yw = counts * weight
     k = a.shape[-1]
     if k > 7:
+        from scipy.optimize import nnls
+
         return np.array([nnls(a[v], yw[v])[0] for v in range(a.shape[0])]).reshape(-1, k)
     at = a.swapaxes(1, 2)
     gram = at @ a

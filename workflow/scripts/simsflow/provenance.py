@@ -18,6 +18,7 @@ from pathlib import Path
 PACKAGE = "simsflow"
 
 
+@cache  # the same modules are looked up for every rule script: a few stats each
 def _module_file(root: Path, dotted: str) -> Path | None:
     parts = dotted.split(".")
     candidate = root.joinpath(*parts)

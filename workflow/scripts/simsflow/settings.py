@@ -11,11 +11,14 @@ targets both come from it.
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import json
 import math
+import os
 import re
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from types import SimpleNamespace
@@ -78,20 +81,46 @@ JOB_MEMORY = {
 }
 
 
+def _status(path: str | Path) -> os.stat_result | None:
+    """``os.stat`` of ``path``, None where Path.is_dir and Path.is_file say False (one stat
+    answers both: a batch's memory estimate asks it of thousands of exports)."""
+    try:
+        return os.stat(path)
+    except OSError as err:
+        if err.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
+            return None
+        raise
+    except ValueError:
+        return None
+
+
 def input_megabytes(paths: Iterable[str | Path]) -> tuple[float, float]:
     """MB of the files under ``paths`` (folders walked) read whole, and streamed (exports
     above the streaming size); files not there yet count nothing."""
     whole = streamed = 0
     for path in paths:
-        path = Path(path)
-        files = sorted(path.rglob("*")) if path.is_dir() else [path]
-        for f in files:
-            size = f.stat().st_size if f.is_file() else 0
+        status = _status(path)
+        if status is not None and stat.S_ISDIR(status.st_mode):
+            files = [(f, _status(f)) for f in sorted(Path(path).rglob("*"))]
+        else:
+            files = [(path, status)]
+        for _, status in files:
+            size = status.st_size if status is not None and stat.S_ISREG(status.st_mode) else 0
             if size > STREAM_BYTES:
                 streamed += size
             else:
                 whole += size
     return whole / 1e6, streamed / 1e6
+
+
+def _copied(value):
+    """A copy of JSON-like ``value`` (dicts and lists copied all the way down; strings and
+    numbers are immutable): a cached parameter handed out without sharing its lists."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    return value
 
 
 def estimate_mem_mb(stage: str, paths: Iterable[str | Path], attempt: int = 1) -> int:
@@ -144,6 +173,8 @@ class Project:
             study: {slug: sample for sample, slug in studies.slugs[study].items()}
             for study in self.studies
         }
+        # study -> (its mass list, the list's records): mass_list_records
+        self._mass_list_records: dict[str, tuple[pd.DataFrame, list[dict]]] = {}
 
     def _study(self, study: str) -> dict:
         return self.config["studies"][study]
@@ -189,8 +220,8 @@ class Project:
     @functools.cache  # noqa: B019 - one Project per run; asked by several input functions
     def samples_of_kind(self, study: str, kind: str) -> tuple[str, ...]:
         """Sample names of one kind ('spectrum' or 'image') of a study, in sheet order."""
-        rows = self.index.rows_by_sample[study]
-        return tuple(s for s, r in rows.items() if r["kind"].iloc[0] == kind)
+        kinds = self._sheet_column(study, "kind")
+        return tuple(s for s, first in kinds.items() if first[0] == kind)
 
     def sample_rows(self, wildcards) -> pd.DataFrame:
         """The sheet rows of the sample whose slug is ``wildcards.sample`` (none for an
@@ -199,13 +230,24 @@ class Project:
         sample = self.id_of[wildcards.study].get(wildcards.sample)
         return rows.get(sample, self.sheets[wildcards.study].iloc[:0])
 
+    @functools.cache  # noqa: B019 - one Project per run; asked for every sample of a batch
+    def _sheet_column(self, study: str, column: str) -> dict[str, list]:
+        """Each sample id of ``study`` -> its rows' values of ``column`` in sheet order (the
+        column of ``sample_rows``), without a frame per sample."""
+        return self.index.rows_by_sample[study].column(column)
+
+    def _sample_column(self, wildcards, column: str) -> list:
+        """``list(self.sample_rows(wildcards)[column])``, from ``_sheet_column``."""
+        sample = self.id_of[wildcards.study].get(wildcards.sample)
+        return list(self._sheet_column(wildcards.study, column).get(sample, ()))
+
     def sample_spots(self, wildcards) -> list[str]:
         """The spots of a sample, in sheet order."""
-        return list(self.sample_rows(wildcards)["spot"])
+        return self._sample_column(wildcards, "spot")
 
     def sample_files(self, wildcards) -> list[str]:
         """The raw files of a sample's spots (paths from the working directory)."""
-        return list(self.sample_rows(wildcards)["path"])
+        return self._sample_column(wildcards, "path")
 
     def has_spectra(self, study: str) -> bool:
         """Whether a study has spectrum samples."""
@@ -320,10 +362,16 @@ class Project:
 
     def calibration_settings(self, wildcards) -> dict:
         """Calibration settings of a sample, with the reference ions of its polarity."""
-        settings = dict(self._study(wildcards.study)["calibration"])
-        if self._study(wildcards.study)["on_error"] == "skip":
+        polarities = self._sample_column(wildcards, "polarity")
+        # not a sample of the study: the IndexError of its empty rows, as ever
+        polarity = polarities[0] if polarities else self.sample_rows(wildcards)["polarity"].iloc[0]
+        return _copied(self._calibration_settings(wildcards.study, polarity))
+
+    @functools.cache  # noqa: B019 - one Project per run; the same for every sample of a batch
+    def _calibration_settings(self, study: str, polarity: str) -> dict:
+        settings = dict(self._study(study)["calibration"])
+        if self._study(study)["on_error"] == "skip":
             settings["on_failure"] = "exclude"
-        polarity = self.sample_rows(wildcards)["polarity"].iloc[0]
         settings["reference_ions"] = list(
             reference_ions_for(
                 polarity, settings.pop("reference_ions"), settings.pop("replace_defaults")
@@ -331,7 +379,7 @@ class Project:
         )
         # the ions that may extend the calibration (their intervals do not matter to it); a
         # list proposed in the run is made from calibrated spectra, so it extends none
-        masses = self.mass_lists[wildcards.study]
+        masses = self.mass_lists[study]
         if masses is None:
             masses = pd.DataFrame({"ion": [], "mz": []})
         settings["mass_list"] = [[i, m] for i, m in zip(masses["ion"], masses["mz"], strict=True)]
@@ -388,7 +436,12 @@ class Project:
     def mass_list_records(self, wildcards) -> list[dict]:
         """The validated mass list (ion, formula, mz, lower, upper, group) as plain records."""
         table = self.mass_list(wildcards.study)
-        return table.drop(columns=["line"]).to_dict(orient="records")
+        # made once per table (every batch rule of a study asks), handed out as copies
+        made = self._mass_list_records.get(wildcards.study)
+        if made is None or made[0] is not table:
+            records = table.drop(columns=["line"]).to_dict(orient="records")
+            made = self._mass_list_records[wildcards.study] = (table, records)
+        return _copied(made[1])
 
     def sheet_records(self, wildcards) -> list[dict]:
         """The study's sheet rows as plain records (without paths and line numbers)."""

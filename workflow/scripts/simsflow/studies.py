@@ -7,6 +7,7 @@ scikit-learn here (a test keeps it out)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,11 +161,44 @@ class Batch:
     samples: list[str]  # in sheet order
 
 
+class SampleRows(Mapping):
+    """A study's sheet rows by sample id, samples in sheet order (of their first rows).
+
+    A sample's frame is taken from the sheet when it is first asked for: the rules ask for few
+    (``column`` answers the per-sample params), and splitting a 2,000-row sheet into a frame
+    per sample took a tenth of every Snakemake start."""
+
+    def __init__(self, sheet: pd.DataFrame):
+        self.sheet = sheet
+        self._positions: dict[str, list[int]] = {}
+        for k, sample in enumerate(sheet["sample"]):
+            self._positions.setdefault(sample, []).append(k)
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, sample: str) -> pd.DataFrame:
+        if sample not in self._frames:
+            self._frames[sample] = self.sheet.iloc[self._positions[sample]]
+        return self._frames[sample]
+
+    def __iter__(self):
+        return iter(self._positions)
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    def column(self, name: str) -> dict[str, list]:
+        """Each sample -> ``list(self[sample][name])``, in one pass over the sheet."""
+        by_sample: dict[str, list] = {sample: [] for sample in self._positions}
+        for sample, value in zip(self.sheet["sample"], self.sheet[name], strict=True):
+            by_sample[sample].append(value)
+        return by_sample
+
+
 @dataclass(frozen=True)
 class Studies:
     """What the rules need to know of the loaded studies, computed once per Snakemake start."""
 
-    rows_by_sample: dict[str, dict[str, pd.DataFrame]]  # study -> sample -> its sheet rows
+    rows_by_sample: dict[str, SampleRows]  # study -> sample -> its sheet rows
     spectrum_samples: list[str]  # the slugs (file names) of spectrum samples over the studies
     image_samples: list[str]  # the slugs of image samples
     batches: list[Batch]
@@ -215,12 +249,11 @@ def check_studies(
             f"sample name(s) {_ids_of(both, slugs)} are spectra in one study and images in "
             "another; give them distinct names"
         )
-    rows = {s: dict(tuple(sheets[s].groupby("sample", sort=False))) for s in good()}
-    batch_rows = {s: dict(tuple(batch_sheets[s].groupby("sample", sort=False))) for s in good()}
+    rows = {s: SampleRows(sheets[s]) for s in good()}
     for study in sorted(good()):
         settings = config["studies"][study]
         try:
-            _check_one_batch_per_sample(_sheet_file(settings), batch_rows[study])
+            _check_one_batch_per_sample(_sheet_file(settings), batch_sheets[study])
             _check_study(study, settings, sheets[study], mass_lists[study], config_file)
         except SimsflowError as err:
             if bad is None:
@@ -232,7 +265,7 @@ def check_studies(
     # list is proposed in the run: its integration waits for the list)
     sizes = {s: 0 if mass_lists[s] is None else config["studies"][s]["batch_spectra"] for s in kept}
     batches = spectrum_batches({s: batch_sheets[s] for s in kept}, sizes)
-    _check_batches(list(kept), batch_rows, set(kinds["spectrum"]), batches, slugs)
+    _check_batches(list(kept), rows, set(kinds["spectrum"]), batches, slugs)
     return Studies(
         {s: rows[s] for s in kept},
         kinds["spectrum"],
@@ -336,9 +369,16 @@ def spectrum_batches(
     return batches
 
 
-def _check_one_batch_per_sample(sheet_file: str, rows: dict[str, pd.DataFrame]) -> None:
+def _check_one_batch_per_sample(sheet_file: str, sheet: pd.DataFrame) -> None:
     """All rows of a spectrum sample share one batch (a check of one study)."""
-    for sample, group in rows.items():
+    samples = sheet.groupby("sample", sort=False)
+    # column-wise first (a sheet may have thousands of rows): fine when no row of a spectrum
+    # sample has another batch than the sample's first row; else sample by sample, for the
+    # message
+    first = samples[["kind", "batch"]].transform("first")
+    if not ((first["kind"] == "spectrum") & (sheet["batch"] != first["batch"])).any():
+        return
+    for sample, group in samples:
         if group["kind"].iloc[0] != "spectrum":
             continue
         values = group["batch"].unique()
@@ -355,7 +395,7 @@ def _check_one_batch_per_sample(sheet_file: str, rows: dict[str, pd.DataFrame]) 
 
 def _check_batches(
     studies: list[str],
-    rows: dict[str, dict[str, pd.DataFrame]],
+    rows: dict[str, SampleRows],
     spectra,
     batches: list[Batch],
     slugs: dict,
