@@ -4,7 +4,6 @@ the number of cores; nothing loads pickles or unsafe YAML."""
 import ast
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from .conftest import ROOT, copy_workflow, snakemake, snakemake_env
+from .conftest import ROOT, copy_demo_stages, copy_workflow, snakemake, snakemake_env
 
 LITHIUM = [
     "results/lithium/predictions.tsv",
@@ -38,25 +37,6 @@ def _tables(workdir, study):
     }
 
 
-# a study's per-sample stages (import, calibration, integration: one file per sample each); the
-# aggregates (peak table, scaling, model, predictions, PCA, figures) write everything else
-PER_SAMPLE = ("spectra", "calibration", "peaks", "summed", "qc/integration")
-
-
-def _per_sample_stages(demo_run, dest, study):
-    """A fresh copy of the workflow holding what the demo run made for ``study`` before its
-    aggregates: the simulated exports, the per-sample stages' results and Snakemake's records of
-    them (so Snakemake takes them as up to date), and none of the aggregates' outputs or logs."""
-    workdir = copy_workflow(dest)
-    shutil.copytree(demo_run / "data" / "demo" / study, workdir / "data" / "demo" / study)
-    shutil.copytree(demo_run / ".snakemake" / "metadata", workdir / ".snakemake" / "metadata")
-    for stage in PER_SAMPLE:
-        src = demo_run / "results" / study / stage
-        if src.is_dir():
-            shutil.copytree(src, workdir / "results" / study / stage)
-    return workdir
-
-
 def _assert_same(a: dict, b: dict):
     assert sorted(a) == sorted(b)
     different = [name for name in a if a[name] != b[name]]
@@ -67,7 +47,7 @@ def _assert_same(a: dict, b: dict):
 def test_killed_during_the_aggregates_resumes_to_identical_outputs(demo_run, tmp_path):
     # the kill falls in the aggregates, when every per-sample job has ended: the run starts from
     # the demo run's per-sample results instead of making them again
-    workdir = _per_sample_stages(demo_run, tmp_path / "wf", "lithium")
+    workdir = copy_demo_stages(demo_run, tmp_path / "wf", "lithium")
     proc = subprocess.Popen(
         [sys.executable, "-m", "snakemake", "--directory", str(workdir), "--cores", "2", *LITHIUM],
         cwd=workdir,
