@@ -55,6 +55,27 @@ def copy_workflow(dest: Path) -> Path:
     return dest
 
 
+# a study's per-sample stages (import, calibration, integration: one file per sample each, in a
+# folder of results/<study> each); the aggregates (peak table, scaling, model, predictions, PCA,
+# figures) write everything else
+PER_SAMPLE_STAGES = ("spectra", "calibration", "peaks", "summed", "qc/integration")
+
+
+def copy_demo_stages(demo_run: Path, dest: Path, study: str, stages=PER_SAMPLE_STAGES) -> Path:
+    """A fresh copy of the workflow (``copy_workflow``) holding what the session's demo run made
+    for ``study`` that a test would otherwise make again: the simulated exports, the per-sample
+    ``stages`` and Snakemake's records of them (so that Snakemake takes them as up to date and
+    reruns a stage only where the test's config changes it). No aggregate output, no log."""
+    workdir = copy_workflow(dest)
+    shutil.copytree(demo_run / "data" / "demo" / study, workdir / "data" / "demo" / study)
+    shutil.copytree(demo_run / ".snakemake" / "metadata", workdir / ".snakemake" / "metadata")
+    for stage in stages:
+        src = demo_run / "results" / study / stage
+        if src.is_dir():
+            shutil.copytree(src, workdir / "results" / study / stage)
+    return workdir
+
+
 def snakemake_env() -> dict[str, str]:
     """The environment a test gives the Snakemake it starts: this one without the
     ``SNAKEMAKE_*`` variables (a caller's SNAKEMAKE_PROFILE, or the variables of a Snakemake job

@@ -83,7 +83,7 @@ def test_benchmark_runs_and_writes_results(tmp_path):
             "--batch-study",
             "6",
             "--boxplot-ions",
-            "20",
+            "8",  # one per group of the box-plot study: every group has a page
             "--out",
             str(tmp_path),
             "--work",  # not the checkout's benchmarks/work, where a full-size run may be
@@ -135,9 +135,9 @@ def test_benchmark_runs_and_writes_results(tmp_path):
     assert batches["automatic_batches"]["jobs"] == 4  # as the sheet's batches
     assert batches["per_sample"]["jobs"] == 2 * (3 * 3 + 1)  # 3 samples x 3 stages + peak table
     assert "f. real-shaped study" in text and "automatic batches" in text
-    # h: the box plots of one scaling (20 ions: short enough for a figure per ion by default)
+    # h: the box plots of one scaling (8 ions: short enough for a figure per ion by default)
     boxes = results["boxplots"]
-    assert boxes["defaults"]["ions"] == 20 and boxes["defaults"]["ion_figures"] == 20
+    assert boxes["defaults"]["ions"] == 8 and boxes["defaults"]["ion_figures"] == 8
     assert boxes["defaults_2_workers"]["figures"] == boxes["defaults"]["figures"]
     assert boxes["all"]["s_per_ion_drawn"] > 0
     assert "h. box plots of one scaling" in text

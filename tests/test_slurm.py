@@ -1,7 +1,7 @@
 """The SLURM profile on a real one-node SLURM cluster (started on localhost for the test).
 
 Runs the cathode_images demo study through `--profile profiles/slurm` and compares its tables
-with the local run's, byte for byte.
+with the local run's (the session's demo run, `--cores 2`), byte for byte.
 """
 
 import os
@@ -49,18 +49,19 @@ def cluster():
         subprocess.run(["bash", str(RECIPE), "stop"], capture_output=True, timeout=120)
 
 
-def test_slurm_profile_gives_the_local_results(cluster, tmp_path):
-    local = copy_workflow(tmp_path / "local")
-    snakemake(local, "--cores", "2", *TARGETS)
+def test_slurm_profile_gives_the_local_results(cluster, demo_run, tmp_path):
+    # the local results: the demo run's (tests/test_reliability.py holds these targets, run on
+    # their own, to the demo run's bytes)
+    local = demo_run
     remote = copy_workflow(tmp_path / "slurm")
     result = snakemake(
         remote,
         "--profile",
         "profiles/slurm",
         "--slurm-init-seconds-before-status-checks",
-        "2",
+        "1",
         "--seconds-between-status-checks",
-        "3",
+        "1",
         *TARGETS,
     )
     assert "submitted with SLURM jobid" in result.stdout + result.stderr

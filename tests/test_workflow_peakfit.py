@@ -9,13 +9,15 @@ from simsflow.integrate import FIT_NOTE_COLUMNS, IntegrationSettings, integrate_
 from simsflow.io.batches import sample_provenance
 from simsflow.spots import read_spectra
 
-from .conftest import copy_workflow, snakemake
+from .conftest import copy_demo_stages, snakemake
 
 pytestmark = pytest.mark.workflow
 
 
-def test_lithium_demo_with_method_auto(tmp_path):
-    workdir = copy_workflow(tmp_path / "wf")
+def test_lithium_demo_with_method_auto(demo_run, tmp_path):
+    # the demo run's imported and calibrated spectra (the integration method changes neither):
+    # every integration job, the peak table and the figure run again with method auto
+    workdir = copy_demo_stages(demo_run, tmp_path / "wf", "lithium", ("spectra", "calibration"))
     overlay = workdir / "fit.yaml"
     overlay.write_text("studies:\n  lithium:\n    integration:\n      method: auto\n")
     targets = ["results/lithium/peaks.parquet", "results/lithium/figures/fitted_clusters.png"]
