@@ -469,14 +469,12 @@ def _inside_folder(path: str, root: str) -> bool:
 
 
 def _stat(resolved: str) -> os.stat_result | OSError | None:
-    """``os.stat`` of a resolved path, as Path.resolve, is_dir and is_file see it: a symlink
-    loop raises RuntimeError (Path.resolve), a missing file is None (False to is_dir and
-    is_file), another OSError is returned for ``_is`` to raise."""
+    """``os.stat`` of a resolved path, as is_dir and is_file see it: a missing file is None
+    (False to is_dir and is_file), another OSError (a symlink loop, no permission) is
+    returned for the caller to name."""
     try:
         return os.stat(resolved)
     except OSError as err:
-        if err.errno == errno.ELOOP:
-            raise RuntimeError(f"Symlink loop from {err.filename!r}") from None
         if err.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF):
             return None
         return err
@@ -607,6 +605,14 @@ class _SheetRows:
                 line,
                 "file",
                 f"copy the file into {self.data_dir}",
+            )
+        if isinstance(status, OSError):  # a symlink loop, a folder without permission
+            reason = (status.strerror or str(status)).lower()
+            raise self.error(
+                f"path '{row['file']}' cannot be looked up: {reason}",
+                line,
+                "file",
+                f"point the link at the export itself, or copy the file into {self.data_dir}",
             )
         return full, status
 
