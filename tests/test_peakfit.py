@@ -282,8 +282,14 @@ def test_samples_integrated_together_give_the_tables_of_each_sample_alone():
             [(str(i), s.spectrum) for i, s in enumerate(sims)], sample=f"S{k}"
         )
         samples.append((table, calibrate_sample(table, calibration), meta))
+    # a sample whose every spectrum failed its calibration, between two fitted ones
+    excluded = samples[1][1].assign(status="excluded")
+    samples.insert(1, (samples[1][0], excluded, samples[1][2]))
     prepared = [prepare_sample(t, c, mass_list, m, settings) for t, c, m in samples]
     together = finish_samples(prepared, mass_list, settings)
+    assert together[1][0].empty and together[1][1].empty
+    assert list(together[1][1].columns) == FIT_NOTE_COLUMNS
+    del samples[1], together[1]
     for (table, cal, meta), (peaks, notes) in zip(samples, together, strict=True):
         alone_peaks, alone_notes = integrate_sample(table, cal, mass_list, meta, settings)
         assert (alone_notes["issue"] == "fitted").all() and len(alone_notes) == 8

@@ -1003,16 +1003,16 @@ def fit_samples(
         raise SimsflowError(f"unknown fit method '{method}'", hint="use interval, fit or auto")
     ions = fit_ions(mass_list)
     listed = [float(m) for m in mass_list["mz"]]
-    masses: dict[str, float | None] = {}
+    peaks: dict[str, tuple[float, bool] | None] = {}  # each name parsed once: (m/z, atomic)
     spectra, candidates, knowns = [], [], []
     for sample, names_per_spectrum in zip(samples, shape_ions, strict=True):
         mine = []
         for names in names_per_spectrum:
-            names = list(dict.fromkeys(names))
-            for n in names:
-                if n not in masses:
-                    masses[n] = _ion_mz(n)
-            mine.append([(masses[n], _atomic(n)) for n in names if masses[n] is not None])
+            for n in dict.fromkeys(names):
+                if n not in peaks:
+                    mz = _ion_mz(n)
+                    peaks[n] = None if mz is None else (mz, _atomic(n))
+            mine.append([peaks[n] for n in dict.fromkeys(names) if peaks[n] is not None])
         known = np.sort(np.array(listed + [m for c in mine for m, _ in c], dtype=float))
         spectra.extend(sample)
         candidates.extend(mine)
