@@ -295,3 +295,27 @@ def test_samples_integrated_together_give_the_tables_of_each_sample_alone():
         assert (alone_notes["issue"] == "fitted").all() and len(alone_notes) == 8
         pd.testing.assert_frame_equal(peaks, alone_peaks, check_exact=True)
         pd.testing.assert_frame_equal(notes, alone_notes, check_exact=True)
+
+
+def test_a_real_export_binned_too_coarsely_keeps_interval_areas_and_says_why():
+    # the SurfaceLab fixture is binned to about 1,700 ppm: every reference peak lies within a
+    # bin or two, so no shape can be learned, and the fit must neither guess nor stay silent
+    from simsflow.batch import SampleJob, process_sample
+    from simsflow.calibrate import CalibrationSettings, reference_ions_for
+
+    from .conftest import FIXTURES
+
+    path = FIXTURES / "iontof-ascii" / "N_Ru-Pt_Bi3_1.txt"
+    names = ["C-", "O-", "OH-", "C2H-", "CN-", "Cl-"]
+    mz = np.array([ion_mz(n) for n in names])
+    mass_list = pd.DataFrame({"ion": names, "mz": mz, "lower": mz - 0.03, "upper": mz + 0.03})
+    job = SampleJob("st", "N +µ", ["spot 1"], [str(path)],
+                    CalibrationSettings(reference_ions_for("negative")))  # fmt: skip
+    interval = process_sample(job, IntegrationSettings(), mass_list)
+    auto = process_sample(job, IntegrationSettings(method="auto"), mass_list)
+    pd.testing.assert_frame_equal(auto.peaks, interval.peaks, check_exact=True)
+    (issue,) = auto.notes["issue"]
+    assert issue.startswith("no spectrum has enough isolated strong reference peaks spanning")
+    width = float(issue.split("bins are ")[1].split(" ppm")[0].replace(",", ""))
+    assert 1000 < width < 10000  # 3,001 ppm at H- to C2H-
+    assert "export with less binning" in issue

@@ -20,7 +20,7 @@ from . import deadtime
 from .calibrate import calibrated_spots
 from .errors import SimsflowError
 from .io.tables import concat_frames
-from .peakfit import FIT_COLUMNS, SampleFit, fit_samples
+from .peakfit import FIT_COLUMNS, SampleFit, fit_samples, mz_or_none
 from .spots import Spot
 
 NOTE_COLUMNS = ["study", "sample", "spot", "ion", "issue"]  # integration QC notes
@@ -263,6 +263,18 @@ def finish_samples(
     return out
 
 
+def _bin_ppm(prepared: PreparedSample) -> str:
+    """The median width of a sample's bins at its reference ions, relative to m/z, in ppm
+    (rounded, for a message): on coarsely binned exports a peak fits in a bin or two and has
+    no shape to learn."""
+    widths = []
+    for (mz, _), names in zip(prepared.spectra, prepared.shape_ions, strict=True):
+        masses = [m for m in map(mz_or_none, names) if m is not None and mz[0] < m < mz[-1]]
+        i = np.searchsorted(mz, masses)
+        widths.extend((mz[i] - mz[i - 1]) / mz[i])
+    return f"{1e6 * float(np.median(widths)):,.0f}" if widths else "?"
+
+
 def _fitted(matrix, prepared: PreparedSample, result: SampleFit, fits) -> np.ndarray:
     """Interval areas replaced by fitted ones where the mass list's clusters were fitted; the
     fit's QC rows (and any spectrum left to interval integration) added to the notes."""
@@ -275,8 +287,11 @@ def _fitted(matrix, prepared: PreparedSample, result: SampleFit, fits) -> np.nda
                 "sample": sample,
                 "spot": "",
                 "ion": "",
-                "issue": "no spectrum has enough isolated strong reference peaks to learn the "
-                "peak shape from: interval integration kept (add isolated reference ions)",
+                "issue": "no spectrum has enough isolated strong reference peaks spanning "
+                f"several bins to learn the peak shape from (its bins are {_bin_ppm(prepared)} "
+                "ppm wide at the reference ions): interval integration kept (add isolated "
+                "reference ions, or export with less binning: a peak within one bin has no "
+                "shape to learn)",
             }
         )
         return matrix

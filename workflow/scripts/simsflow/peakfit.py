@@ -945,7 +945,8 @@ def _atomic(name: str) -> bool:
         return False
 
 
-def _ion_mz(name: str) -> float | None:
+def mz_or_none(name: str) -> float | None:
+    """The m/z of the ion ``name``, or None where it is not a formula."""
     try:
         return ion_mz(name)
     except SimsflowError:
@@ -1010,7 +1011,7 @@ def fit_samples(
         for names in names_per_spectrum:
             for n in dict.fromkeys(names):
                 if n not in peaks:
-                    mz = _ion_mz(n)
+                    mz = mz_or_none(n)
                     peaks[n] = None if mz is None else (mz, _atomic(n))
             mine.append([peaks[n] for n in dict.fromkeys(names) if peaks[n] is not None])
         known = np.sort(np.array(listed + [m for c in mine for m, _ in c], dtype=float))
