@@ -193,3 +193,35 @@ def test_a_large_group_continues_on_pages(tmp_path):
         ["group_g_2", "group page"],
     ]
     assert sorted(p.name for p in tmp_path.glob("*.png")) == ["group_g.png", "group_g_2.png"]
+
+
+def test_group_pages_name_samples_under_the_lowest_panel_of_each_column_only(tmp_path):
+    from simsflow.plots.boxplots import GroupPage, _Layout, _page_shape
+
+    scaled = _scaled(30, spots=2)
+    ions = [f"I{k}-" for k in range(8)]
+    for k, ion in enumerate(ions):
+        scaled[ion] = np.arange(len(scaled)) * (k + 1.0)
+    layout = _Layout(scaled, None)
+    boxes = layout.boxes(ions)
+    assert _page_shape(7) == _page_shape(8) == (2, 4)
+    page = GroupPage(layout, 2, 4)
+    samples = [f"S{k:03d}" for k in range(30)]
+
+    def names(fig):
+        return [[t.get_text() for t in ax.get_xticklabels()] for ax in fig.axes]
+
+    def png(fig, name):
+        fig.savefig(tmp_path / name)
+        return (tmp_path / name).read_bytes()
+
+    # 7 ions: the first row's fourth panel is the lowest of its column (the second row has 3)
+    seven = page.draw({i: boxes[i] for i in ions[:7]}, "seven")
+    # panels without names hold no tick objects at all (making them was most of the drawing)
+    assert names(seven) == [[]] * 3 + [samples] * 4 + [[]]
+    assert [len(ax.get_xticks()) for ax in seven.axes[:3]] == [0, 0, 0]
+    first = png(seven, "first.png")
+    eight = page.draw({i: boxes[i] for i in ions}, "eight")
+    assert names(eight) == [[]] * 4 + [samples] * 4
+    # and back: the page drawn again with 7 ions is the one drawn first, byte for byte
+    assert png(page.draw({i: boxes[i] for i in ions[:7]}, "seven"), "again.png") == first

@@ -116,7 +116,7 @@ def _limits(values: np.ndarray) -> tuple[float, float]:
 class _BoxPanel:
     """One axes with a box per sample and every spot as a point; ``show`` replaces the ion."""
 
-    def __init__(self, ax, layout: _Layout, y_ticks: int | None = None):
+    def __init__(self, ax, layout: _Layout, y_ticks: int | None = None, named: bool = True):
         from matplotlib.collections import LineCollection, PolyCollection
         from matplotlib.ticker import MaxNLocator
 
@@ -135,13 +135,27 @@ class _BoxPanel:
         ]
         ax.set_autoscale_on(False)
         ax.set_xlim(-0.6, len(layout.samples) - 0.4)
-        _sample_ticks(ax, np.arange(len(layout.samples)), layout.samples)
+        self.named: bool | None = None
+        self.name_samples(named)
         if y_ticks is not None:  # a small panel: fewer ticks to read, and to draw
             ax.yaxis.set_major_locator(MaxNLocator(y_ticks))
         ax.grid(axis="y", alpha=0.3)
         # fixed label positions, for the same reason as the title's
         ax.xaxis.set_label_coords(0.5, -0.1)
         ax.yaxis.set_label_coords(-0.1, 0.5)
+
+    def name_samples(self, named: bool) -> None:
+        """Sample names and tick marks under the panel, or no x ticks at all. A panel without
+        names holds no tick objects: matplotlib makes one per sample name, and making them
+        took most of a page's drawing when every panel had them, hidden or not."""
+        if named == self.named:
+            return
+        if named:
+            samples = self.layout.samples
+            _sample_ticks(self.ax, np.arange(len(samples)), samples)
+        else:
+            self.ax.set_xticks([])
+        self.named = named
 
     def show(self, box: tuple[np.ndarray, dict], title: str) -> None:
         """Draw an ion - its values (one per spot, in table order) and box statistics
@@ -218,7 +232,7 @@ class GroupPage:
         )
         axes = self.figure.subplots(rows, columns, squeeze=False)
         self.rows, self.columns = rows, columns
-        self.panels = [_BoxPanel(ax, layout, y_ticks=4) for ax in axes.ravel()]
+        self.panels = [_BoxPanel(ax, layout, y_ticks=4, named=False) for ax in axes.ravel()]
         self.title = self.figure.suptitle("", y=1 - 0.2 / height)
 
     def draw(self, columns: dict[str, tuple], title: str):
@@ -230,9 +244,8 @@ class GroupPage:
             panel.ax.set_visible(k < len(ions))
             if k < len(ions):
                 panel.show(columns[ions[k]], ions[k])
-                lowest = k + self.columns >= len(ions)
                 # sample names and tick marks under the lowest panel of a column only
-                panel.ax.tick_params(bottom=lowest, labelbottom=lowest)
+                panel.name_samples(k + self.columns >= len(ions))
         self.title.set_text(title)
         return self.figure
 
