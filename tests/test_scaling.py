@@ -170,24 +170,30 @@ def test_unknown_method_and_bad_parameter():
 
 
 def test_the_start_up_check_knows_every_method_and_its_parameters():
-    """The scikit-learn-free check at Snakemake start and the transformers agree."""
-    from simsflow.checks import STEP_PARAMETERS
-    from simsflow.scaling import METHODS
+    """The scikit-learn-free check at Snakemake start and the estimators agree."""
+    from simsflow.scaling import METHODS, STEP_PARAMETERS, estimator_class
 
     assert STEP_PARAMETERS.keys() == METHODS.keys()
     for name, cls in METHODS.items():
         # scikit-learn's own list of an estimator's parameters (from its __init__)
-        assert sorted(cls._get_param_names()) == sorted(STEP_PARAMETERS[name]), name
+        params = estimator_class(cls)._get_param_names()
+        assert sorted(params) == sorted(STEP_PARAMETERS[name]), name
 
 
 def test_the_start_up_check_requires_the_parameters_without_a_default():
     """A parameter whose transformer default is None fails in the job: the start-up check
     asks for exactly those, and its example for each is a value the transformer takes."""
-    from simsflow.checks import STEP_EXAMPLES, STEP_REQUIRED, check_scaling_steps
-    from simsflow.scaling import METHODS, make_scaler
+    from simsflow.scaling import (
+        METHODS,
+        STEP_EXAMPLES,
+        STEP_REQUIRED,
+        check_scaling_steps,
+        estimator_class,
+        make_scaler,
+    )
 
     for name, cls in METHODS.items():
-        no_default = [p for p, v in cls().get_params().items() if v is None]
+        no_default = [p for p, v in estimator_class(cls)().get_params().items() if v is None]
         assert sorted(no_default) == sorted(STEP_REQUIRED.get(name, ())), name
     for name, example in STEP_EXAMPLES.items():
         step = {"method": name, **example}
@@ -217,6 +223,63 @@ def test_snakemake_start_does_not_import_scikit_learn():
         check=True,
     )
     assert out.stdout.strip() == "[]"
+
+
+CHAINS = [
+    [{"method": "total_ion"}],
+    [{"method": "total_ion", "basis": "spectrum"}, {"method": "sqrt"}],
+    [{"method": "total_ion", "exclude": ["B-"]}, {"method": "log", "offset": 0.5}],
+    [{"method": "reference_ion", "ion": "B-"}, {"method": "zscore"}],
+    [{"method": "minmax", "axis": "ion"}],
+    [{"method": "minmax", "axis": "spectrum"}, {"method": "max_relative"}],
+    [{"method": "poisson"}],
+    [{"method": "none"}],
+]
+
+
+@pytest.mark.parametrize("steps", CHAINS, ids=lambda s: "-".join(x["method"] for x in s))
+def test_a_table_scaled_without_scikit_learn_is_the_pipelines_to_the_last_bit(steps):
+    """scale_table chains the methods itself; a model's Pipeline of the same chain gives the
+    same numbers exactly."""
+    from simsflow.scaling import fit_transform, ion_frame
+
+    peaks = pd.DataFrame({"sample": ["a", "a", "b", "c"], "spot": ["1", "2", "1", "1"]}).assign(
+        **{"A-": [1.0, 4, 2, 7], "B-": [3.0, 4, 6, 1], "C-": [0.5, 2, 2, 9]},
+        total_counts=[18.0, 20, 20, 30],
+    )
+    frame = ion_frame(peaks, ["A-", "B-", "C-"], steps)
+    ours = fit_transform(frame, steps)
+    pipeline = make_scaler(steps).fit_transform(frame)
+    pd.testing.assert_frame_equal(ours, pipeline, check_exact=True)
+    table = scale_table(peaks, ["A-", "B-", "C-"], steps)
+    np.testing.assert_array_equal(table[["A-", "B-", "C-"]].to_numpy(), pipeline.to_numpy())
+
+
+def test_scaling_a_table_does_not_import_scikit_learn():
+    """A scale job (scaling, statistics, box plots) leaves scikit-learn, seconds to import,
+    out; a model's Pipeline still has it."""
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    code = (
+        "import sys; import pandas as pd; from simsflow.scaling import scale_table; "
+        "peaks = pd.DataFrame({'sample': ['a', 'b'], 'spot': ['1', '1'], 'A-': [1.0, 2.0], "
+        "'B-': [3.0, 1.0]}); "
+        "scale_table(peaks, ['A-', 'B-'], [{'method': 'total_ion'}, {'method': 'zscore'}]); "
+        "print('sklearn' in sys.modules); "
+        "from simsflow.scaling import make_scaler; make_scaler([{'method': 'zscore'}]); "
+        "print('sklearn' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT / "workflow" / "scripts",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.split() == ["False", "True"]
 
 
 def test_scale_table_keeps_the_sheet_columns():

@@ -1,12 +1,18 @@
-"""Scaling of peak areas, as scikit-learn transformers.
+"""Scaling of peak areas: the methods, their chains from config, and their check.
 
 ToF-SIMS is semi-quantitative: topography, primary current and matrix effects change absolute
 counts, so every comparison rests on a scaling choice (Lombardo et al., JVST A 2023). Each method
 here is a transformer: ``fit`` learns per-ion state from the rows it is given only (so inside
 cross-validation nothing leaks from test folds), ``transform`` applies it; per-spectrum methods
 are stateless. They take and return DataFrames (ion columns; ``total_counts`` where a method needs
-it) or arrays, and chain in a Pipeline. Nothing returns NaN silently: a zero denominator or a
-value a transform cannot take is an error naming the spectrum and the ion.
+it) or arrays. Nothing returns NaN silently: a zero denominator or a value a transform cannot
+take is an error naming the spectrum and the ion.
+
+The methods are plain classes, so scaling a table (``scale_table``, the scale jobs) and checking
+a chain at every Snakemake start (``check_scaling_steps``) do without scikit-learn, which takes
+seconds to import. Where a chain goes into a model, ``make_scaler`` gives it as a scikit-learn
+Pipeline of the same methods made scikit-learn estimators (``estimator_class``): the same
+``fit`` and ``transform``, with scikit-learn's parameters, cloning and tags.
 
 Methods (config name -> class):
 - ``total_ion``: each spectrum divided by its total ion count, over the mass-list ions (basis
@@ -27,13 +33,17 @@ An ion that is constant over the fitted spectra maps to 0 under minmax and zscor
 
 from __future__ import annotations
 
+import functools
+import inspect
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.pipeline import Pipeline
 
-from .checks import check_scaling_steps
 from .errors import SimsflowError
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 TOTAL = "total_counts"
 
@@ -60,8 +70,21 @@ def _where(mask, rows, columns=None):
     return where
 
 
-class _Stateless(TransformerMixin, BaseEstimator):
+class _Method:
+    """A scaling method: ``fit`` learns from the rows it is given, ``transform`` applies it."""
+
     def fit(self, X, y=None):
+        """Learn what ``transform`` needs from the rows of ``X``; returns the method."""
+        raise NotImplementedError
+
+    def fit_transform(self, X, y=None):
+        """``X`` scaled by the method fitted on ``X`` itself."""
+        return self.fit(X, y).transform(X)
+
+
+class _Stateless(_Method):
+    def fit(self, X, y=None):
+        """Nothing to learn but the number (and names) of the columns; returns the method."""
         values, columns, _ = _split(X)
         self.n_features_in_ = values.shape[1]
         if isinstance(X, pd.DataFrame):
@@ -146,7 +169,7 @@ def _fitted_columns(est, X):
     return values, columns, rows
 
 
-class MinMaxScaler(TransformerMixin, BaseEstimator):
+class MinMaxScaler(_Method):
     """Map to [0, 1] per ion across spectra (axis='ion') or per spectrum (axis='spectrum')."""
 
     def __init__(self, axis=None):
@@ -178,7 +201,7 @@ class MinMaxScaler(TransformerMixin, BaseEstimator):
         return _wrap(out, X)
 
 
-class MaxRelativeScaler(TransformerMixin, BaseEstimator):
+class MaxRelativeScaler(_Method):
     """Divide each ion by its maximum over the fitted spectra (an ion never seen maps to 0)."""
 
     def fit(self, X, y=None):
@@ -195,7 +218,7 @@ class MaxRelativeScaler(TransformerMixin, BaseEstimator):
         return _wrap(out, X)
 
 
-class ZScoreScaler(TransformerMixin, BaseEstimator):
+class ZScoreScaler(_Method):
     """Per ion: subtract the mean and divide by the standard deviation of the fitted spectra."""
 
     def fit(self, X, y=None):
@@ -215,7 +238,7 @@ class ZScoreScaler(TransformerMixin, BaseEstimator):
         return _wrap(out, X)
 
 
-class PoissonScaler(TransformerMixin, BaseEstimator):
+class PoissonScaler(_Method):
     """Keenan & Kotula Poisson scaling: D / sqrt(g h^T) (g: spectrum means, h: ion means)."""
 
     def fit(self, X, y=None):
@@ -293,15 +316,98 @@ METHODS = {
 }
 
 
-def make_scaler(steps: list[dict]) -> Pipeline:
-    """A Pipeline from config steps such as [{method: total_ion}, {method: max_relative}]."""
+def _parameters(cls) -> dict[str, object]:
+    """A method's parameters and their defaults (its ``__init__``'s)."""
+    init = cls.__init__
+    if init is object.__init__:
+        return {}
+    return {
+        name: p.default
+        for name, p in inspect.signature(init).parameters.items()
+        if name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD
+    }
+
+
+# each scaling method's parameters (config name -> its class's __init__ parameters), and the
+# ones it cannot do without (default None)
+STEP_PARAMETERS = {name: tuple(_parameters(cls)) for name, cls in METHODS.items()}
+STEP_REQUIRED = {
+    name: needed
+    for name, cls in METHODS.items()
+    if (needed := tuple(p for p, default in _parameters(cls).items() if default is None))
+}
+# a value the message suggests for each required parameter
+STEP_EXAMPLES = {"reference_ion": {"ion": "C2H-"}, "minmax": {"axis": "ion"}}
+
+
+def check_scaling_steps(steps: list[dict]) -> None:
+    """A scaling chain names known methods with parameters they take."""
+    if not steps:
+        raise SimsflowError("a scaling needs at least one step")
+    for step in steps:
+        params = dict(step)
+        name = params.pop("method", None)
+        if name not in STEP_PARAMETERS:
+            raise SimsflowError(
+                f"unknown scaling method {name!r}",
+                hint=f"choose from {', '.join(STEP_PARAMETERS)}",
+            )
+        missing = [p for p in STEP_REQUIRED.get(name, ()) if p not in params]
+        if missing:
+            example = ", ".join(f"{p}: {STEP_EXAMPLES[name][p]}" for p in missing)
+            raise SimsflowError(
+                f"scaling method '{name}' needs {', '.join(missing)}",
+                hint=f"e.g. {{method: {name}, {example}}}",
+            )
+        unknown = sorted(set(params) - set(STEP_PARAMETERS[name]))
+        if unknown:
+            takes = ", ".join(STEP_PARAMETERS[name]) or "none"
+            raise SimsflowError(
+                f"scaling method '{name}': unexpected parameter(s) {', '.join(unknown)} "
+                f"(it takes: {takes})"
+            )
+
+
+def _methods(steps: list[dict]) -> list[tuple[str, type, dict]]:
+    """Each step of a checked chain: its name, its method's class and its parameters."""
     check_scaling_steps(steps)
     built = []
-    for i, step in enumerate(steps):
+    for step in steps:
         params = dict(step)
         name = params.pop("method")
-        built.append((f"{i}_{name}", METHODS[name](**params)))
-    return Pipeline(built)
+        built.append((name, METHODS[name], params))
+    return built
+
+
+@functools.cache
+def estimator_class(method: type) -> type:
+    """The scikit-learn estimator of a method: its ``fit`` and ``transform`` with
+    scikit-learn's parameters, cloning, tags and output wrapping (made once per method)."""
+    from sklearn.base import BaseEstimator, TransformerMixin
+
+    namespace = {"__module__": __name__, "__doc__": method.__doc__}
+    return type(method.__name__, (TransformerMixin, BaseEstimator, method), namespace)
+
+
+def make_scaler(steps: list[dict]) -> Pipeline:
+    """A scikit-learn Pipeline from config steps such as [{method: total_ion}, {method:
+    max_relative}] (for models and cross-validation; imports scikit-learn)."""
+    from sklearn.pipeline import Pipeline
+
+    return Pipeline(
+        [
+            (f"{i}_{name}", estimator_class(cls)(**params))
+            for i, (name, cls, params) in enumerate(_methods(steps))
+        ]
+    )
+
+
+def fit_transform(X, steps: list[dict]):
+    """``X`` scaled by a chain fitted on ``X`` itself: each method fitted on the previous
+    one's output, as a Pipeline does, without scikit-learn."""
+    for _, cls, params in _methods(steps):
+        X = cls(**params).fit_transform(X)
+    return X
 
 
 def needs_total_counts(steps: list[dict]) -> bool:
@@ -320,6 +426,6 @@ def ion_frame(peaks: pd.DataFrame, ions: list[str], steps: list[dict]) -> pd.Dat
 def scale_table(peaks: pd.DataFrame, ions: list[str], steps: list[dict]) -> pd.DataFrame:
     """A study's peak table with its ion columns scaled (fitted on all its rows)."""
     frame = ion_frame(peaks, ions, steps)
-    scaled = make_scaler(steps).fit_transform(frame)
+    scaled = fit_transform(frame, steps)
     meta = peaks.drop(columns=[*ions, TOTAL], errors="ignore").reset_index(drop=True)
     return pd.concat([meta, scaled.reset_index(drop=True)[ions]], axis=1)

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .checks import check_classes, check_scaling_steps
+from .checks import check_classes
 from .config import load_schema, read_sample_sheet, validate_config
 from .errors import SimsflowError
 from .io.masslist import read_mass_list
 from .names import check_names, file_slug, slug_map
+from .scaling import check_scaling_steps
 from .sheets import assign_batches
 
 AUTO = "auto"
