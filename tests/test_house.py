@@ -168,3 +168,38 @@ def test_the_code_hash_follows_every_kind_of_import(tmp_path):
         "simsflow.stats",
         "simsflow.plots.style",
     } <= found
+
+
+def _floors() -> dict[str, int]:
+    """Each module's floor: one above the highest simsflow module it imports (the simulator,
+    which only the demo and the tests run, and the package files left out)."""
+    graph = {
+        m.removeprefix("simsflow."): {d.removeprefix("simsflow.") for d in deps}
+        for m, deps in _module_graph().items()
+        if ".simulate" not in m and m not in ("simsflow", "simsflow.io")
+    }
+    floors: dict[str, int] = {}
+
+    def floor(module: str) -> int:
+        if module not in floors:
+            floors[module] = 1 + max((floor(d) for d in graph[module] if d in graph), default=0)
+        return floors[module]
+
+    for module in graph:
+        floor(module)
+    return floors
+
+
+def test_the_architecture_shows_the_floors_as_they_are():
+    """docs/architecture.md's table of floors names every module on the floor its imports
+    put it (a module that starts importing from higher up moves in the table too)."""
+    import re
+
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = text.split("## Floors: who imports whom", 1)[1]
+    shown = {
+        module: int(row[0])
+        for row in re.findall(r"^\| (\d+) \| (.+) \|$", table, re.M)
+        for module in re.findall(r"`([\w.]+)`", row[1])
+    }
+    assert shown == _floors()
