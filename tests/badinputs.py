@@ -111,6 +111,16 @@ def _few_per_class(workdir):
     _append_sheet(rows)(workdir)
 
 
+def _class_in_one_group(workdir):
+    """Class 'x' is sample A only, class 'y' samples B and C: grouped by sample, x is in one."""
+    _config("    classification: {folds: 2, group_column: sample}\n")(workdir)
+    rows = ""
+    for sample in ("B", "C"):
+        _copies(workdir, sample, 3)
+        rows += "".join(f"{sample}\t{i}\t{sample}/{i}.txt\ttrain\ty\n" for i in range(3))
+    _append_sheet(rows)(workdir)
+
+
 def _predict_only(workdir):
     _config("    classification: {folds: 2}\n")(workdir)
     _sheet("sample\tspot\tfile\trole\tlabel\nA\t1\tA/1.txt\tpredict\t\nA\t2\tA/2.txt\tpredict\t\n")(
@@ -275,6 +285,13 @@ CASES = [
         "start",
         "column 'label': class(es) 'x' (2) have fewer spectra than the 5 CV folds",
         edit=_few_per_class,
+    ),
+    Case(
+        "class-in-one-cv-group",
+        "start",
+        "samples.tsv, line 2, column 'sample': class(es) 'x' ('A') have all their train rows in "
+        "one 'sample' value",
+        edit=_class_in_one_group,
     ),
     Case(
         "one-class",

@@ -206,6 +206,37 @@ def test_training_classes_too_small_for_the_folds(demo_config):
     assert str(err.value).startswith("config/lithium/samples.tsv, column 'label': class(es) ")
 
 
+def test_a_class_in_a_single_cv_group_is_named_with_its_sheet_line(demo_config):
+    """Caught at the start, not in the training job: the demo's two powder batches per class
+    ('remark') pass; Li2O's second batch relabelled as its first leaves Li2O in one group."""
+    config = _edited(demo_config, ("lithium", "classification", "group_column"), "remark")
+    _check(config)
+
+    def one_batch(sheets):
+        sheet = sheets["lithium"]
+        sheet.loc[sheet["sample"] == "Li2O_batch2", "remark"] = "pure powder batch 1"
+
+    with pytest.raises(SimsflowError) as err:
+        _check(config, one_batch)
+    assert str(err.value) == (
+        "config/lithium/samples.tsv, line 14, column 'remark': class(es) 'Li2O' ('pure powder "
+        "batch 1') have all their train rows in one 'remark' value, so the cross-validation "
+        "fold that holds it out has no training spectrum of the class (give each class train "
+        "rows with at least two values of 'remark', or set classification.group_column to "
+        "another column or to null)"
+    )
+
+
+@pytest.mark.parametrize("column", ["no_such_column", "sheet_line"])
+def test_a_cv_group_column_that_is_not_in_the_sheet_is_named(demo_config, column):
+    with pytest.raises(SimsflowError) as err:
+        _check(_edited(demo_config, ("lithium", "classification", "group_column"), column))
+    assert str(err.value) == (
+        f"{CONFIG_FILE}, column 'studies.lithium.classification.group_column': '{column}' is "
+        "not a sheet column"
+    )
+
+
 def test_a_name_used_for_spectra_and_for_images(demo_config):
     def rename(sheets):
         sheet = sheets["cathode_images"]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from simsflow import classify
-from simsflow.checks import check_classes
+from simsflow.checks import check_classes, check_groups, classes_in_one_group
 from simsflow.classify import (
     ClassifierSettings,
     cv_splits,
@@ -74,6 +74,36 @@ def test_class_with_fewer_spectra_than_folds_is_refused():
         check_classes(np.array(["A"] * 6 + ["B"] * 3), 5)
     with pytest.raises(SimsflowError, match=r"at least two classes, found 1: 'A' \(6 spectra\)"):
         check_classes(np.array(["A"] * 6), 5)
+
+
+def test_class_in_a_single_group_is_refused_naming_the_class_its_group_and_line():
+    labels = np.array(["A", "A", "B", "B", "C", "C"])
+    check_groups(labels, ["g1", "g2", "g1", "g2", "g1", "g2"], "batch")
+    with pytest.raises(SimsflowError) as err:
+        check_groups(labels, ["g1", "g2", "g1", "g1", "", ""], "batch", lines=range(2, 8))
+    assert str(err.value) == (
+        "line 4, column 'batch': class(es) 'B' ('g1'), 'C' ('') have all their train rows in "
+        "one 'batch' value, so the cross-validation fold that holds it out has no training "
+        "spectrum of the class (give each class train rows with at least two values of "
+        "'batch', or set classification.group_column to another column or to null)"
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_start_check_refuses_exactly_the_groups_the_training_split_refuses(seed):
+    """check_groups (at the Snakemake start) and cv_splits (in the training job) agree."""
+    rng = np.random.default_rng(seed)
+    labels = rng.choice(["A", "B", "C"], 30)
+    groups = rng.choice(["g1", "g2", "g3"], 30)
+    if seed % 2:
+        groups[labels == "C"] = "g3"
+    try:
+        cv_splits(labels, groups, 3, seed)
+        refused = False
+    except SimsflowError as err:
+        refused = "in one group only" in err.message
+    assert refused == bool(classes_in_one_group(labels, groups))
+    assert refused == (seed % 2 == 1)
 
 
 @pytest.fixture(scope="module")

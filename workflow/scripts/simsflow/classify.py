@@ -46,7 +46,7 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import Pipeline
 
-from .checks import check_classes
+from .checks import check_classes, classes_in_one_group
 from .errors import SimsflowError
 from .provenance import package_versions
 from .scaling import TOTAL, ion_frame, make_scaler
@@ -132,7 +132,7 @@ def cv_splits(y, groups, folds: int, seed: int) -> list[tuple[np.ndarray, np.nda
         splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
         return list(splitter.split(np.zeros(len(y)), y))
     groups = np.asarray(groups).astype(str)
-    single = [f"'{c}'" for c in classes if np.unique(groups[y == c]).size < 2]
+    single = [f"'{c}'" for c in classes_in_one_group(y, groups)]
     if single:
         raise SimsflowError(
             f"class(es) {', '.join(single)} are in one group only, so a fold that holds the "

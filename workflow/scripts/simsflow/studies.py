@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .checks import check_classes
+from .checks import check_classes, check_groups
 from .config import load_schema, read_sample_sheet, validate_config
 from .errors import SimsflowError
 from .io.masslist import read_mass_list
@@ -573,13 +573,35 @@ def _check_classification(study, settings, sheet, config_file) -> None:
             ),
         )
     else:
+        train = sheet[sheet["role"] == "train"]
         try:
-            check_classes(sheet.loc[sheet["role"] == "train", "label"].to_numpy(), c["folds"])
+            check_classes(train["label"].to_numpy(), c["folds"])
+            _check_cv_groups(where, settings, train, problems)
         except SimsflowError as err:
             raise SimsflowError(
-                err.message, file=_sheet_file(settings), column=err.column, hint=err.hint
+                err.message,
+                file=_sheet_file(settings),
+                line=err.line,
+                column=err.column,
+                hint=err.hint,
             ) from None
     _first_problem(problems, config_file)
+
+
+def _check_cv_groups(where, settings, train, problems) -> None:
+    """The group column is a sheet column, and every class has train rows in two of its values
+    (the training job checks again, after skipped spectra)."""
+    column = settings["classification"]["group_column"]
+    if not column:  # by sample only when every class has several samples: never fails
+        return
+    if column not in train.columns or column in {"path", "sheet_line"}:
+        problems.append((f"{where}.group_column", f"'{column}' is not a sheet column"))
+        return
+    if column == "batch" and settings.get("peak_table") is not None:
+        return  # a peak-table study's sheet here has no batches (study_sheet); its table has
+    # a peak-table study's sheet lines are the table's, even when a sample sheet is named
+    lines = train["sheet_line"] if settings.get("peak_table") is None else None
+    check_groups(train["label"], train[column], column, lines)
 
 
 def _check_pca(study, pca, sheet, mass_list, config_file) -> None:
