@@ -47,9 +47,16 @@ class OverlapSpectrum:
 
     def expected_per_bin(self, ion: str) -> np.ndarray:
         """Expected counts of ``ion`` alone (no background, no dead time) in every exported bin."""
+        return self._exported({ion: self.ion_counts[ion]}, 0.0)
+
+    def background_per_bin(self) -> np.ndarray:
+        """Expected background counts (no ion, no dead time) in every exported bin."""
+        return self._exported({}, self.instrument.background_per_bin)
+
+    def _exported(self, ion_counts: dict[str, float], background: float) -> np.ndarray:
         inst, spectrum = self.instrument, self.spectrum
         edges, _ = bin_axis(inst, spectrum.params)
-        per_bin = expected_counts(inst, spectrum.params, edges, {ion: self.ion_counts[ion]}, 0.0)
+        per_bin = expected_counts(inst, spectrum.params, edges, ion_counts, background)
         return per_bin[(spectrum.channel - inst.binning // 2) // inst.binning]
 
     def expected_in(self, ion: str, lower: float, upper: float, mz: np.ndarray) -> float:
