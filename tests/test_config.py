@@ -299,6 +299,15 @@ def test_sheets_saved_as_utf16_or_with_cr_line_ends_are_read_whole(
     assert sheet["sheet_line"].tolist() == [2, 3, 5]
 
 
+def test_a_sheet_in_windows_ansi_reads_its_dashes_and_micro_signs(tmp_path, data_dir, sheet_schema):
+    """Excel's "Text (tab delimited)" on Windows writes code page 1252: '\u2013' is 0x96 (a
+    control character in latin-1, which made the id refused), '\u00b5' is 0xB5."""
+    path = tmp_path / "samples.tsv"
+    path.write_bytes((HEADER + "Cu\u20131\t10\u00b5m\traw/a1.txt\ttrain\tx\n").encode("cp1252"))
+    sheet = read_sample_sheet(path, sheet_schema, data_dir=data_dir)
+    assert sheet[["sample", "spot"]].to_numpy().tolist() == [["Cu\u20131", "10\u00b5m"]]
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
@@ -317,8 +326,14 @@ def test_sheets_saved_as_utf16_or_with_cr_line_ends_are_read_whole(
             ", line 2: expected tab-separated columns; found semicolons",
         ),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ": binary data, not a tab-separated text file"),
+        (
+            (HEADER + "10\u00b5m\t1\traw/a1.txt\ttrain\tx\n").encode("utf-8")
+            + "10\u00b5m\t2\traw/a2.txt\ttrain\tx\n".encode("cp1252"),
+            ", line 3: byte 0xB5 is not UTF-8, but line 2 holds UTF-8 text ('\u00b5'): the file "
+            "mixes two encodings (save the table as tab-separated text (UTF-8))",
+        ),
     ],
-    ids=["utf16-without-bom", "commas", "semicolons", "binary"],
+    ids=["utf16-without-bom", "commas", "semicolons", "binary", "utf8-and-windows-ansi"],
 )
 def test_sheets_that_are_not_tab_separated_text_say_what_they_are(
     tmp_path, data_dir, sheet_schema, raw, expected

@@ -1,6 +1,8 @@
 """Peak tables as a study's input: layouts detected, headers resolved, every mistake located,
 and a peak table written from the raw-spectrum path read back to the same bytes."""
 
+import codecs
+
 import pandas as pd
 import pytest
 import yaml
@@ -173,6 +175,17 @@ def test_every_mistake_names_file_line_and_column(tmp_path, text, where, message
         _read(path, mass_list=MASS_LIST)
     assert str(err.value).startswith(f"{path}, {where}: ")
     assert message in str(err.value)
+
+
+def test_a_table_saved_as_excel_unicode_text_is_read(tmp_path):
+    """Excel's "Unicode text": UTF-16 with a byte-order mark, tab-separated (refused as binary
+    data before)."""
+    path = tmp_path / "peaks.txt"
+    text = "sample\tspot\tO-\tC2H-\r\n10\u00b5m\t007\t10\t20\r\n"
+    path.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    table = _read(path, mass_list=MASS_LIST.iloc[:2])
+    assert table.sheet[["sample", "spot"]].to_numpy().tolist() == [["10\u00b5m", "007"]]
+    assert table.areas.to_numpy().tolist() == [[10, 20, 30]]
 
 
 def test_xlsx_is_refused_with_what_to_do(tmp_path):

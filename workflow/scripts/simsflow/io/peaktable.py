@@ -15,7 +15,9 @@ Three layouts are told apart by their header (``detect_layout``):
   ``total``). Columns that are not SurfaceLab's own are spectra (as in ``transposed``); an
   export of one spectrum has its ``Area`` column only, and that spectrum is named after the file.
 
-Cells are separated by tabs, commas or semicolons (the header line decides). Peaks headed by
+Cells are separated by tabs, commas or semicolons (the header line decides). The text may be
+UTF-8 (with or without a byte-order mark), Windows ANSI or Excel's "Unicode text" (UTF-16), as
+``simsflow.io.text`` reads it. Peaks headed by
 m/z are matched to the study's mass list when it has one (nearest ion within ``tolerance_da``)
 or become ions named ``m<m/z>`` (e.g. ``m27.02``); ion-named peaks must be in the mass list (or,
 without one, be formulas with a charge sign so their m/z is known). XLSX is not read (openpyxl
@@ -39,6 +41,7 @@ from ..chemistry import ion_mz, normalize_ion_name
 from ..config import validate_rows
 from ..errors import ConfigError, SimsflowError
 from ..names import ID_HINT, id_problem
+from .text import decode_text
 
 TOTAL = "total_counts"
 MZ_HEADER = re.compile(r"^(?:m/?z\s*)?(?P<mz>[0-9]+(?:\.[0-9]*)?)\s*(?:u|da)?$", re.IGNORECASE)
@@ -88,12 +91,9 @@ def _rows(path: str | Path) -> list[tuple[int, list[str]]]:
         raw = Path(path).read_bytes()
     except OSError as err:
         raise ConfigError(f"cannot read: {err.strerror}", file=source) from None
-    if b"\x00" in raw:
-        raise ConfigError("binary data, not a text table", file=source)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
+    text = decode_text(
+        raw, source, "a text table", ConfigError, hint="save the table as CSV or tab-separated text"
+    )
     first = next((ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")), "")
     delimiter = max("\t,;", key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)

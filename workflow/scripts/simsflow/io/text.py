@@ -1,10 +1,12 @@
 """Bytes of a user's text file (spectrum export, sample sheet, mass list) as text.
 
 Exports and sheets come from SurfaceLab, Excel and editors on Windows, macOS and Linux: UTF-8
-with or without a byte-order mark, Windows ANSI (latin-1) header text, Excel's "Unicode text"
-(UTF-16 with a byte-order mark, see the Unicode standard, section 23.8) and classic Mac OS line
-ends (CR only). These are all read; what cannot be read safely (UTF-16 or UTF-32 without a
-byte-order mark, binary data) is refused with a message that says what the file is.
+with or without a byte-order mark, Windows ANSI text (code page 1252: ``µ`` as byte 0xB5, ``–``
+as 0x96; latin-1 where 1252 leaves a byte undefined), Excel's "Unicode text" (UTF-16 with a
+byte-order mark, see the Unicode standard, section 23.8) and classic Mac OS line ends (CR only).
+These are all read; what cannot be read safely (UTF-16 or UTF-32 without a byte-order mark,
+binary data, a file mixing UTF-8 and Windows ANSI, which has no single right reading) is refused
+with a message that says what the file is, naming the line of the first such byte.
 """
 
 from __future__ import annotations
@@ -28,6 +30,39 @@ def _looks_like_utf16(head: bytes) -> bool:
     even = head[0 : 2 * pairs : 2].count(0)
     odd = head[1 : 2 * pairs : 2].count(0)
     return max(even, odd) >= 0.9 * pairs and min(even, odd) <= 0.1 * pairs
+
+
+def _line_of(raw: bytes, offset: int) -> int:
+    """1-based line of the byte at ``offset`` (CRLF, CR and LF each end a line)."""
+    return len(re.findall(rb"\r\n|\r|\n", raw[:offset])) + 1
+
+
+def _utf8_or_ansi(raw: bytes, source: str, error, hint: str) -> str:
+    """UTF-8 text, else Windows ANSI (Windows programs write names and headers in the ANSI
+    code page; numbers are ASCII). A file holding both UTF-8 characters and bytes that are not
+    UTF-8 (a sheet edited in two programs) is refused: either reading garbles part of it."""
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        bad = err.start
+    utf8 = re.search(
+        rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}", raw
+    )
+    if utf8 is not None:
+        char = utf8.group().decode("utf-8", errors="replace")
+        raise error(
+            f"byte 0x{raw[bad]:02X} is not UTF-8, but line {_line_of(raw, utf8.start())} holds "
+            f"UTF-8 text ({char!r}): the file mixes two encodings",
+            file=source,
+            line=_line_of(raw, bad),
+            hint=hint,
+        )
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:  # a byte 1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+        return raw.decode("latin-1")
 
 
 def decode_text(
@@ -59,11 +94,7 @@ def decode_text(
             )
         raise error(f"binary data, not {what}", file=source, hint=hint)
     else:
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            # Windows programs write header text in the ANSI code page; numbers are ASCII
-            text = raw.decode("latin-1")
+        text = _utf8_or_ansi(raw, source, error, hint)
     if "\r" in text:
         text = _LINE_END.sub("\n", text)
     return text
