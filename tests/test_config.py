@@ -299,6 +299,18 @@ def test_sheets_saved_as_utf16_or_with_cr_line_ends_are_read_whole(
     assert sheet["sheet_line"].tolist() == [2, 3, 5]
 
 
+def test_empty_cells_a_spreadsheet_pads_rows_with_are_dropped(tmp_path, data_dir, sheet_schema):
+    """Excel writes a tab for every column that once held something (refused before as an
+    empty column name); a value under no header is still refused."""
+    path = tmp_path / "samples.tsv"
+    path.write_text(HEADER.replace("\n", "\t\t\n") + "A\t1\traw/a1.txt\ttrain\tx\t\t\n")
+    sheet = read_sample_sheet(path, sheet_schema, data_dir=data_dir)
+    assert sheet[["sample", "label"]].to_numpy().tolist() == [["A", "x"]]
+    path.write_text(HEADER + "A\t1\traw/a1.txt\ttrain\tx\t\tz\n")
+    with pytest.raises(ConfigError, match=r"line 2: 7 cells, but the header has 5 columns"):
+        read_sample_sheet(path, sheet_schema, data_dir=data_dir)
+
+
 def test_a_sheet_in_windows_ansi_reads_its_dashes_and_micro_signs(tmp_path, data_dir, sheet_schema):
     """Excel's "Text (tab delimited)" on Windows writes code page 1252: '\u2013' is 0x96 (a
     control character in latin-1, which made the id refused), '\u00b5' is 0xB5."""
@@ -594,6 +606,11 @@ def test_mass_list_window_in_da(tmp_path, mass_schema):
             "ion,mz,group\nC-,12.0,hc\n",
             "line 1: expected tab-separated columns; found commas",
         ),
+        (
+            "Mass list, lithium\nion\tmz\nO-\t15.995\n",
+            "line 1: 'Mass list, lithium' stands alone above rows of 2 cells: a title line, not "
+            "the table's header (delete the lines above the header, or start them with '#')",
+        ),
     ],
     ids=[
         "overlap",
@@ -608,6 +625,7 @@ def test_mass_list_window_in_da(tmp_path, mass_schema):
         "zero-mz",
         "negative-upper",
         "comma-separated",
+        "title-line",
     ],
 )
 def test_mass_list_errors(tmp_path, mass_schema, text, expected):

@@ -167,6 +167,7 @@ def test_surfacelab_peak_list_export_of_one_spectrum(tmp_path):
         ("name,O-\nA,1\n", "line 1, column 'name'", "cannot tell the peak table's layout"),
         ("m/z,A\\b\n16.0,1\n", "line 1, column 'A\\b'", "is not 'sample' or 'sample/spot'"),
         ("m/z,A\nsixteen,1\n", "line 2, column 'm/z'", "'sixteen' is not an m/z"),
+        ("Areas of run 5\nsample,O-\nA,1\n", "line 1", "'Areas of run 5' stands alone above"),
     ],
 )
 def test_every_mistake_names_file_line_and_column(tmp_path, text, where, message):
@@ -186,6 +187,17 @@ def test_a_table_saved_as_excel_unicode_text_is_read(tmp_path):
     table = _read(path, mass_list=MASS_LIST.iloc[:2])
     assert table.sheet[["sample", "spot"]].to_numpy().tolist() == [["10\u00b5m", "007"]]
     assert table.areas.to_numpy().tolist() == [[10, 20, 30]]
+
+
+def test_empty_cells_a_spreadsheet_pads_rows_with_are_dropped(tmp_path):
+    """Excel's CSV keeps a ';' for every column that once held something (refused before as an
+    empty column name); a value under no header is still refused."""
+    path = _write(tmp_path, "sample;O-;C2H-;;;\nA;1;2;;;\nB;3;4;;;\n\n;;;;;\n")
+    table = _read(path, mass_list=MASS_LIST.iloc[:2])
+    assert table.areas.to_numpy().tolist() == [[1, 2, 3], [3, 4, 7]]
+    _write(tmp_path, "sample;O-;C2H-;;;\nA;1;2;;9;\n")
+    with pytest.raises(ConfigError, match=r"line 2: 5 cells, but the header has 3 columns"):
+        _read(path, mass_list=MASS_LIST.iloc[:2])
 
 
 def test_xlsx_is_refused_with_what_to_do(tmp_path):

@@ -20,7 +20,7 @@ import pandas as pd
 import yaml
 
 from .errors import ConfigError, shorten
-from .io.text import decode_text
+from .io.text import decode_text, refuse_title_line, without_empty_tail
 from .names import ID_HINT, id_problem
 
 IMAGE_SUFFIXES = (".imzml", ".ita")
@@ -304,6 +304,19 @@ def _unquoted(cell: str) -> str:
     return cell
 
 
+def _refuse_other_separators(header: list[str], line: int, source: str) -> None:
+    """A one-column header holding commas or semicolons: a CSV file, not tab-separated."""
+    if len(header) == 1:
+        for mark, name in ((",", "commas"), (";", "semicolons")):
+            if mark in header[0]:
+                raise ConfigError(
+                    f"expected tab-separated columns; found {name}",
+                    file=source,
+                    line=line,
+                    hint="save the table as tab-separated text (TSV), not CSV",
+                )
+
+
 def read_tsv_rows(path: str | Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """Header and (line number, row) pairs of a tab-separated text file, every cell as text.
 
@@ -323,34 +336,31 @@ def read_tsv_rows(path: str | Path) -> tuple[list[str], list[tuple[int, dict[str
         ConfigError,
         hint="save the table as tab-separated text (UTF-8)",
     )
-    rows: list[tuple[int, dict[str, str]]] = []
-    header: list[str] | None = None
+    lines = []
     for line, content in enumerate(text.split("\n"), start=1):
         if not content.strip() or content.lstrip().startswith("#"):
             continue
         fields = [f.strip() for f in content.split("\t")]
         if '"' in content:
             fields = [_unquoted(f) for f in fields]
-        if header is None:
-            if len(fields) == 1:
-                for mark, name in ((",", "commas"), (";", "semicolons")):
-                    if mark in fields[0]:
-                        raise ConfigError(
-                            f"expected tab-separated columns; found {name}",
-                            file=source,
-                            line=line,
-                            hint="save the table as tab-separated text (TSV), not CSV",
-                        )
-            header = fields
-            dup = {h for h in header if header.count(h) > 1}
-            if dup or "" in header:
-                raise ConfigError(
-                    "empty or repeated column name",
-                    file=source,
-                    line=line,
-                    column=sorted(dup)[0] if dup else "",
-                )
-            continue
+        lines.append((line, fields))
+    if not lines:
+        raise ConfigError("empty file: no header line", file=source)
+    header_line, header = lines[0][0], without_empty_tail(lines[0][1])
+    if len(lines) > 1:
+        refuse_title_line(header, header_line, lines[1][1], source, ConfigError)
+    _refuse_other_separators(header, header_line, source)
+    dup = {h for h in header if header.count(h) > 1}
+    if dup or "" in header:
+        raise ConfigError(
+            "empty or repeated column name",
+            file=source,
+            line=header_line,
+            column=sorted(dup)[0] if dup else "",
+        )
+    rows: list[tuple[int, dict[str, str]]] = []
+    for line, fields in lines[1:]:
+        fields = without_empty_tail(fields, len(header))
         if len(fields) != len(header):
             raise ConfigError(
                 f"{len(fields)} cells, but the header has {len(header)} columns",
@@ -359,8 +369,6 @@ def read_tsv_rows(path: str | Path) -> tuple[list[str], list[tuple[int, dict[str
                 hint="cells are separated by tabs; a spreadsheet export may use commas",
             )
         rows.append((line, dict(zip(header, fields, strict=True))))
-    if header is None:
-        raise ConfigError("empty file: no header line", file=source)
     return header, rows
 
 

@@ -41,7 +41,7 @@ from ..chemistry import ion_mz, normalize_ion_name
 from ..config import validate_rows
 from ..errors import ConfigError, SimsflowError
 from ..names import ID_HINT, id_problem
-from .text import decode_text
+from .text import decode_text, refuse_title_line, without_empty_tail
 
 TOTAL = "total_counts"
 MZ_HEADER = re.compile(r"^(?:m/?z\s*)?(?P<mz>[0-9]+(?:\.[0-9]*)?)\s*(?:u|da)?$", re.IGNORECASE)
@@ -94,20 +94,21 @@ def _rows(path: str | Path) -> list[tuple[int, list[str]]]:
     text = decode_text(
         raw, source, "a text table", ConfigError, hint="save the table as CSV or tab-separated text"
     )
-    first = next((ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")), "")
-    delimiter = max("\t,;", key=first.count)
+    delimiter = _delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows = []
     try:
         for cells in reader:
             if not cells or all(not c.strip() for c in cells) or cells[0].startswith("#"):
                 continue
-            rows.append((reader.line_num, [c.strip() for c in cells]))
+            width = len(rows[0][1]) if rows else 0
+            rows.append((reader.line_num, without_empty_tail([c.strip() for c in cells], width)))
     except csv.Error as err:
         raise ConfigError(f"not a valid table: {err}", file=source, line=reader.line_num) from None
     if len(rows) < 2:
         raise ConfigError("a peak table needs a header line and at least one row", file=source)
     header_line, header = rows[0]
+    refuse_title_line(header, header_line, rows[1][1], source, ConfigError)
     dup = sorted({h for h in header if header.count(h) > 1})
     if dup or "" in header:
         raise ConfigError(
@@ -125,6 +126,16 @@ def _rows(path: str | Path) -> list[tuple[int, list[str]]]:
                 hint=f"cells are separated by {delimiter!r}, as in the header line",
             )
     return rows
+
+
+def _delimiter(text: str) -> str:
+    """Tab, comma or semicolon: the most frequent in the first line (or in the second, when
+    the first has none: a title line, refused later with what it is)."""
+    lines = [ln for ln in text.split("\n") if ln.strip() and not ln.startswith("#")][:2]
+    for line in lines:
+        if any(d in line for d in "\t,;"):
+            return max("\t,;", key=line.count)
+    return "\t"
 
 
 def detect_layout(header: list[str]) -> str:

@@ -98,3 +98,28 @@ def decode_text(
     if "\r" in text:
         text = _LINE_END.sub("\n", text)
     return text
+
+
+def without_empty_tail(cells: list[str], width: int = 0) -> list[str]:
+    """``cells`` without the empty cells after the first ``width`` that a spreadsheet pads its
+    rows with (``a;b;;;``, a tab after the last cell): the header with ``width`` 0, each row
+    with the header's width (a row then longer holds a value under no header)."""
+    end = len(cells)
+    while end > width and not cells[end - 1].strip():
+        end -= 1
+    return cells[:end]
+
+
+def refuse_title_line(
+    header: list[str], line: int, row: list[str], source: str, error=SimsflowError
+) -> None:
+    """A one-cell first line above rows of several cells is a title (``Peak areas, run 5``)
+    or a note, not the table's header: say so instead of counting the rows' cells."""
+    if len(header) == 1 and len(row) > 1:
+        raise error(
+            f"'{header[0]}' stands alone above rows of {len(row)} cells: a title line, not the "
+            "table's header",
+            file=source,
+            line=line,
+            hint="delete the lines above the header, or start them with '#'",
+        )
