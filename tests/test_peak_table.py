@@ -156,7 +156,21 @@ def test_surfacelab_peak_list_export_of_one_spectrum(tmp_path):
     ("text", "where", "message"),
     [
         ("sample,O-\nA,1\nB,x\n", "line 3, column 'O-'", "'x' is not a number"),
-        ("sample,O-\nA,1\nB,\n", "line 3, column 'O-'", "'' is not a number"),
+        ("sample,O-\nA,1\nB,\n", "line 3, column 'O-'", "'' marks a missing value: simsflow"),
+        ("sample\tO-\nA\tn.d.\n", "line 2, column 'O-'", "'n.d.' marks a missing value"),
+        ("sample,O-\nA,#DIV/0!\n", "line 2, column 'O-'", "'#DIV/0!' is a spreadsheet error"),
+        ("sample,O-\nA,NaN\n", "line 2, column 'O-'", "'NaN' is not a finite number"),
+        ('sample,O-\nA,"1,5"\n', "line 2, column 'O-'", "'1,5' is not a number (numbers here"),
+        (
+            "sample;O-;C2H-\nA;1,5;2\nB;2.5;3\n",
+            "line 3, column 'O-'",
+            "'2.5' has a decimal point, but '1,5' (line 2, column 'O-') has a decimal comma",
+        ),
+        (
+            "sample\tO-\tC2H-\nA\t1.500\t2\n",
+            "line 2, column 'O-'",
+            "'1.500' reads as 1.5 or as 1500 (digits grouped in thousands), and no other",
+        ),
         ("sample,O-\nA,1,2\n", "line 2", "3 cells, but the header has 2 columns"),
         ("sample,F-\nA,1\n", "line 1, column 'F-'", "ion 'F-' is not in the mass list"),
         ("sample,m/z 40.0\nA,1\n", "line 1, column 'm/z 40.0'", "m/z 40 matches no ion"),
@@ -198,6 +212,28 @@ def test_empty_cells_a_spreadsheet_pads_rows_with_are_dropped(tmp_path):
     _write(tmp_path, "sample;O-;C2H-;;;\nA;1;2;;9;\n")
     with pytest.raises(ConfigError, match=r"line 2: 5 cells, but the header has 3 columns"):
         _read(path, mass_list=MASS_LIST.iloc[:2])
+
+
+@pytest.mark.parametrize(
+    ("text", "areas"),
+    [
+        # Excel in a decimal-comma locale: ';' between cells, '.' or a space grouping digits
+        (
+            "sample;O-;C2H-\nA;1,5E+03;20,5\nB;1.500;2\u00a0000,25\n",
+            [[1500, 20.5], [1500, 2000.25]],
+        ),
+        # and its tab-separated text, m/z rows with a decimal comma
+        ("m/z\tA\tB\n16,00\t1.500\t3\n25,01\t4\t5,5\n", [[1500, 4], [3, 5.5]]),
+        # a comma-separated table: ',' groups digits in a quoted cell
+        ('sample,O-,C2H-\nA,"1,500",20.5\nB,"1,234,567.5",2\n', [[1500, 20.5], [1234567.5, 2]]),
+        # '1.500' with decimal points elsewhere (here an m/z) is 1.5
+        ("m/z;A\n16.0;1.500\n25.01;4\n", [[1.5, 4]]),
+    ],
+    ids=["semicolons-decimal-comma", "tabs-decimal-comma", "commas-grouped", "point-by-mz"],
+)
+def test_numbers_are_read_with_the_tables_decimal_mark(tmp_path, text, areas):
+    table = _read(_write(tmp_path, text), mass_list=MASS_LIST.iloc[:2])
+    assert table.areas[["O-", "C2H-"]].to_numpy().tolist() == areas
 
 
 def test_xlsx_is_refused_with_what_to_do(tmp_path):

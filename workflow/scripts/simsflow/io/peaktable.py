@@ -17,7 +17,9 @@ Three layouts are told apart by their header (``detect_layout``):
 
 Cells are separated by tabs, commas or semicolons (the header line decides). The text may be
 UTF-8 (with or without a byte-order mark), Windows ANSI or Excel's "Unicode text" (UTF-16), as
-``simsflow.io.text`` reads it. Peaks headed by
+``simsflow.io.text`` reads it. Numbers take the table's decimal mark (``simsflow.io.numbers``:
+``1,5E+03`` in a ``;``-separated table is 1500); a missing area (empty, ``n.d.``, ``-``,
+``#N/A``) is refused, not guessed: write 0 where a peak was not detected. Peaks headed by
 m/z are matched to the study's mass list when it has one (nearest ion within ``tolerance_da``)
 or become ions named ``m<m/z>`` (e.g. ``m27.02``); ion-named peaks must be in the mass list (or,
 without one, be formulas with a charge sign so their m/z is known). XLSX is not read (openpyxl
@@ -29,7 +31,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,10 +42,11 @@ from ..chemistry import ion_mz, normalize_ion_name
 from ..config import validate_rows
 from ..errors import ConfigError, SimsflowError
 from ..names import ID_HINT, id_problem
+from .numbers import MARK_NAMES, decimal_mark, read_number
 from .text import decode_text, refuse_title_line, without_empty_tail
 
 TOTAL = "total_counts"
-MZ_HEADER = re.compile(r"^(?:m/?z\s*)?(?P<mz>[0-9]+(?:\.[0-9]*)?)\s*(?:u|da)?$", re.IGNORECASE)
+MZ_HEADER = re.compile(r"^(?:m/?z\s*)?(?P<mz>[0-9]+(?:[.,][0-9]*)?)\s*(?:u|da)?$", re.IGNORECASE)
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 MASS_COLUMNS = {"m/z", "mz", "mass", "mass (u)", "m/z (u)"}
 SURFACELAB_FIELDS = {
@@ -62,6 +64,7 @@ SURFACELAB_FIELDS = {
     "Norm. By Reference Peak",
     "Norm. By Total Ion Intensity",
 }
+SURFACELAB_MASSES = ("Center Mass (u)", "Lower Mass (u)", "Upper Mass (u)")
 # sheet columns a table may not carry: they name where raw files are, which a table has not
 MASS_LIST_COLUMNS = ["ion", "formula", "mz", "lower", "upper", "group", "line"]
 
@@ -78,8 +81,8 @@ class PeakTable:
     mass_list: pd.DataFrame
 
 
-def _rows(path: str | Path) -> list[tuple[int, list[str]]]:
-    """(line, cells) of every non-empty, non-comment line; the delimiter from the first."""
+def _rows(path: str | Path) -> tuple[list[tuple[int, list[str]]], str]:
+    """(line, cells) of every non-empty, non-comment line, and the delimiter (``_delimiter``)."""
     source = str(path)
     if str(path).lower().endswith((".xlsx", ".xls")):
         raise ConfigError(
@@ -125,7 +128,7 @@ def _rows(path: str | Path) -> list[tuple[int, list[str]]]:
                 line=line,
                 hint=f"cells are separated by {delimiter!r}, as in the header line",
             )
-    return rows
+    return rows, delimiter
 
 
 def _delimiter(text: str) -> str:
@@ -155,25 +158,53 @@ def detect_layout(header: list[str]) -> str:
 
 
 def header_mz(text: str) -> float | None:
-    """The m/z a peak header names (``27.02``, ``m/z 27.02``, ``27.02 u``), or None."""
+    """The m/z a peak header or row names (``27.02``, ``m/z 27.02``, ``27.02 u``, ``27,02``: an
+    m/z has one decimal mark, never digit groups), or None."""
     match = MZ_HEADER.match(text.strip())
-    return float(match.group("mz")) if match else None
+    return float(match.group("mz").replace(",", ".")) if match else None
 
 
-def _value(text: str, source: str, line: int, column: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
+# cells that stand for a missing value, and the error values of spreadsheets
+MISSING = {"", "-", "--", "n.d.", "nd", "n/a", "na", "#n/a", "none", "null", "?"}
+SPREADSHEET_ERRORS = {"#div/0!", "#value!", "#ref!", "#name?", "#num!", "#null!", "#n/a"}
+
+
+def _value(text: str, source: str, line: int, column: str, mark: str = ".") -> float:
+    """The number in a cell written with decimal mark ``mark`` (see ``simsflow.io.numbers``);
+    ConfigError naming the cell, and what to do, for anything else."""
+    value = read_number(text, mark)
+    if value is not None:
+        return value
+    where = {"file": source, "line": line, "column": column}
+    key = text.strip().lower()
+    if key in {"nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"}:
+        raise ConfigError(f"'{text}' is not a finite number", **where)
+    if key in MISSING:
         raise ConfigError(
-            f"'{text}' is not a number",
-            file=source,
-            line=line,
-            column=column,
-            hint="peak areas are numbers; an empty cell is not allowed (write 0)",
-        ) from None
-    if not math.isfinite(value):
-        raise ConfigError(f"'{text}' is not a finite number", file=source, line=line, column=column)
-    return value
+            f"'{text}' marks a missing value: simsflow does not guess one",
+            **where,
+            hint="write 0 where the peak was not detected, or leave the spectrum out",
+        )
+    if key in SPREADSHEET_ERRORS:
+        raise ConfigError(
+            f"'{text}' is a spreadsheet error, not a number",
+            **where,
+            hint="fix the formula in the spreadsheet and export the table again",
+        )
+    raise ConfigError(
+        f"'{text}' is not a number",
+        **where,
+        hint=f"numbers here are written with {MARK_NAMES[mark]}, digits grouped or not",
+    )
+
+
+def _mark(rows, areas: list[int], masses: list[int], delimiter: str, source: str) -> str:
+    """The table's decimal mark, from its cells in the columns ``areas`` and ``masses`` (m/z)."""
+    header = rows[0][1]
+    cells = (
+        (row[j], line, header[j], j in masses) for line, row in rows[1:] for j in [*masses, *areas]
+    )
+    return decimal_mark(cells, delimiter, source)
 
 
 class _Peaks:
@@ -325,7 +356,7 @@ def _check_sheet(records, source: str, default_polarity: str) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
-def _wide(rows, source, peaks: _Peaks, schema, default_polarity) -> tuple:
+def _wide(rows, delimiter, source, peaks: _Peaks, schema, default_polarity) -> tuple:
     header_line, header = rows[0]
     sheet_names = _sheet_columns(schema)
     peak_cols, sheet_cols, total_col = [], [], None
@@ -352,6 +383,8 @@ def _wide(rows, source, peaks: _Peaks, schema, default_polarity) -> tuple:
             file=source,
             line=header_line,
         )
+    number_cols = [j for j, _ in peak_cols] + ([] if total_col is None else [total_col])
+    mark = _mark(rows, number_cols, [], delimiter, source)
     spots: dict[str, int] = {}
     sheet_rows, values = [], []
     for line, cells in rows[1:]:
@@ -360,8 +393,8 @@ def _wide(rows, source, peaks: _Peaks, schema, default_polarity) -> tuple:
             spots[row.get("sample", "")] = spots.get(row.get("sample", ""), 0) + 1
             row["spot"] = str(spots[row.get("sample", "")])
         sheet_rows.append((line, row))
-        areas = [_value(cells[j], source, line, header[j]) for j, _ in peak_cols]
-        total = _value(cells[total_col], source, line, TOTAL) if total_col is not None else None
+        areas = [_value(cells[j], source, line, header[j], mark) for j, _ in peak_cols]
+        total = None if total_col is None else _value(cells[total_col], source, line, TOTAL, mark)
         values.append((areas, total))
     checked = validate_rows(sheet_rows, _without_file(schema), source)
     records = [{**row, "sheet_line": line} for line, row in checked]
@@ -393,7 +426,9 @@ def _spectrum_id(name: str, source: str, line: int) -> tuple[str, str]:
     return sample.strip(), spot.strip()
 
 
-def _by_peak(rows, source, layout, peaks: _Peaks, sheet, schema, default_polarity) -> tuple:
+def _by_peak(
+    rows, delimiter, source, layout, peaks: _Peaks, sheet, schema, default_polarity
+) -> tuple:
     """Transposed and SurfaceLab tables: a row per peak, a column per spectrum."""
     header_line, header = rows[0]
     if layout == "surfacelab":
@@ -413,15 +448,21 @@ def _by_peak(rows, source, layout, peaks: _Peaks, sheet, schema, default_polarit
     if not spectra:
         raise ConfigError("no spectrum columns", file=source, line=header_line)
     ids = [_spectrum_id(n, source, header_line) for n in names]
+    if layout == "surfacelab":
+        masses = [header.index(c) for c in SURFACELAB_MASSES if c in header]
+    else:
+        masses = [0] if header[0].lower() != "ion" else []
+    mark = _mark(rows, spectra, masses, delimiter, source)
     ions, values, totals = [], [], None
     for line, cells in rows[1:]:
         label = cells[0]
         if label.lower() in {"total", TOTAL}:
-            totals = [_value(cells[j], source, line, header[j]) for j in spectra]
+            totals = [_value(cells[j], source, line, header[j], mark) for j in spectra]
             continue
         if layout == "surfacelab":
-            mz = _value(cells[header.index("Center Mass (u)")], source, line, "Center Mass (u)")
-            record = _surfacelab_record(header, cells, mz)
+            centre = cells[header.index("Center Mass (u)")]
+            mz = _value(centre, source, line, "Center Mass (u)", mark)
+            record = _surfacelab_record(header, cells, mz, mark)
             ion = peaks.add(record["ion"], mz, line, "Center Mass (u)", record)
         elif header[0].lower() == "ion":
             ion = peaks.add(label, None, line, header[0])
@@ -437,7 +478,7 @@ def _by_peak(rows, source, layout, peaks: _Peaks, sheet, schema, default_polarit
             else:
                 ion = peaks.add(label, mz, line, header[0])
         ions.append(ion)
-        values.append([_value(cells[j], source, line, header[j]) for j in spectra])
+        values.append([_value(cells[j], source, line, header[j], mark) for j in spectra])
     if not ions:
         raise ConfigError("no peak rows", file=source)
     areas = pd.DataFrame(np.asarray(values, dtype=float).T, columns=ions)
@@ -450,7 +491,7 @@ def _by_peak(rows, source, layout, peaks: _Peaks, sheet, schema, default_polarit
     return _check_sheet(records, source, default_polarity), areas
 
 
-def _surfacelab_record(header, cells, mz):
+def _surfacelab_record(header, cells, mz, mark="."):
     row = dict(zip(header, cells, strict=True))
     name = normalize_ion_name(row.get("Assignment", ""))
     if not name or name.lower() == "nan":
@@ -458,10 +499,8 @@ def _surfacelab_record(header, cells, mz):
     group = row.get("Description", "")
     bounds = []
     for key in ("Lower Mass (u)", "Upper Mass (u)"):
-        try:
-            bounds.append(float(row.get(key, "")))
-        except ValueError:
-            bounds.append(mz)
+        bound = read_number(row.get(key, ""), mark)
+        bounds.append(mz if bound is None else bound)
     return {
         "ion": name,
         "formula": "",
@@ -527,7 +566,7 @@ def read_peak_table_file(
 ) -> PeakTable:
     """Read, detect and check a peak table (see the module docstring)."""
     source = str(path)
-    rows = _rows(path)
+    rows, delimiter = _rows(path)
     try:
         layout = detect_layout(rows[0][1])
     except ConfigError as err:
@@ -542,10 +581,10 @@ def read_peak_table_file(
                 file=source,
                 hint="drop sample_sheet from the study, or merge its columns into the table",
             )
-        table_sheet, areas = _wide(rows, source, peaks, sheet_schema, default_polarity)
+        table_sheet, areas = _wide(rows, delimiter, source, peaks, sheet_schema, default_polarity)
     else:
         table_sheet, areas = _by_peak(
-            rows, source, layout, peaks, sheet, sheet_schema, default_polarity
+            rows, delimiter, source, layout, peaks, sheet, sheet_schema, default_polarity
         )
     masses = peaks.frame()
     ions = masses["ion"].tolist()
