@@ -607,6 +607,11 @@ def test_mass_list_window_in_da(tmp_path, mass_schema):
             "line 1: expected tab-separated columns; found commas",
         ),
         (
+            "ion\tmz\tlower\tupper\nO-\t15,995\t15,95\t16,05\nOH-\t17.003\t\t\n",
+            "line 3, column 'mz': '17.003' has a decimal point, but '15,995' (line 2, column "
+            "'mz') has a decimal comma: the table mixes decimal marks",
+        ),
+        (
             "Mass list, lithium\nion\tmz\nO-\t15.995\n",
             "line 1: 'Mass list, lithium' stands alone above rows of 2 cells: a title line, not "
             "the table's header (delete the lines above the header, or start them with '#')",
@@ -625,6 +630,7 @@ def test_mass_list_window_in_da(tmp_path, mass_schema):
         "zero-mz",
         "negative-upper",
         "comma-separated",
+        "mixed-decimal-marks",
         "title-line",
     ],
 )
@@ -634,6 +640,17 @@ def test_mass_list_errors(tmp_path, mass_schema, text, expected):
         read_mass_list(path, mass_schema)
     assert str(err.value).startswith(str(path))
     assert expected in str(err.value)
+
+
+def test_mass_list_with_decimal_commas_is_read(tmp_path, mass_schema):
+    """Excel in a decimal-comma locale writes '15,995' (it was 'not a number'); an m/z is
+    never digit-grouped, so its one mark is its decimal mark."""
+    path = _mass_list(tmp_path, "ion\tmz\tlower\tupper\nO-\t15,995\t15,95\t16,05\nX-\t1234\t\t\n")
+    ml = read_mass_list(path, mass_schema, window_da=0.5)
+    assert ml[["ion", "mz", "lower", "upper"]].to_numpy().tolist() == [
+        ["O-", 15.995, 15.95, 16.05],
+        ["X-", 1234.0, 1233.5, 1234.5],
+    ]
 
 
 def test_an_interval_without_mz_or_formula_is_centred_between_its_bounds(tmp_path, mass_schema):

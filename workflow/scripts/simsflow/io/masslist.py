@@ -3,11 +3,12 @@
 Two layouts are read: simsflow's own TSV (ion, formula, mz, lower, upper, group) and a
 SurfaceLab mass-interval-list export (``No.``, ``Center Mass (u)``, ``Lower Mass (u)``,
 ``Upper Mass (u)``, ``Assignment``, ... with a ``total`` row and ``nan`` fields), taken as is.
+Masses may be written with a decimal comma (``15,995``, Excel in a decimal-comma locale); a
+list mixing both marks is refused (``simsflow.io.numbers``).
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,7 @@ import pandas as pd
 from ..chemistry import ion_mz, normalize_ion_name, parse_ion
 from ..config import read_tsv_rows, validate_rows
 from ..errors import ConfigError, SimsflowError
+from .numbers import MARK_NAMES, decimal_mark, read_number
 
 SURFACELAB_COLUMNS = {
     "Center Mass (u)": "mz",
@@ -25,24 +27,37 @@ SURFACELAB_COLUMNS = {
 NUMERIC = ("mz", "lower", "upper")
 
 
-def _number(text: str, source: str, line: int, column: str) -> float | None:
+def _number(text: str, source: str, line: int, column: str, mark: str = ".") -> float | None:
+    """A mass written with decimal mark ``mark``; None for an empty cell (or SurfaceLab's
+    ``nan``)."""
     if text.strip().lower() in {"", "nan", "na"}:
         return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(
-            f"'{text}' is not a number", file=source, line=line, column=column
-        ) from None
-    if not math.isfinite(value):
+    value = read_number(text, mark)
+    if value is not None:
+        return value
+    if text.strip().lower().lstrip("+-") in {"inf", "infinity"}:
         raise ConfigError(f"'{text}' is not a finite number", file=source, line=line, column=column)
-    return value
+    raise ConfigError(
+        f"'{text}' is not a number",
+        file=source,
+        line=line,
+        column=column,
+        hint=f"masses here are written with {MARK_NAMES[mark]}",
+    )
+
+
+def _mark(rows, columns, source: str) -> str:
+    """The list's decimal mark, from its masses (an m/z is never digit-grouped, so its one mark
+    is its decimal mark; both marks in one list are refused, see ``simsflow.io.numbers``)."""
+    cells = ((row[c], line, c, True) for line, row in rows for c in columns if c in row)
+    return decimal_mark(cells, "\t", source)
 
 
 def _from_surfacelab(rows, source):
     out = []
+    mark = _mark(rows, SURFACELAB_COLUMNS, source)
     for line, row in rows:
-        mz = _number(row["Center Mass (u)"], source, line, "Center Mass (u)")
+        mz = _number(row["Center Mass (u)"], source, line, "Center Mass (u)", mark)
         if mz is None:
             continue  # the 'total' row (and empty rows) carry no interval
         name = normalize_ion_name(row.get("Assignment", ""))
@@ -54,8 +69,8 @@ def _from_surfacelab(rows, source):
                 {
                     "ion": name,
                     "mz": mz,
-                    "lower": _number(row["Lower Mass (u)"], source, line, "Lower Mass (u)"),
-                    "upper": _number(row["Upper Mass (u)"], source, line, "Upper Mass (u)"),
+                    "lower": _number(row["Lower Mass (u)"], source, line, "Lower Mass (u)", mark),
+                    "upper": _number(row["Upper Mass (u)"], source, line, "Upper Mass (u)", mark),
                     "group": row.get("Description", "").strip()
                     if row.get("Description", "").strip().lower() != "nan"
                     else "",
@@ -144,11 +159,12 @@ def _parsed_rows(path, source: str) -> list[tuple[int, dict]]:
     if "Center Mass (u)" in header:
         return _from_surfacelab(rows, source)
     parsed = []
+    mark = _mark(rows, NUMERIC, source)
     for line, row in rows:
         row = dict(row)
         for column in NUMERIC:
             if column in row:
-                row[column] = _number(row[column], source, line, column)
+                row[column] = _number(row[column], source, line, column, mark)
         parsed.append((line, row))
     return parsed
 
