@@ -181,6 +181,11 @@ def test_surfacelab_peak_list_export_of_one_spectrum(tmp_path):
         ("name,O-\nA,1\n", "line 1, column 'name'", "cannot tell the peak table's layout"),
         ("m/z,A\\b\n16.0,1\n", "line 1, column 'A\\b'", "is not 'sample' or 'sample/spot'"),
         ("m/z,A\nsixteen,1\n", "line 2, column 'm/z'", "'sixteen' is not an m/z"),
+        (
+            "m/z,A,A/1\n16.0,1,2\n",
+            "line 1, column 'A/1'",
+            "spectrum column 'A/1' is sample 'A' spot '1' again (first as column 'A')",
+        ),
         ("Areas of run 5\nsample,O-\nA,1\n", "line 1", "'Areas of run 5' stands alone above"),
     ],
 )

@@ -426,6 +426,22 @@ def _spectrum_id(name: str, source: str, line: int) -> tuple[str, str]:
     return sample.strip(), spot.strip()
 
 
+def _each_spectrum_once(ids, names, source: str, line: int) -> None:
+    """No two spectrum columns name one spectrum (``A`` is ``A/1``, ids compared as written)."""
+    first: dict[tuple[str, str], str] = {}
+    for key, name in zip(ids, names, strict=True):
+        if key in first:
+            raise ConfigError(
+                f"spectrum column '{name}' is sample '{key[0]}' spot '{key[1]}' again (first as "
+                f"column '{first[key]}')",
+                file=source,
+                line=line,
+                column=name,
+                hint="each spectrum once; a column 'A' is spot 1 of sample A, as 'A/1'",
+            )
+        first[key] = name
+
+
 def _by_peak(
     rows, delimiter, source, layout, peaks: _Peaks, sheet, schema, default_polarity
 ) -> tuple:
@@ -448,6 +464,7 @@ def _by_peak(
     if not spectra:
         raise ConfigError("no spectrum columns", file=source, line=header_line)
     ids = [_spectrum_id(n, source, header_line) for n in names]
+    _each_spectrum_once(ids, names, source, header_line)
     if layout == "surfacelab":
         masses = [header.index(c) for c in SURFACELAB_MASSES if c in header]
     else:
