@@ -235,7 +235,8 @@ CASES = [
     Case(
         "decimal-comma",
         "file",
-        "2.txt, line 10, column 'm/z': '0,002771' is not a number (decimal comma",
+        "2.txt, line 10, column 'm/z': '0,002771' has a decimal comma, but '0.000274' (line 4, "
+        "column 'm/z') has a decimal point: the table mixes decimal marks",
         _replace_line(10, "1300\t0,002771\t10"),
     ),
     Case(

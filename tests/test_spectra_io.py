@@ -66,6 +66,23 @@ def test_plain_two_column_files(text, tmp_path):
     assert spectrum.channel is None
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "m/z;Intensity\n0,000274;1,5E+03\n27,0235;2\n",
+        "Channel\tm/z\tIntensity\n100\t0,000274\t1.500\n300\t27,0235\t2\n",
+    ],
+    ids=["semicolons", "tabs-digits-grouped"],
+)
+def test_exports_with_a_decimal_comma_are_read(text, tmp_path):
+    """An export saved by Excel in a decimal-comma locale (it was 'not a number')."""
+    path = tmp_path / "x.txt"
+    path.write_text(text)
+    spectrum = read_spectrum(path)
+    np.testing.assert_array_equal(spectrum.mz, [0.000274, 27.0235])
+    np.testing.assert_array_equal(spectrum.intensity, [1500, 2])
+
+
 def test_latin1_header_is_read(tmp_path):
     path = tmp_path / "x.txt"
     path.write_bytes("# Operator: J\xfcrgen\r\nm/z\tIntensity\r\n1.0\t2\r\n".encode("latin-1"))
@@ -80,7 +97,8 @@ HEAD = "# Binning: 16 channels\nChannel\tm/z\tIntensity\n"
     [
         (
             HEAD + "8\t1.0\t2\n24\t1,5\t3\n",
-            "line 4, column 'm/z': '1,5' is not a number (decimal comma",
+            "line 4, column 'm/z': '1,5' has a decimal comma, but '1.0' (line 3, column 'm/z') "
+            "has a decimal point: the table mixes decimal marks",
         ),
         (HEAD + "8\t1.0\t2\n24\t1.5\n", "line 4: expected 3 values separated by tabs, found 2"),
         (HEAD + "8\t1.0\t2\n24\t1.5\tnan\n", "line 4, column 'Intensity': value is nan"),

@@ -21,7 +21,7 @@ import math
 import re
 from collections.abc import Iterable
 
-from ..errors import ConfigError
+from ..errors import ConfigError, SimsflowError
 
 _SPACES = re.compile(r"(?<=\d)[ \u00a0\u202f](?=\d{3}(?!\d))")
 _PLAIN = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -69,11 +69,16 @@ def _shown_mark(shape: str, is_mz: bool) -> str | None:
     return ("." if "." in text else ",") if is_mz else "?"
 
 
-def decimal_mark(cells: Iterable[tuple[str, int, str, bool]], delimiter: str, source: str) -> str:
+def decimal_mark(
+    cells: Iterable[tuple[str, int, str, bool]],
+    delimiter: str | None,
+    source: str,
+    error: type[SimsflowError] = ConfigError,
+) -> str:
     """The decimal mark of a table separated by ``delimiter``, from its number cells as
-    (text, line, column, is_mz); ConfigError naming the cell when the table mixes marks or
-    holds a cell it cannot read (see the module docstring)."""
-    if delimiter == ",":
+    (text, line, column, is_mz); ``error`` naming the cell when the table mixes marks or holds
+    a cell it cannot read (see the module docstring)."""
+    if delimiter not in ("\t", ";"):  # commas or spaces: a decimal comma cannot be in a cell
         return "."
     first: dict[str, tuple[str, int, str]] = {}
     for text, line, column, is_mz in cells:
@@ -85,7 +90,7 @@ def decimal_mark(cells: Iterable[tuple[str, int, str, bool]], delimiter: str, so
     if "." in first and "," in first:
         (a, b) = sorted(".,", key=lambda m: first[m][1:])
         text, line, column = first[b]
-        raise ConfigError(
+        raise error(
             f"'{text}' has {MARK_NAMES[b]}, but '{first[a][0]}' (line {first[a][1]}, column "
             f"'{first[a][2]}') has {MARK_NAMES[a]}: the table mixes decimal marks",
             file=source,
@@ -96,7 +101,7 @@ def decimal_mark(cells: Iterable[tuple[str, int, str, bool]], delimiter: str, so
     if "?" in first and "." not in first and "," not in first:
         text, line, column = first["?"]
         grouped = read_number(text, ",")
-        raise ConfigError(
+        raise error(
             f"'{text}' reads as {read_number(text, '.'):g} or as {grouped:g} (digits grouped "
             "in thousands), and no other number of the table shows its decimal mark",
             file=source,

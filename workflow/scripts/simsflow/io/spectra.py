@@ -3,7 +3,8 @@
 SurfaceLab writes ``#`` header lines (``# Binning: 200 channels``, ``# Deadtime Correction: on``),
 a column line ``Channel<TAB>m/z<TAB>Intensity`` and tab-separated rows, with CRLF line ends and
 ``.`` decimals. Plain files hold m/z and intensity, optionally with a header line, separated by
-tab, comma, semicolon or spaces. Files are parsed with pyarrow's CSV reader; when that fails,
+tab, comma, semicolon or spaces; a tab- or semicolon-separated file may use decimal commas
+(``simsflow.io.numbers``). Files are parsed with pyarrow's CSV reader; when that fails,
 or the values break a rule (finite numbers, intensity >= 0, strictly increasing m/z and channel),
 a line-by-line pass finds the exact line and column and says what to do.
 """
@@ -11,7 +12,6 @@ a line-by-line pass finds the exact line and column and says what to do.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ..errors import InputFileError
+from .numbers import MARK_NAMES, decimal_mark, read_number
 from .text import decode_text
 
 _COLUMN_NAMES = {
@@ -33,7 +34,7 @@ _COLUMN_NAMES = {
     "intensity": "intensity",
     "counts": "intensity",
 }
-_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+
 # pyarrow parses blocks of this size on its threads. A sample's joined exports (about 1.5 MB
 # for 10 spots) are one block, parsed on one thread: the parse runs beside other work (a
 # batch's calibration in the main thread, the other job of `--cores 2`), where splitting it
@@ -438,7 +439,10 @@ def _fast_parse(body: str | pa.Buffer, columns: list[str], delimiter: str | None
 def _careful_parse(
     lines: list[str], start: int, columns: list[str], delimiter: str | None, source: str
 ) -> dict:
-    rows: list[list[float]] = []
+    """The data lines read one by one, naming the first line that breaks the table's shape or
+    holds a cell that is not a number in the table's decimal mark (``simsflow.io.numbers``:
+    ``0,000274`` in a tab- or semicolon-separated export is read)."""
+    rows: list[tuple[int, list[str]]] = []
     for number in range(start, len(lines)):
         line = lines[number].rstrip("\r")
         if not line.strip():
@@ -454,28 +458,46 @@ def _careful_parse(
                 line=number + 1,
                 hint="the file may be truncated or use another delimiter",
             )
-        row = []
-        for name, value in zip(columns, fields, strict=True):
-            try:
-                row.append(float(value))
-            except ValueError:
-                hint = (
-                    "decimal comma: export with '.' as decimal separator"
-                    if _DECIMAL_COMMA.match(value)
-                    else "expected a number"
-                )
-                raise InputFileError(
-                    f"'{value[:40]}' is not a number",
-                    file=source,
-                    line=number + 1,
-                    column=_display(name),
-                    hint=hint,
-                ) from None
-        rows.append(row)
+        rows.append((number + 1, fields))
     if not rows:
         raise InputFileError("no data lines", file=source, hint="the export holds no spectrum")
-    array = np.asarray(rows, dtype=float)
+    cells = (
+        (value, line, _display(name), name == "mz")
+        for line, fields in rows
+        for name, value in zip(columns, fields, strict=True)
+    )
+    mark = decimal_mark(cells, delimiter, source, InputFileError)
+    array = np.asarray(
+        [
+            [
+                _cell(value, mark, source, line, name)
+                for name, value in zip(columns, fields, strict=True)
+            ]
+            for line, fields in rows
+        ],
+        dtype=float,
+    )
     return {c: array[:, i] for i, c in enumerate(columns)}
+
+
+def _cell(value: str, mark: str, source: str, line: int, name: str) -> float:
+    """A number of an export written with decimal mark ``mark`` ('nan', 'inf' too: the value
+    checks name them)."""
+    if mark == "." or ("." not in value and "," not in value):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    number = read_number(value, mark)
+    if number is None:
+        raise InputFileError(
+            f"'{value[:40]}' is not a number",
+            file=source,
+            line=line,
+            column=_display(name),
+            hint=f"expected a number written with {MARK_NAMES[mark]}",
+        )
+    return number
 
 
 def _delimiter_name(delimiter: str | None) -> str:
