@@ -187,6 +187,7 @@ def test_surfacelab_peak_list_export_of_one_spectrum(tmp_path):
             "spectrum column 'A/1' is sample 'A' spot '1' again (first as column 'A')",
         ),
         ("Areas of run 5\nsample,O-\nA,1\n", "line 1", "'Areas of run 5' stands alone above"),
+        ("sep=;\nsample;O-\nA;x\n", "line 3, column 'O-'", "'x' is not a number"),
     ],
 )
 def test_every_mistake_names_file_line_and_column(tmp_path, text, where, message):
@@ -233,8 +234,10 @@ def test_empty_cells_a_spreadsheet_pads_rows_with_are_dropped(tmp_path):
         ('sample,O-,C2H-\nA,"1,500",20.5\nB,"1,234,567.5",2\n', [[1500, 20.5], [1234567.5, 2]]),
         # '1.500' with decimal points elsewhere (here an m/z) is 1.5
         ("m/z;A\n16.0;1.500\n25.01;4\n", [[1.5, 4]]),
+        # Excel's line naming the delimiter
+        ("sep=;\nsample;O-;C2H-\nA;1,5;2\n", [[1.5, 2]]),
     ],
-    ids=["semicolons-decimal-comma", "tabs-decimal-comma", "commas-grouped", "point-by-mz"],
+    ids=["semicolons-decimal-comma", "tabs-decimal-comma", "commas-grouped", "point-by-mz", "sep"],
 )
 def test_numbers_are_read_with_the_tables_decimal_mark(tmp_path, text, areas):
     table = _read(_write(tmp_path, text), mass_list=MASS_LIST.iloc[:2])

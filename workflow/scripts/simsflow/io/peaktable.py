@@ -15,7 +15,8 @@ Three layouts are told apart by their header (``detect_layout``):
   ``total``). Columns that are not SurfaceLab's own are spectra (as in ``transposed``); an
   export of one spectrum has its ``Area`` column only, and that spectrum is named after the file.
 
-Cells are separated by tabs, commas or semicolons (the header line decides). The text may be
+Cells are separated by tabs, commas or semicolons (the header line decides, or a first line
+``sep=;`` as Excel reads and writes it). The text may be
 UTF-8 (with or without a byte-order mark), Windows ANSI or Excel's "Unicode text" (UTF-16), as
 ``simsflow.io.text`` reads it. Numbers take the table's decimal mark (``simsflow.io.numbers``:
 ``1,5E+03`` in a ``;``-separated table is 1500); a missing area (empty, ``n.d.``, ``-``,
@@ -47,6 +48,7 @@ from .text import decode_text, refuse_title_line, without_empty_tail
 
 TOTAL = "total_counts"
 MZ_HEADER = re.compile(r"^(?:m/?z\s*)?(?P<mz>[0-9]+(?:[.,][0-9]*)?)\s*(?:u|da)?$", re.IGNORECASE)
+SEP_LINE = re.compile(r"^sep=(?P<d>[\t,;])\s*$")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 MASS_COLUMNS = {"m/z", "mz", "mass", "mass (u)", "m/z (u)"}
 SURFACELAB_FIELDS = {
@@ -97,7 +99,12 @@ def _rows(path: str | Path) -> tuple[list[tuple[int, list[str]]], str]:
     text = decode_text(
         raw, source, "a text table", ConfigError, hint="save the table as CSV or tab-separated text"
     )
-    delimiter = _delimiter(text)
+    first, _, rest = text.partition("\n")
+    sep = SEP_LINE.match(first)
+    if sep is not None:  # Excel's line naming the delimiter: dropped, the line numbers kept
+        delimiter, text = sep.group("d"), "\n" + rest
+    else:
+        delimiter = _delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows = []
     try:
