@@ -83,6 +83,18 @@ def test_exports_with_a_decimal_comma_are_read(text, tmp_path):
     np.testing.assert_array_equal(spectrum.intensity, [1500, 2])
 
 
+def test_empty_cells_a_spreadsheet_pads_rows_with_are_dropped(tmp_path):
+    """An export re-saved by a spreadsheet with a tab after the last column (refused before as
+    a column named ''); a value in that column is still refused."""
+    path = tmp_path / "x.txt"
+    path.write_text("Channel\tm/z\tIntensity\t\n100\t1.5\t3\t\n300\t2.5\t4\t\n")
+    spectrum = read_spectrum(path)
+    assert (spectrum.mz.tolist(), spectrum.intensity.tolist()) == ([1.5, 2.5], [3, 4])
+    path.write_text("Channel\tm/z\tIntensity\t\n100\t1.5\t3\t7\n")
+    with pytest.raises(InputFileError, match=r"line 2: expected 3 values separated by tabs"):
+        read_spectrum(path)
+
+
 def test_latin1_header_is_read(tmp_path):
     path = tmp_path / "x.txt"
     path.write_bytes("# Operator: J\xfcrgen\r\nm/z\tIntensity\r\n1.0\t2\r\n".encode("latin-1"))

@@ -22,7 +22,7 @@ import pyarrow.csv as pacsv
 
 from ..errors import InputFileError
 from .numbers import MARK_NAMES, decimal_mark, read_number
-from .text import decode_text
+from .text import decode_text, without_empty_tail
 
 _COLUMN_NAMES = {
     "channel": "channel",
@@ -353,7 +353,7 @@ def parse_spectrum_text(text: str, source: str = "<text>") -> Spectrum:
         )
     first = lines[n].rstrip("\r")
     delimiter = _delimiter(first)
-    fields = _split(first, delimiter)
+    fields = without_empty_tail(_split(first, delimiter))  # a spreadsheet's padding dropped
     if all(_is_number(f) for f in fields):
         columns = {2: ["mz", "intensity"], 3: ["channel", "mz", "intensity"]}.get(len(fields))
         if columns is None:
@@ -449,7 +449,7 @@ def _careful_parse(
             if any(x.strip() for x in lines[number + 1 :]):
                 raise InputFileError("empty line inside the data", file=source, line=number + 1)
             break
-        fields = _split(line, delimiter)
+        fields = without_empty_tail(_split(line, delimiter), len(columns))
         if len(fields) != len(columns):
             raise InputFileError(
                 f"expected {len(columns)} values separated by "
