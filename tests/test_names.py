@@ -293,6 +293,8 @@ def test_ids_may_hold_any_printable_character_but_path_separators(value):
         ("   ", "is empty"),
         ("\u200b", "is empty"),
         (" a", "white space"),
+        ("A\u200b", "invisible character '\\u200b' (U+200B): it would tell apart ids"),
+        ("\ufeffA", "invisible character '\\ufeff' (U+FEFF)"),
     ],
 )
 def test_ids_with_separators_control_characters_or_nothing_visible_are_refused(value, problem):

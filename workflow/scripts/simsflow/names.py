@@ -155,7 +155,7 @@ def is_invisible(name: str) -> bool:
 # characters and line or paragraph separators (they break a line of a table or a log)
 ID_HINT = (
     "an id may hold any printable characters but '/' and '\\' (spaces, '+', '()', ',', "
-    "'µ', '°' are fine), not tabs, line breaks or other control characters"
+    "'µ', '°' are fine), not tabs, line breaks, other control characters or invisible ones"
 )
 _ID_REFUSED = {"Cc", "Cs", "Zl", "Zp"}
 
@@ -165,9 +165,10 @@ def id_problem(value: str) -> str | None:
 
     Ids are data, not file names: they may hold any printable character except the path
     separators ``/`` and ``\\``; not control characters (tab, newline, NUL ...), line or
-    paragraph separators, nor only invisible ones. Callers strip leading and trailing white
-    space first (as every sheet cell is stripped). Files and wildcards use ``file_slug`` of
-    the id, never the id itself.
+    paragraph separators, nor invisible format characters (a zero-width space or a byte-order
+    mark pasted with a name would make 'A' two samples that look alike). Callers strip leading
+    and trailing white space first (as every sheet cell is stripped). Files and wildcards use
+    ``file_slug`` of the id, never the id itself.
     """
     if not value or is_invisible(value):
         return "is empty: it has no visible character"
@@ -178,6 +179,11 @@ def id_problem(value: str) -> str | None:
             return f"holds the path separator {char!r}"
         if unicodedata.category(char) in _ID_REFUSED:
             return f"holds the control character {char!r} (U+{ord(char):04X})"
+        if unicodedata.category(char) == "Cf":  # a zero-width space or a stray byte-order mark
+            return (
+                f"holds the invisible character {char!r} (U+{ord(char):04X}): it would tell "
+                "apart ids that look the same"
+            )
     return None
 
 
