@@ -311,6 +311,18 @@ def test_empty_cells_a_spreadsheet_pads_rows_with_are_dropped(tmp_path, data_dir
         read_sample_sheet(path, sheet_schema, data_dir=data_dir)
 
 
+def test_a_sheet_column_named_in_other_case_is_named(tmp_path, data_dir, sheet_schema):
+    """'File' was read as another column, and the sheet called 'file' missing on line 2."""
+    path = tmp_path / "samples.tsv"
+    path.write_text("sample\tspot\tFile\nA\t1\traw/a1.txt\n")
+    with pytest.raises(ConfigError) as err:
+        read_sample_sheet(path, sheet_schema, data_dir=data_dir)
+    assert str(err.value) == (
+        f"{path}, line 1, column 'File': column 'File' is column 'file' written in other case "
+        "(column names are case-sensitive: rename it 'file')"
+    )
+
+
 def test_a_sheet_in_windows_ansi_reads_its_dashes_and_micro_signs(tmp_path, data_dir, sheet_schema):
     """Excel's "Text (tab delimited)" on Windows writes code page 1252: '\u2013' is 0x96 (a
     control character in latin-1, which made the id refused), '\u00b5' is 0xB5."""
@@ -612,6 +624,11 @@ def test_mass_list_window_in_da(tmp_path, mass_schema):
             "'mz') has a decimal comma: the table mixes decimal marks",
         ),
         (
+            "Ion\tmz\nO-\t15.995\n",
+            "line 1, column 'Ion': column 'Ion' is column 'ion' written in other case (column "
+            "names are case-sensitive: rename it 'ion')",
+        ),
+        (
             "Mass list, lithium\nion\tmz\nO-\t15.995\n",
             "line 1: 'Mass list, lithium' stands alone above rows of 2 cells: a title line, not "
             "the table's header (delete the lines above the header, or start them with '#')",
@@ -631,6 +648,7 @@ def test_mass_list_window_in_da(tmp_path, mass_schema):
         "negative-upper",
         "comma-separated",
         "mixed-decimal-marks",
+        "column-in-other-case",
         "title-line",
     ],
 )

@@ -188,6 +188,7 @@ def test_surfacelab_peak_list_export_of_one_spectrum(tmp_path):
         ),
         ("Areas of run 5\nsample,O-\nA,1\n", "line 1", "'Areas of run 5' stands alone above"),
         ("sep=;\nsample;O-\nA;x\n", "line 3, column 'O-'", "'x' is not a number"),
+        ("sample,Label,O-\nA,x,1\n", "line 1, column 'Label'", "is column 'label' written in"),
     ],
 )
 def test_every_mistake_names_file_line_and_column(tmp_path, text, where, message):

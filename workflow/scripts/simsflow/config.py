@@ -317,12 +317,31 @@ def _refuse_other_separators(header: list[str], line: int, source: str) -> None:
                 )
 
 
-def read_tsv_rows(path: str | Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+def refuse_miscased_columns(header: list[str], known, source: str, line: int | None) -> None:
+    """A header cell naming a known column but for its case (``Sample``, ``File``) is refused:
+    read as another column, the known one would be missing or silently left at its default."""
+    by_lower = {name.lower(): name for name in known}
+    for cell in header:
+        name = by_lower.get(cell.lower())
+        if name is not None and cell != name and name not in header:
+            raise ConfigError(
+                f"column '{cell}' is column '{name}' written in other case",
+                file=source,
+                line=line,
+                column=cell,
+                hint=f"column names are case-sensitive: rename it '{name}'",
+            )
+
+
+def read_tsv_rows(
+    path: str | Path, columns=()
+) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """Header and (line number, row) pairs of a tab-separated text file, every cell as text.
 
     Each non-empty line that is not a ``#`` comment is one row: cells are split at tabs and a
     quote never joins lines (csv's quoting folded the rows between a stray ``"`` and the next
-    into one cell). UTF-16 (Excel's "Unicode text") and CR-only line ends are read.
+    into one cell). UTF-16 (Excel's "Unicode text") and CR-only line ends are read. A header
+    cell naming one of ``columns`` (the known ones) in other case is refused.
     """
     source = str(path)
     try:
@@ -358,6 +377,7 @@ def read_tsv_rows(path: str | Path) -> tuple[list[str], list[tuple[int, dict[str
             line=header_line,
             column=sorted(dup)[0] if dup else "",
         )
+    refuse_miscased_columns(header, columns, source, header_line)
     rows: list[tuple[int, dict[str, str]]] = []
     for line, fields in lines[1:]:
         fields = without_empty_tail(fields, len(header))
@@ -512,7 +532,7 @@ def read_sample_sheet(
     sample.
     """
     source = str(path)
-    header, rows = read_tsv_rows(path)
+    header, rows = read_tsv_rows(path, schema.get("properties", {}))
     if not rows:
         raise ConfigError("no rows: the sheet lists no spectrum", file=source)
     rows = validate_rows(rows, schema, source)

@@ -131,7 +131,7 @@ def read_mass_list(
     """Read, complete and check a mass list; rows sorted by m/z, with their file line.
     Overlapping intervals are refused unless ``allow_overlap`` (integration by fitting)."""
     source = str(path)
-    rows = validate_rows(_parsed_rows(path, source), schema, source)
+    rows = validate_rows(_parsed_rows(path, source, schema.get("properties", {})), schema, source)
     records, seen = [], {}
     for line, row in rows:
         ion = row["ion"]
@@ -151,9 +151,9 @@ def read_mass_list(
     return frame
 
 
-def _parsed_rows(path, source: str) -> list[tuple[int, dict]]:
+def _parsed_rows(path, source: str, columns=()) -> list[tuple[int, dict]]:
     """The file's rows with numbers parsed (a SurfaceLab export's columns renamed)."""
-    header, rows = read_tsv_rows(path)
+    header, rows = read_tsv_rows(path, columns)
     if not rows:
         raise ConfigError("no rows: the mass list names no ion", file=source)
     if "Center Mass (u)" in header:

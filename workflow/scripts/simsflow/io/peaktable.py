@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from ..chemistry import ion_mz, normalize_ion_name
-from ..config import validate_rows
+from ..config import refuse_miscased_columns, validate_rows
 from ..errors import ConfigError, SimsflowError
 from ..names import ID_HINT, id_problem
 from .numbers import MARK_NAMES, decimal_mark, read_number
@@ -366,6 +366,7 @@ def _check_sheet(records, source: str, default_polarity: str) -> pd.DataFrame:
 def _wide(rows, delimiter, source, peaks: _Peaks, schema, default_polarity) -> tuple:
     header_line, header = rows[0]
     sheet_names = _sheet_columns(schema)
+    refuse_miscased_columns(header, sheet_names, source, header_line)
     peak_cols, sheet_cols, total_col = [], [], None
     for j, name in enumerate(header):
         if name == TOTAL:
@@ -571,7 +572,7 @@ def read_sheet_without_files(path: str | Path, schema: dict) -> pd.DataFrame:
     from ..config import read_tsv_rows
 
     source = str(path)
-    header, rows = read_tsv_rows(path)
+    header, rows = read_tsv_rows(path, _sheet_columns(schema))
     checked = validate_rows(rows, _without_file(schema), source)
     frame = pd.DataFrame.from_records(
         [{**row, "sheet_line": line, "sheet_source": source} for line, row in checked]
