@@ -214,6 +214,10 @@ def test_good_sheet_resolves_paths(tmp_path, data_dir, sheet_schema):
         ),
         (["A\t1\traw/zz.txt\ttrain\tx\n"], "line 2, column 'file': file "),
         (
+            ["A\t1\traw\\a1.txt\ttrain\tx\n"],
+            "a1.txt' does not exist (write folders with '/', not '\\'; paths are relative",
+        ),
+        (
             ["A\t1\t../outside.txt\ttrain\tx\n"],
             "line 2, column 'file': path '../outside.txt' leaves",
         ),
@@ -231,6 +235,7 @@ def test_good_sheet_resolves_paths(tmp_path, data_dir, sheet_schema):
     ids=[
         "duplicate",
         "missing-file",
+        "windows-path",
         "dotdot",
         "absolute",
         "label-on-predict",

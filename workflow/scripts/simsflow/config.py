@@ -669,12 +669,10 @@ class _SheetRows:
         is_dir = _is(status, stat.S_ISDIR)
         exists = is_dir if kind == "image" and not full.suffix else _is(status, stat.S_ISREG)
         if not exists:
-            raise self.error(
-                f"file '{full}' does not exist",
-                line,
-                "file",
-                f"paths are relative to the study's data_dir ({self.data_dir})",
-            )
+            hint = f"paths are relative to the study's data_dir ({self.data_dir})"
+            if "\\" in row["file"]:  # a Windows path: here a backslash is part of a name
+                hint = f"write folders with '/', not '\\'; {hint}"
+            raise self.error(f"file '{full}' does not exist", line, "file", hint)
         if is_dir and not any(full.glob("*.txt")):
             raise self.error(
                 f"folder '{row['file']}' holds no image exports (*.txt)",
