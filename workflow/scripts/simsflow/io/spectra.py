@@ -450,14 +450,36 @@ def _careful_parse(
 ) -> dict:
     """The data lines read one by one, naming the first line that breaks the table's shape or
     holds a cell that is not a number in the table's decimal mark (``simsflow.io.numbers``:
-    ``0,000274`` in a tab- or semicolon-separated export is read)."""
-    rows: list[tuple[int, list[str]]] = []
+    ``0,000274`` in a tab- or semicolon-separated export is read). Two passes over the lines,
+    neither keeping their text: the mark from every cell, then the numbers."""
+    cells = (
+        (value, line, _display(name), name == "mz")
+        for line, fields in _data_rows(lines, start, columns, delimiter, source)
+        for name, value in zip(columns, fields, strict=True)
+    )
+    mark = decimal_mark(cells, delimiter, source, InputFileError)
+    rows = [
+        [
+            _cell(value, mark, source, line, name)
+            for name, value in zip(columns, fields, strict=True)
+        ]
+        for line, fields in _data_rows(lines, start, columns, delimiter, source)
+    ]
+    if not rows:
+        raise InputFileError("no data lines", file=source, hint="the export holds no spectrum")
+    array = np.asarray(rows, dtype=float)
+    return {c: array[:, i] for i, c in enumerate(columns)}
+
+
+def _data_rows(lines: list[str], start: int, columns: list[str], delimiter: str | None, source):
+    """(file line, cells) of each data line, up to the trailing blank lines; InputFileError at
+    a blank line inside the data or a line with another number of cells."""
     for number in range(start, len(lines)):
         line = lines[number].rstrip("\r")
         if not line.strip():
             if any(x.strip() for x in lines[number + 1 :]):
                 raise InputFileError("empty line inside the data", file=source, line=number + 1)
-            break
+            return
         fields = without_empty_tail(_split(line, delimiter), len(columns))
         if len(fields) != len(columns):
             raise InputFileError(
@@ -467,26 +489,7 @@ def _careful_parse(
                 line=number + 1,
                 hint="the file may be truncated or use another delimiter",
             )
-        rows.append((number + 1, fields))
-    if not rows:
-        raise InputFileError("no data lines", file=source, hint="the export holds no spectrum")
-    cells = (
-        (value, line, _display(name), name == "mz")
-        for line, fields in rows
-        for name, value in zip(columns, fields, strict=True)
-    )
-    mark = decimal_mark(cells, delimiter, source, InputFileError)
-    array = np.asarray(
-        [
-            [
-                _cell(value, mark, source, line, name)
-                for name, value in zip(columns, fields, strict=True)
-            ]
-            for line, fields in rows
-        ],
-        dtype=float,
-    )
-    return {c: array[:, i] for i, c in enumerate(columns)}
+        yield number + 1, fields
 
 
 def _cell(value: str, mark: str, source: str, line: int, name: str) -> float:
