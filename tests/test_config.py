@@ -230,6 +230,10 @@ def test_good_sheet_resolves_paths(tmp_path, data_dir, sheet_schema):
         (["A\t1\traw/a1.txt\ttrainee\tx\n"], "line 2, column 'role': 'trainee' is not one of"),
         (["A\\b\t1\traw/a1.txt\ttrain\tx\n"], "line 2, column 'sample': sample 'A\\\\b' holds"),
         (["A\t1\traw/a1.txt\ttrain\n"], "line 2: 4 cells, but the header has 5 columns"),
+        (
+            ["A\t1\traw/a1.txt\ttrain\tx\n", HEADER, "B\t1\traw/b1.txt\ttrain\tx\n"],
+            "line 3: the header of line 1 again: two tables joined into one?",
+        ),
         ([], "no rows"),
     ],
     ids=[
@@ -243,6 +247,7 @@ def test_good_sheet_resolves_paths(tmp_path, data_dir, sheet_schema):
         "bad-role",
         "bad-sample-name",
         "short-row",
+        "header-again",
         "empty",
     ],
 )

@@ -189,6 +189,7 @@ def test_surfacelab_peak_list_export_of_one_spectrum(tmp_path):
         ("Areas of run 5\nsample,O-\nA,1\n", "line 1", "'Areas of run 5' stands alone above"),
         ("sep=;\nsample;O-\nA;x\n", "line 3, column 'O-'", "'x' is not a number"),
         ("sample,Label,O-\nA,x,1\n", "line 1, column 'Label'", "is column 'label' written in"),
+        ("sample,O-\nA,1\nsample,O-\nB,2\n", "line 3", "the header of line 1 again"),
     ],
 )
 def test_every_mistake_names_file_line_and_column(tmp_path, text, where, message):

@@ -20,7 +20,12 @@ import pandas as pd
 import yaml
 
 from .errors import ConfigError, shorten
-from .io.text import decode_text, refuse_title_line, without_empty_tail
+from .io.text import (
+    decode_text,
+    refuse_repeated_header,
+    refuse_title_line,
+    without_empty_tail,
+)
 from .names import ID_HINT, id_problem
 
 IMAGE_SUFFIXES = (".imzml", ".ita")
@@ -381,6 +386,7 @@ def read_tsv_rows(
     rows: list[tuple[int, dict[str, str]]] = []
     for line, fields in lines[1:]:
         fields = without_empty_tail(fields, len(header))
+        refuse_repeated_header(header, header_line, fields, line, source, ConfigError)
         if len(fields) != len(header):
             raise ConfigError(
                 f"{len(fields)} cells, but the header has {len(header)} columns",

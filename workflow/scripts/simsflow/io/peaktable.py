@@ -44,7 +44,7 @@ from ..config import refuse_miscased_columns, validate_rows
 from ..errors import ConfigError, SimsflowError
 from ..names import ID_HINT, id_problem
 from .numbers import MARK_NAMES, decimal_mark, read_number
-from .text import decode_text, refuse_title_line, without_empty_tail
+from .text import decode_text, refuse_repeated_header, refuse_title_line, without_empty_tail
 
 TOTAL = "total_counts"
 MZ_HEADER = re.compile(r"^(?:m/?z\s*)?(?P<mz>[0-9]+(?:[.,][0-9]*)?)\s*(?:u|da)?$", re.IGNORECASE)
@@ -128,6 +128,7 @@ def _rows(path: str | Path) -> tuple[list[tuple[int, list[str]]], str]:
             column=dup[0] if dup else "",
         )
     for line, cells in rows[1:]:
+        refuse_repeated_header(header, header_line, cells, line, source, ConfigError)
         if len(cells) != len(header):
             raise ConfigError(
                 f"{len(cells)} cells, but the header has {len(header)} columns",

@@ -123,3 +123,17 @@ def refuse_title_line(
             line=line,
             hint="delete the lines above the header, or start them with '#'",
         )
+
+
+def refuse_repeated_header(
+    header: list[str], header_line: int, row: list[str], line: int, source: str, error=SimsflowError
+) -> None:
+    """A row equal to the header (two tables pasted one under the other) is not data: said
+    so, rather than read as a spectrum named like a column."""
+    if row == header:
+        raise error(
+            f"the header of line {header_line} again: two tables joined into one?",
+            file=source,
+            line=line,
+            hint="delete the repeated header line, or make the second table a file of its own",
+        )
