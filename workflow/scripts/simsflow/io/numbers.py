@@ -7,8 +7,10 @@ A table's decimal mark is decided once, from all its number cells (``decimal_mar
 - tab- or semicolon-separated: ``,`` when some cell reads only with a decimal comma
   (``27,0235``, ``1,5E+03``, ``0,5``, ``1.500,5``), ``.`` when some reads only with a decimal
   point. A cell like ``1.500`` or ``1,500`` reads either way (1.5 or 1500): it takes the mark
-  the other cells show; when none shows one, it is refused rather than guessed. An m/z cell is
-  never grouped (no m/z is written ``15.995`` for 15995): its one mark is its decimal mark.
+  the other cells show; when none shows one, it is refused rather than guessed (so is a table
+  whose every number has three decimals and lies between 1 and 999.999: as CSV it reads). An
+  m/z cell is never grouped (no m/z is written ``15.995`` for 15995): its one mark is its
+  decimal mark.
 - a table with both marks is refused, naming the cell that breaks the first one's rule.
 
 Spaces (also no-break and narrow no-break) group digits in either convention (``1 500``).
@@ -107,6 +109,7 @@ def decimal_mark(
             file=source,
             line=line,
             column=column,
-            hint="write the number without digit grouping",
+            hint="write it without digit grouping; in a comma-separated table (CSV) '.' is "
+            "always the decimal point",
         )
     return "," if "," in first else "."
