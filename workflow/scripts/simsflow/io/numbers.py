@@ -1,5 +1,9 @@
 """Numbers in tables as spreadsheets write them: a decimal point or comma, digits grouped.
 
+The conventions are those of the Unicode CLDR number symbols that spreadsheets follow per
+locale (en: ``1,234.5``; de: ``1.234,5``; fr: ``1 234,5`` with a narrow no-break space);
+Excel separates cells by ``;`` where the decimal mark is a comma.
+
 A table's decimal mark is decided once, from all its number cells (``decimal_mark``):
 
 - comma-separated: ``.`` (a decimal comma would split the cell); a ``,`` in a quoted cell
