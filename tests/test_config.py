@@ -333,6 +333,18 @@ def test_a_sheet_column_named_in_other_case_is_named(tmp_path, data_dir, sheet_s
     )
 
 
+def test_ids_that_look_alike_but_are_encoded_otherwise_are_named(tmp_path, data_dir, sheet_schema):
+    """'\u00fc' typed, 'u' + U+0308 from a macOS file name: silently two samples before."""
+    path = tmp_path / "samples.tsv"
+    path.write_text(HEADER + "M\u00fcller\t1\traw/a1.txt\t\t\nMu\u0308ller\t2\traw/a2.txt\t\t\n")
+    with pytest.raises(ConfigError) as err:
+        read_sample_sheet(path, sheet_schema, data_dir=data_dir)
+    assert str(err.value).startswith(
+        f"{path}, line 3, column 'sample': sample 'Mu\u0308ller' looks like sample "
+        "'M\u00fcller' on line 2 but is encoded otherwise ('Mu\\u0308ller' against 'M\\xfcller')"
+    )
+
+
 def test_a_sheet_in_windows_ansi_reads_its_dashes_and_micro_signs(tmp_path, data_dir, sheet_schema):
     """Excel's "Text (tab delimited)" on Windows writes code page 1252: '\u2013' is 0x96 (a
     control character in latin-1, which made the id refused), '\u00b5' is 0xB5."""

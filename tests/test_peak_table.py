@@ -190,6 +190,7 @@ def test_surfacelab_peak_list_export_of_one_spectrum(tmp_path):
         ("sep=;\nsample;O-\nA;x\n", "line 3, column 'O-'", "'x' is not a number"),
         ("sample,Label,O-\nA,x,1\n", "line 1, column 'Label'", "is column 'label' written in"),
         ("sample,O-\nA,1\nsample,O-\nB,2\n", "line 3", "the header of line 1 again"),
+        ("sample,O-\n\u00c5,1\nA\u030a,2\n", "line 3, column 'sample'", "is encoded otherwise"),
     ],
 )
 def test_every_mistake_names_file_line_and_column(tmp_path, text, where, message):

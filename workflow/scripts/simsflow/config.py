@@ -26,7 +26,13 @@ from .io.text import (
     refuse_title_line,
     without_empty_tail,
 )
-from .names import ID_HINT, id_problem
+from .names import (
+    ID_HINT,
+    TWIN_HINT,
+    encoding_twin,
+    encoding_twin_message,
+    id_problem,
+)
 
 IMAGE_SUFFIXES = (".imzml", ".ita")
 
@@ -565,6 +571,7 @@ class _SheetRows:
         # is resolved once and each id checked once
         self.real_folders: dict[str, str] = {}
         self.id_problems: dict[str, str | None] = {}
+        self.spellings: dict[str, dict[str, tuple[str, int]]] = {}  # encoding_twin's memory
 
     def error(self, message: str, line: int, column: str, hint: str | None = None):
         return ConfigError(message, file=self.source, line=line, column=column, hint=hint)
@@ -578,6 +585,11 @@ class _SheetRows:
             problem = self.id_problems[value]
             if problem is not None:
                 raise self.error(f"{column} {value!r} {problem}", line, column, ID_HINT)
+            twin = encoding_twin(value, line, self.spellings.setdefault(column, {}))
+            if twin is not None:
+                raise self.error(
+                    encoding_twin_message(column, value, twin), line, column, TWIN_HINT
+                )
         self._unique(line, row)
         self._label(line, row)
         full, status = self._inside(line, row)

@@ -187,6 +187,31 @@ def id_problem(value: str) -> str | None:
     return None
 
 
+def encoding_twin(
+    value: str, line: int, first: dict[str, tuple[str, int]]
+) -> tuple[str, int] | None:
+    """The earlier id (with its line) that looks like ``value`` but is encoded otherwise - an
+    accent as part of its letter ('\u00fc') or as a mark of its own ('u\u0308'), Unicode's
+    composed and decomposed forms (NFC, NFD; macOS file names are decomposed) - else None.
+    Two such ids would silently be two samples; ``first`` maps each id's composed form to its
+    first spelling and line, and is filled here."""
+    if value.isascii():  # composed already, and unlike any id that is not ASCII
+        return None
+    seen = first.setdefault(unicodedata.normalize("NFC", value), (value, line))
+    return seen if seen[0] != value else None
+
+
+def encoding_twin_message(part: str, value: str, twin: tuple[str, int]) -> str:
+    """What ``encoding_twin`` found, in words: the two spellings shown by their code points."""
+    return (
+        f"{part} {value!r} looks like {part} {twin[0]!r} on line {twin[1]} but is encoded "
+        f"otherwise ({value!a} against {twin[0]!a}): they would be two {part}s"
+    )
+
+
+TWIN_HINT = "retype one of them, or copy it from the other, so both name one id"
+
+
 def reserved_ion_names(sheet_columns: Iterable[str], images: bool = False) -> list[str]:
     """The names an ion may not take: the columns that stand beside the ions in a table."""
     names = {*PEAK_TABLE_COLUMNS, *sheet_columns, *(IMAGE_STACK_COLUMNS if images else ())}

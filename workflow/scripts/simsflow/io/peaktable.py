@@ -42,7 +42,7 @@ import pandas as pd
 from ..chemistry import ion_mz, normalize_ion_name
 from ..config import refuse_miscased_columns, validate_rows
 from ..errors import ConfigError, SimsflowError
-from ..names import ID_HINT, id_problem
+from ..names import ID_HINT, TWIN_HINT, encoding_twin, encoding_twin_message, id_problem
 from .numbers import MARK_NAMES, decimal_mark, read_number
 from .text import decode_text, refuse_repeated_header, refuse_title_line, without_empty_tail
 
@@ -333,6 +333,7 @@ def _without_file(schema: dict) -> dict:
 def _check_sheet(records, source: str, default_polarity: str) -> pd.DataFrame:
     """Sheet rows of the spectra: unique (sample, spot), labels on train rows only."""
     seen = {}
+    spellings: dict[str, dict[str, tuple[str, int]]] = {"sample": {}, "spot": {}}
     for record in records:
         line, key = record["sheet_line"], (record["sample"], record["spot"])
         column = "spot" if "spot" in record else "sample"
@@ -345,6 +346,15 @@ def _check_sheet(records, source: str, default_polarity: str) -> pd.DataFrame:
                     line=line,
                     column=part,
                     hint=ID_HINT,
+                )
+            twin = encoding_twin(value, line, spellings[part])
+            if twin is not None:
+                raise ConfigError(
+                    encoding_twin_message(part, value, twin),
+                    file=source,
+                    line=line,
+                    column=part,
+                    hint=TWIN_HINT,
                 )
         if key in seen:
             raise ConfigError(
