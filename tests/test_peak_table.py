@@ -45,7 +45,16 @@ def _read(path, **kwargs):
 
 @pytest.mark.parametrize(
     ("text", "mz"),
-    [("27.02", 27.02), ("m/z 27.02", 27.02), ("27.02 u", 27.02), ("M/Z 1.5 Da", 1.5), ("mz 7", 7)],
+    [
+        ("27.02", 27.02),
+        ("m/z 27.02", 27.02),
+        ("27.02 u", 27.02),
+        ("M/Z 1.5 Da", 1.5),
+        ("mz 7", 7),
+        ("27.02 (u)", 27.02),
+        ("Mass = 27.02 [amu]", 27.02),
+        ("m/z 27,02", 27.02),
+    ],
 )
 def test_mz_headers_are_read_in_every_spelling(text, mz):
     assert header_mz(text) == mz
@@ -190,6 +199,7 @@ def test_surfacelab_peak_list_export_of_one_spectrum(tmp_path):
         ("sep=;\nsample;O-\nA;x\n", "line 3, column 'O-'", "'x' is not a number"),
         ("sample,Label,O-\nA,x,1\n", "line 1, column 'Label'", "is column 'label' written in"),
         ("sample,O-\nA,1\nsample,O-\nB,2\n", "line 3", "the header of line 1 again"),
+        ("sample,27.02 (neg)\nA,1\n", "line 1, column '27.02 (neg)'", "starts like an m/z but"),
         ("sample,O-\n\u00c5,1\nA\u030a,2\n", "line 3, column 'sample'", "is encoded otherwise"),
     ],
 )

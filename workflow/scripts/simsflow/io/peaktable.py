@@ -4,7 +4,9 @@ Three layouts are told apart by their header (``detect_layout``):
 
 - ``wide``: one row per spectrum, a ``sample`` column (``spot`` optional, numbered per sample
   when absent) and any sheet columns (role, label, group ...), and one column per peak. A peak
-  column is headed by an m/z value (``27.02``, ``m/z 27.02``, ``27.02 u``) or by an ion name;
+  column is headed by an m/z value (``27.02``, ``m/z 27.02``, ``27.02 u``, ``27.02 (u)``) or
+  by an ion name (a header starting like an m/z but not one is refused, not kept as a sheet
+  column);
   ``total_counts`` (when present) is the spectrum's total, else the sum of its peaks.
 - ``transposed``: one row per peak, the first column ``m/z`` (or ``mass``, ``mz``) or ``ion``,
   an optional ``ion`` column after an m/z column, then one column per spectrum headed
@@ -47,7 +49,13 @@ from .numbers import MARK_NAMES, decimal_mark, read_number
 from .text import decode_text, refuse_repeated_header, refuse_title_line, without_empty_tail
 
 TOTAL = "total_counts"
-MZ_HEADER = re.compile(r"^(?:m/?z\s*)?(?P<mz>[0-9]+(?:[.,][0-9]*)?)\s*(?:u|da)?$", re.IGNORECASE)
+MZ_HEADER = re.compile(
+    r"^(?:(?:m/?z|mass)\s*[=:]?\s*)?(?P<mz>[0-9]+(?:[.,][0-9]*)?)"
+    r"\s*(?:[(\[]\s*(?:u|da|amu)\s*[)\]]|u|da|amu)?$",
+    re.IGNORECASE,
+)
+# a header starting like an m/z that MZ_HEADER does not read (27.02 (neg), m/z 27.02 x)
+MZ_LIKE = re.compile(r"^(?:(?:m/?z|mass)\s*[=:]?\s*)?[0-9]+[.,][0-9]", re.IGNORECASE)
 SEP_LINE = re.compile(r"^sep=(?P<d>[\t,;])\s*$")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 MASS_COLUMNS = {"m/z", "mz", "mass", "mass (u)", "m/z (u)"}
@@ -166,8 +174,8 @@ def detect_layout(header: list[str]) -> str:
 
 
 def header_mz(text: str) -> float | None:
-    """The m/z a peak header or row names (``27.02``, ``m/z 27.02``, ``27.02 u``, ``27,02``: an
-    m/z has one decimal mark, never digit groups), or None."""
+    """The m/z a peak header or row names (``27.02``, ``m/z 27.02``, ``27.02 u``, ``27.02 (u)``,
+    ``mass=27.02``, ``27,02``: an m/z has one decimal mark, never digit groups), or None."""
     match = MZ_HEADER.match(text.strip())
     return float(match.group("mz").replace(",", ".")) if match else None
 
@@ -386,6 +394,15 @@ def _wide(rows, delimiter, source, peaks: _Peaks, schema, default_polarity) -> t
             sheet_cols.append(j)
         elif (mz := header_mz(name)) is not None:
             peak_cols.append((j, peaks.add(name, mz, header_line, name)))
+        elif MZ_LIKE.match(name):  # an extra sheet column would silently lose the peak
+            raise ConfigError(
+                f"'{name}' starts like an m/z but is not a peak header simsflow reads",
+                file=source,
+                line=header_line,
+                column=name,
+                hint="head a peak column with its m/z ('27.02', 'm/z 27.02', '27.02 u') or an "
+                "ion name",
+            )
         elif peaks.mass_list is not None and normalize_ion_name(name) not in set(
             peaks.mass_list["ion"]
         ):
