@@ -6,8 +6,7 @@ Three layouts are told apart by their header (``detect_layout``):
   when absent) and any sheet columns (role, label, group ...), and one column per peak. A peak
   column is headed by an m/z value (``27.02``, ``m/z 27.02``, ``27.02 u``, ``27.02 (u)``) or
   by an ion name (a header starting like an m/z but not one is refused, not kept as a sheet
-  column);
-  ``total_counts`` (when present) is the spectrum's total, else the sum of its peaks.
+  column); ``total_counts`` (when present) is the spectrum's total, else the sum of its peaks.
 - ``transposed``: one row per peak, the first column ``m/z`` (or ``mass``, ``mz``) or ``ion``,
   an optional ``ion`` column after an m/z column, then one column per spectrum headed
   ``sample/spot`` or ``sample`` (spot 1); a row ``total_counts`` gives the totals. Sheet
