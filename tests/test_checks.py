@@ -272,6 +272,20 @@ def test_a_sample_batched_in_one_study_only(demo_config):
         _check(demo_config, batch)
 
 
+def test_a_peak_table_made_from_a_batched_study_may_keep_its_sample_names(demo_config, tmp_path):
+    """A user's path: a study's peaks.parquet saved as CSV and brought back as a peak-table
+    study (to try a PCA report) keeps the sample names of the batched study it came from; a
+    table study runs no spectrum stage, so it is no clash (it was refused as 'batched in one
+    study and not in another')."""
+    table = tmp_path / "cathode_peaks.csv"
+    table.write_text("sample,spot,S-,Cl-\nuncycled,01,10,20\nuncycled,02,11,21\n")
+    config = _edited(demo_config, ("cathode", "batch_spectra"), 50)
+    config["studies"]["cathode_table"] = {"peak_table": str(table)}
+    studies = _check(config)
+    assert "uncycled" in studies.batched_samples
+    assert list(studies.rows_by_sample["cathode_table"]) == ["uncycled"]
+
+
 def test_a_sample_split_over_two_batches_names_the_sheet_line(demo_config):
     def split(sheets):
         sheet = sheets["cathode"]

@@ -406,7 +406,11 @@ def _check_batches(
     in_batch = {(b.study, s) for b in batches for s in b.samples}
     batched, single = set(), set()
     for study in sorted(studies):
-        for sample in rows[study]:
+        # only the study's own spectrum samples: an image sample runs no spectrum stage and a
+        # peak-table study's sample (kind table) none at all, so either may share a name with
+        # a batched spectrum sample of another study (a table made from its peaks.parquet)
+        sheet = rows[study].sheet
+        for sample in dict.fromkeys(sheet.loc[sheet["kind"] == "spectrum", "sample"]):
             slug = slugs[study][sample]
             if slug in spectra:
                 (batched if (study, sample) in in_batch else single).add(slug)
