@@ -263,7 +263,12 @@ def test_xlsx_is_refused_with_what_to_do(tmp_path):
         _read(path)
 
 
-def test_a_peak_table_written_from_the_raw_spectrum_path_reads_back_to_the_same_bytes(tmp_path):
+@pytest.mark.parametrize("with_study", [False, True])
+def test_a_peak_table_written_from_the_raw_spectrum_path_reads_back_to_the_same_bytes(
+    tmp_path, with_study
+):
+    """Also with its study column, as a user saves peaks.parquet as CSV (that ended in a
+    traceback: 'cannot insert study, already exists'); the study is the one it is given to."""
     schema = load_schema(SCHEMAS / "mass_list.schema.yaml")
     mass_list = read_mass_list(ROOT / "config/lithium/mass_list.tsv", schema)
     ions = mass_list["ion"].tolist()
@@ -285,7 +290,8 @@ def test_a_peak_table_written_from_the_raw_spectrum_path_reads_back_to_the_same_
     areas = [p.drop(columns=["role", "label"]) for p in peaks]
     raw = study_peak_table(sheet, areas)
     write_parquet(raw, tmp_path / "raw.parquet")
-    raw.drop(columns="study").to_csv(tmp_path / "table.csv", index=False)
+    saved = raw.assign(study="the study it came from") if with_study else raw.drop(columns="study")
+    saved.to_csv(tmp_path / "table.csv", index=False)
     table = _read(tmp_path / "table.csv", mass_list=mass_list)
     write_parquet(peaks_frame(table, "lithium"), tmp_path / "back.parquet")
     assert (tmp_path / "back.parquet").read_bytes() == (tmp_path / "raw.parquet").read_bytes()

@@ -389,6 +389,10 @@ def _wide(rows, delimiter, source, peaks: _Peaks, schema, default_polarity) -> t
     for j, name in enumerate(header):
         if name == TOTAL:
             total_col = j
+        elif name == "study":
+            # simsflow's own peaks.parquet (saved as CSV) starts with the study it came from;
+            # the table's study is the config key it is given under (peaks_frame adds it)
+            continue
         elif name in sheet_names:
             sheet_cols.append(j)
         elif (mz := header_mz(name)) is not None:
