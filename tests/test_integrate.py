@@ -210,3 +210,52 @@ def test_the_spectrum_jobs_start_without_scipy():
         [sys.executable, "-c", code], cwd=scripts, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def _real_export_job():
+    from simsflow.batch import SampleJob
+    from simsflow.calibrate import CalibrationSettings
+
+    from .conftest import FIXTURES
+
+    path = FIXTURES / "iontof-ascii" / "N_Ru-Pt_Bi3_1.txt"
+    return SampleJob("st", "Ru-Pt (ref)", ["1"], [str(path)],
+                     CalibrationSettings(reference_ions_for("negative")))  # fmt: skip
+
+
+def test_intervals_narrower_than_the_bins_of_a_real_export_take_the_nearest_bin():
+    """A mass list written by hand (m/z only, the default 300 ppm window) on the SurfaceLab
+    fixture, binned by 200 channels (about 2,000 ppm at 35 u): Cl-, O-, CN- and 37Cl- held no
+    bin centre and got an area of 0, the strongest peaks of the spectrum, without a word."""
+    from simsflow.batch import process_sample
+
+    names = ["O-", "OH-", "CN-", "Cl-", "37Cl-"]
+    mz = np.array([15.995, 17.003, 26.003, 34.969, 36.966])
+    hand = pd.DataFrame(
+        {"ion": names, "mz": mz, "lower": mz * (1 - 3e-4), "upper": mz * (1 + 3e-4)}
+    )
+    wide = hand.assign(lower=mz - 0.03, upper=mz + 0.03)  # each holds its peak's bins
+    result = process_sample(_real_export_job(), IntegrationSettings(), hand)
+    peaks = result.peaks
+    expected = process_sample(_real_export_job(), IntegrationSettings(), wide).peaks
+    assert (peaks[names].to_numpy() > 0).all()
+    assert peaks.loc[0, "Cl-"] == 693458  # the spectrum's highest bin, near 35 u
+    # within 1 % of the peak's bins (O-: its tail's next bin holds 0.7 % more)
+    np.testing.assert_allclose(peaks[names].to_numpy(), expected[names].to_numpy(), rtol=0.01)
+    (issue,) = result.notes["issue"]
+    assert issue.startswith("interval(s) narrower than the bins hold no bin: ")
+    assert "ppm wide there" in issue and "at least a bin wide" in issue
+
+
+def test_a_bin_another_interval_holds_is_not_counted_twice():
+    from simsflow.batch import process_sample
+
+    # the Cl- bin (about 34.97-35.0 u after calibration) is held by 'wide' already
+    mz = np.array([34.969, 35.0])
+    mass_list = pd.DataFrame(
+        {"ion": ["Cl-", "wide"], "mz": mz, "lower": [34.965, 34.975], "upper": [34.972, 35.03]}
+    )
+    result = process_sample(_real_export_job(), IntegrationSettings(), mass_list)
+    assert result.peaks.loc[0, "Cl-"] == 0 and result.peaks.loc[0, "wide"] == 693458
+    (issue,) = result.notes["issue"]
+    assert "Cl- left at 0 (that bin belongs to another ion)" in issue

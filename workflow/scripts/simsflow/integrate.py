@@ -211,12 +211,64 @@ def prepare_sample(
                 for n in names
             )
         areas = intervals.areas(mz, counts, settings.baseline, settings.baseline_bins)
+        empty = _empty_intervals(mz, lower, upper) & ~outside
+        if empty.any() and mz.size > 1:
+            note = _nearest_bins(areas, empty, mz, counts, mass_list, settings)
+            notes.append({"study": study, "sample": sample, "spot": spot, "ion": "", **note})
         areas[outside] = np.nan
         rows.append(((study, sample, spot), areas, float(counts.sum())))
         if fitting:
             spectra_to_fit.append((mz, counts))
             shape_ions.append([n for n in str(references.get(spot, "")).split(",") if n])
     return PreparedSample(rows, notes, spectra_to_fit, shape_ions)
+
+
+def _empty_intervals(mz: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Which intervals hold no bin centre of the spectrum (mz sorted ascending)."""
+    return np.searchsorted(mz, lower, side="left") == np.searchsorted(mz, upper, side="left")
+
+
+def _nearest_bins(areas, empty, mz, counts, mass_list, settings) -> dict:
+    """Areas of intervals that hold no bin (a coarsely binned export: a SurfaceLab export
+    binned by 200 channels has bins of about 2,000 ppm at 35 u, wider than the default 300 ppm
+    window) taken from the bin whose centre is nearest each ion's m/z, unless another interval
+    holds that bin or two such ions share it (their areas stay 0). Summing nothing would give
+    an area of 0 for a strong peak, which is no measurement. ``areas`` is changed in place;
+    returns the QC note's issue, which names the ions and the widths."""
+    ions = mass_list["ion"].to_numpy()
+    centre = mass_list["mz"].to_numpy(dtype=float)
+    lower = mass_list["lower"].to_numpy(dtype=float)
+    upper = mass_list["upper"].to_numpy(dtype=float)
+    index = np.flatnonzero(empty)
+    right = np.clip(np.searchsorted(mz, centre[index]), 1, mz.size - 1)
+    nearest = np.where(mz[right] - centre[index] < centre[index] - mz[right - 1], right, right - 1)
+    values, repeats = np.unique(nearest, return_counts=True)
+    take = ~_held_elsewhere(mz[nearest], lower, upper) & ~np.isin(nearest, values[repeats > 1])
+    bins = nearest[take]
+    if bins.size:
+        edges = Intervals.of(mz[bins], np.nextafter(mz[bins], np.inf))
+        areas[index[take]] = edges.areas(mz, counts, settings.baseline, settings.baseline_bins)
+    spacing = np.diff(mz)
+    bin_ppm = 1e6 * spacing[np.minimum(nearest, spacing.size - 1)] / mz[nearest]
+    window_ppm = 1e6 * (upper[index] - lower[index]) / centre[index]
+    issue = (
+        f"interval(s) narrower than the bins hold no bin: {', '.join(ions[index[take]]) or '-'} "
+        f"integrated over the bin nearest m/z"
+    )
+    if (~take).any():
+        issue += f"; {', '.join(ions[index[~take]])} left at 0 (that bin belongs to another ion)"
+    issue += (
+        f" (bins {np.min(bin_ppm):,.0f}-{np.max(bin_ppm):,.0f} ppm wide there, intervals "
+        f"{np.min(window_ppm):,.0f}-{np.max(window_ppm):,.0f} ppm): for a binned export give "
+        "intervals at least a bin wide (lower and upper, or mass_window), e.g. those of "
+        "mass_list.proposed.tsv"
+    )
+    return {"issue": issue}
+
+
+def _held_elsewhere(points: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Whether each point lies in some interval lower <= point < upper."""
+    return ((lower[None, :] <= points[:, None]) & (points[:, None] < upper[None, :])).any(axis=1)
 
 
 def finish_samples(
