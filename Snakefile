@@ -37,10 +37,11 @@ rule all:
         CONFIGURATION_ERRORS,
 
 
-# at the end of every run: the spectra calibration left out, and how many it recovered
+# at the end of every run: the spectra calibration left out, how many it recovered, and the
+# spectra whose mass-list intervals were narrower than their bins
 onsuccess:
-    warn_calibration_qc()
+    warn_qc()
 
 
 onerror:
-    warn_calibration_qc()
+    warn_qc()

@@ -223,39 +223,61 @@ def _real_export_job():
                      CalibrationSettings(reference_ions_for("negative")))  # fmt: skip
 
 
-def test_intervals_narrower_than_the_bins_of_a_real_export_take_the_nearest_bin():
+def test_intervals_narrower_than_the_bins_of_a_real_export_take_the_bins_around_m_z():
     """A mass list written by hand (m/z only, the default 300 ppm window) on the SurfaceLab
     fixture, binned by 200 channels (about 2,000 ppm at 35 u): Cl-, O-, CN- and 37Cl- held no
     bin centre and got an area of 0, the strongest peaks of the spectrum, without a word."""
     from simsflow.batch import process_sample
+    from simsflow.integrate import integration_warning
 
     names = ["O-", "OH-", "CN-", "Cl-", "37Cl-"]
     mz = np.array([15.995, 17.003, 26.003, 34.969, 36.966])
     hand = pd.DataFrame(
         {"ion": names, "mz": mz, "lower": mz * (1 - 3e-4), "upper": mz * (1 + 3e-4)}
     )
-    wide = hand.assign(lower=mz - 0.03, upper=mz + 0.03)  # each holds its peak's bins
+    wide = hand.assign(lower=mz - 0.04, upper=mz + 0.04)  # a bin wide: each holds two bins
     result = process_sample(_real_export_job(), IntegrationSettings(), hand)
     peaks = result.peaks
-    expected = process_sample(_real_export_job(), IntegrationSettings(), wide).peaks
-    assert (peaks[names].to_numpy() > 0).all()
-    assert peaks.loc[0, "Cl-"] == 693458  # the spectrum's highest bin, near 35 u
-    # within 1 % of the peak's bins (O-: its tail's next bin holds 0.7 % more)
-    np.testing.assert_allclose(peaks[names].to_numpy(), expected[names].to_numpy(), rtol=0.01)
+    expected = process_sample(_real_export_job(), IntegrationSettings(), wide)
+    # the two bins around each m/z hold the peak, also where the calibration (here on the
+    # default reference ions, up to 25 u) puts the 37Cl- peak's bin second nearest
+    others = ["O-", "OH-", "CN-", "37Cl-"]
+    np.testing.assert_array_equal(peaks[others].to_numpy(), expected.peaks[others].to_numpy())
+    assert peaks.loc[0, "Cl-"] == 693458 + 4951  # the spectrum's highest bin and the one below
     (issue,) = result.notes["issue"]
-    assert issue.startswith("interval(s) narrower than the bins hold no bin: ")
-    assert "ppm wide there" in issue and "at least a bin wide" in issue
+    assert issue.startswith(
+        "interval(s) narrower than the bins hold no bin: O-, CN-, Cl-, 37Cl- integrated over "
+        "the two bins around their m/z (bins "
+    )
+    assert "at least a bin wide" in issue
+    # and the end of the run says so (it named calibration problems only)
+    notes = pd.concat([result.notes, result.notes.assign(spot="2")])
+    assert integration_warning(notes, "results/st/qc/integration.tsv").startswith(
+        "simsflow: warning: results/st/qc/integration.tsv: 2 spectra have mass-list intervals "
+        "narrower than their bins"
+    )
+    assert integration_warning(expected.notes, "x") is None
 
 
-def test_a_bin_another_interval_holds_is_not_counted_twice():
+def test_a_bin_is_counted_for_one_ion_only():
     from simsflow.batch import process_sample
 
-    # the Cl- bin (about 34.97-35.0 u after calibration) is held by 'wide' already
-    mz = np.array([34.969, 35.0])
+    # calibrated, the bins near 35 u lie at 34.911 (4,951 counts), 34.982 (693,458: the Cl-
+    # peak) and 35.053 (1,566). 'wide' holds the peak's bin; the bin below is nearer 'far's
+    # m/z than Cl-'s: Cl- has no bin left, 'near' the one above, 'far' the one below
+    mz = np.array([34.969, 34.99, 34.989, 34.93])
     mass_list = pd.DataFrame(
-        {"ion": ["Cl-", "wide"], "mz": mz, "lower": [34.965, 34.975], "upper": [34.972, 35.03]}
-    )
+        {
+            "ion": ["Cl-", "wide", "near", "far"],
+            "mz": mz,
+            "lower": [34.965, 34.975, 34.9885, 34.929],
+            "upper": [34.972, 34.988, 34.9895, 34.931],
+        }
+    ).sort_values("lower", ignore_index=True)
     result = process_sample(_real_export_job(), IntegrationSettings(), mass_list)
-    assert result.peaks.loc[0, "Cl-"] == 0 and result.peaks.loc[0, "wide"] == 693458
+    peaks = result.peaks.iloc[0]
+    assert peaks["wide"] == 693458 and peaks["Cl-"] == 0 and peaks["near"] == 1566
+    assert peaks["far"] == 4951
     (issue,) = result.notes["issue"]
-    assert "Cl- left at 0 (that bin belongs to another ion)" in issue
+    assert "; far, near: one bin only (the others belong to another ion's interval" in issue
+    assert "; Cl-: no bin, area 0" in issue

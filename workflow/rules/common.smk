@@ -122,7 +122,8 @@ def every_good_study_target(wildcards):
 CONFIGURATION_ERRORS = ["results/configuration_errors.txt"] if BAD_STUDIES else []
 
 
-def warn_calibration_qc():
-    """At the end of a run (onsuccess, onerror): spectra left out or recovered by calibration."""
-    for warning in PROJECT.calibration_warnings():
+def warn_qc():
+    """At the end of a run (onsuccess, onerror): spectra left out or recovered by calibration,
+    spectra whose mass-list intervals were narrower than their bins."""
+    for warning in PROJECT.qc_warnings():
         print(warning, file=sys.stderr)

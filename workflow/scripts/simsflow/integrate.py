@@ -26,6 +26,8 @@ from .spots import Spot
 NOTE_COLUMNS = ["study", "sample", "spot", "ion", "issue"]  # integration QC notes
 # with method fit or auto, one note per spectrum and fitted ion also carries the fit
 FIT_NOTE_COLUMNS = [*NOTE_COLUMNS, *FIT_COLUMNS]
+# how the note on intervals that hold no bin of a spectrum begins (integration_warning)
+NARROW_INTERVALS = "interval(s) narrower than the bins hold no bin"
 
 
 @dataclass(frozen=True)
@@ -231,32 +233,48 @@ def _empty_intervals(mz: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np
 def _nearest_bins(areas, empty, mz, counts, mass_list, settings) -> dict:
     """Areas of intervals that hold no bin (a coarsely binned export: a SurfaceLab export
     binned by 200 channels has bins of about 2,000 ppm at 35 u, wider than the default 300 ppm
-    window) taken from the bin whose centre is nearest each ion's m/z, unless another interval
-    holds that bin or two such ions share it (their areas stay 0). Summing nothing would give
-    an area of 0 for a strong peak, which is no measurement. ``areas`` is changed in place;
-    returns the QC note's issue, which names the ions and the widths."""
+    window): the two bins whose centres bracket the ion's m/z, since the peak lies in one or
+    both (a calibration good to half a bin cannot tell which). Summing nothing would give an
+    area of 0 for a strong peak, which is no measurement. A bin another interval holds stays
+    its own; a bin two such ions want goes to the one whose m/z is nearer its centre.
+    ``areas`` is changed in place; returns the QC note's issue, which names the ions and the
+    widths."""
     ions = mass_list["ion"].to_numpy()
     centre = mass_list["mz"].to_numpy(dtype=float)
     lower = mass_list["lower"].to_numpy(dtype=float)
     upper = mass_list["upper"].to_numpy(dtype=float)
     index = np.flatnonzero(empty)
     right = np.clip(np.searchsorted(mz, centre[index]), 1, mz.size - 1)
-    nearest = np.where(mz[right] - centre[index] < centre[index] - mz[right - 1], right, right - 1)
-    values, repeats = np.unique(nearest, return_counts=True)
-    take = ~_held_elsewhere(mz[nearest], lower, upper) & ~np.isin(nearest, values[repeats > 1])
-    bins = nearest[take]
-    if bins.size:
-        edges = Intervals.of(mz[bins], np.nextafter(mz[bins], np.inf))
-        areas[index[take]] = edges.areas(mz, counts, settings.baseline, settings.baseline_bins)
-    spacing = np.diff(mz)
-    bin_ppm = 1e6 * spacing[np.minimum(nearest, spacing.size - 1)] / mz[nearest]
+    # (ion, bin) pairs: each empty interval's two bracketing bins
+    ion_of = np.repeat(index, 2)
+    bin_of = np.column_stack([right - 1, right]).ravel()
+    free = ~_held_elsewhere(mz[bin_of], lower, upper)
+    # a bin wanted twice goes to the nearer m/z (stable: the first such ion on a tie)
+    order = np.lexsort((np.abs(mz[bin_of] - centre[ion_of]), bin_of))
+    first = np.zeros(bin_of.size, dtype=bool)
+    first[order[np.r_[True, bin_of[order][1:] != bin_of[order][:-1]]]] = True
+    keep = free & first
+    kept = {}
+    for i in index:
+        bins = bin_of[keep & (ion_of == i)]
+        kept[i] = bins.size
+        if bins.size:
+            one = Intervals.of([mz[bins.min()]], [np.nextafter(mz[bins.max()], np.inf)])
+            areas[i] = one.areas(mz, counts, settings.baseline, settings.baseline_bins)[0]
+    spacing = mz[right] - mz[right - 1]
+    bin_ppm = 1e6 * spacing / centre[index]
     window_ppm = 1e6 * (upper[index] - lower[index]) / centre[index]
     issue = (
-        f"interval(s) narrower than the bins hold no bin: {', '.join(ions[index[take]]) or '-'} "
-        f"integrated over the bin nearest m/z"
+        f"{NARROW_INTERVALS}: {', '.join(ions[index])} integrated over the two bins around "
+        "their m/z"
     )
-    if (~take).any():
-        issue += f"; {', '.join(ions[index[~take]])} left at 0 (that bin belongs to another ion)"
+    for n, what in ((1, "one bin only"), (0, "no bin, area 0")):
+        some = [ions[i] for i in index if kept[i] == n]
+        if some:
+            issue += (
+                f"; {', '.join(some)}: {what} (the others belong to another ion's interval "
+                "or are nearer another ion's m/z)"
+            )
     issue += (
         f" (bins {np.min(bin_ppm):,.0f}-{np.max(bin_ppm):,.0f} ppm wide there, intervals "
         f"{np.min(window_ppm):,.0f}-{np.max(window_ppm):,.0f} ppm): for a binned export give "
@@ -375,3 +393,19 @@ def study_peak_table(sheet: pd.DataFrame, peaks: list[pd.DataFrame]) -> pd.DataF
     study = areas["study"].iloc[0] if len(areas) else ""
     table.insert(0, "study", study)
     return table.reset_index(drop=True)
+
+
+def integration_warning(notes: pd.DataFrame, path: str) -> str | None:
+    """The end-of-run warning for a study's integration QC table (``path``, as the user finds
+    it): how many spectra had intervals narrower than their bins; None when none had."""
+    if "issue" not in notes.columns:
+        return None
+    narrow = notes["issue"].astype(str).str.startswith(NARROW_INTERVALS)
+    if not narrow.any():
+        return None
+    spectra = len(notes.loc[narrow, ["sample", "spot"]].drop_duplicates())
+    return (
+        f"simsflow: warning: {path}: {spectra} spectra have mass-list intervals narrower than "
+        "their bins (a binned export): the two bins around each such ion's m/z were integrated; "
+        "give intervals at least a bin wide (the rows there name the ions)."
+    )

@@ -385,13 +385,24 @@ class Project:
         settings["mass_list"] = [[i, m] for i, m in zip(masses["ion"], masses["mz"], strict=True)]
         return settings
 
-    def calibration_warnings(self) -> list[str]:
+    def qc_warnings(self) -> list[str]:
         """At the end of a run: the spectra left out by calibration and the count of recovered
-        ones, for each study whose calibration table exists."""
+        ones, and the spectra whose mass-list intervals were narrower than their bins, for each
+        study whose QC tables exist."""
+        from .io.tables import read_text_tsv
+
         warnings = []
         for study in self.studies:
-            if self.has_spectra(study):
-                warning = calibration_file_warning(f"results/{study}/qc/calibration.tsv")
+            if not self.has_spectra(study):
+                continue
+            warning = calibration_file_warning(f"results/{study}/qc/calibration.tsv")
+            if warning:
+                warnings.append(warning)
+            path = f"results/{study}/qc/integration.tsv"
+            if os.path.exists(path) and os.path.getsize(path):
+                from .integrate import integration_warning
+
+                warning = integration_warning(read_text_tsv(path), path)
                 if warning:
                     warnings.append(warning)
         return warnings
