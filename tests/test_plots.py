@@ -225,3 +225,26 @@ def test_group_pages_name_samples_under_the_lowest_panel_of_each_column_only(tmp
     assert names(eight) == [[]] * 4 + [samples] * 4
     # and back: the page drawn again with 7 ions is the one drawn first, byte for byte
     assert png(page.draw({i: boxes[i] for i in ions[:7]}, "seven"), "again.png") == first
+
+
+def test_summed_spectrum_panels_of_a_coarsely_binned_export_show_the_peak_s_bins():
+    """On the SurfaceLab fixture (binned by 200 channels, bins of about 0.07 u at 35 u) a
+    300 ppm interval's panel showed two points joined by a line (or none, for Cl-): every
+    panel now shows at least seven bins, drawn as steps with a marker each."""
+    from simsflow.io.spectra import read_spectrum
+
+    from .conftest import FIXTURES
+
+    spectrum = read_spectrum(FIXTURES / "iontof-ascii" / "N_Ru-Pt_Bi3_1.txt")
+    summed = pd.DataFrame({"mz": spectrum.mz, "counts": spectrum.intensity.astype(float)})
+    mz = np.array([15.995, 34.969, 194.965])
+    mass_list = pd.DataFrame(
+        {"ion": ["O-", "Cl-", "Pt-"], "mz": mz, "lower": mz * (1 - 3e-4), "upper": mz * (1 + 3e-4)}
+    )
+    fig = plots.summed_spectrum(summed, mass_list)
+    for ax, ion in zip(fig.axes[1:], mass_list["ion"], strict=True):
+        (line,) = ax.lines[:1]
+        assert ax.get_title() == ion
+        assert line.get_xdata().size >= 7 and line.get_drawstyle() == "steps-mid"
+        assert line.get_marker() == "."
+    assert max(fig.axes[2].lines[0].get_ydata()) == 693458  # the Cl- peak's bin is shown

@@ -85,9 +85,19 @@ def summed_spectrum(summed: pd.DataFrame, mass_list: pd.DataFrame, panels: int =
     top.set_title("Summed spectrum of the study with the mass-list intervals (orange)")
     for k, (_, ion) in enumerate(ions.iterrows()):
         ax = fig.add_subplot(grid[1 + k // cols, k % cols])
-        half = max(0.06, 3 * (ion["upper"] - ion["lower"]))
-        sel = (mz > ion["mz"] - half) & (mz < ion["mz"] + half)
-        ax.plot(mz[sel], counts[sel], lw=0.8, color="k")
+        sel = _panel_points(mz, ion["mz"], ion["lower"], ion["upper"])
+        # a binned export has a point or two per peak: draw its bins as steps with a marker
+        # each, so that a peak shows as the bin it is, not as a line between two bins
+        coarse = sel.sum() < 40
+        ax.plot(
+            mz[sel],
+            counts[sel],
+            lw=0.8,
+            color="k",
+            drawstyle="steps-mid" if coarse else "default",
+            marker="." if coarse else None,
+            ms=3,
+        )
         ax.axvspan(ion["lower"], ion["upper"], color="#dd8452", alpha=0.35, lw=0)
         ax.axvline(ion["mz"], color="#4c72b0", lw=0.6)
         ax.set_title(ion["ion"], fontsize=8)
@@ -149,3 +159,14 @@ def fitted_clusters(fits: list, sample: str, spectra: int = 3, clusters: int = 8
                 bottom.set_xlabel("m/z")
     fig.suptitle(f"Fitted clusters of overlapping peaks: sample {sample}")
     return fig
+
+
+def _panel_points(mz: np.ndarray, centre: float, lower: float, upper: float) -> np.ndarray:
+    """Which points of the summed spectrum an ion's panel shows: three interval widths (at
+    least 0.06 u) on each side of its m/z, and at least three bins of a coarsely binned
+    export, whose bins can be wider than the interval (the panel showed one or no point)."""
+    half = max(0.06, 3 * (upper - lower))
+    k = int(np.clip(np.searchsorted(mz, centre), 1, max(mz.size - 1, 1)))
+    if mz.size > 1:
+        half = max(half, 3.5 * float(mz[k] - mz[k - 1]))
+    return (mz > centre - half) & (mz < centre + half)
