@@ -112,3 +112,22 @@ def test_metal_formulas_hold_oxygen_and_at_most_one_hydrogen():
     _, names = candidate_formulas({"Ni": 1, "O": 2, "H": 4}, 100.0, "negative")
     assert {"NiH-", "NiO2H-", "H4-", "OH2-"} <= set(names)
     assert "NiH2-" not in names and "NiOH2-" not in names
+
+
+def test_on_a_coarsely_binned_export_a_peak_is_named_only_when_one_formula_fits():
+    """The SurfaceLab fixture, binned by 200 channels (bins about 2,000 ppm wide at 35 u): its
+    Cl- peak was named OF- (28 ppm from the bin's centre, Cl- 670 ppm). Within half a bin
+    several formulas fit, so such a peak keeps its m/z name and lists them; a peak with one
+    formula within half a bin (O-) is named."""
+    from simsflow.io.spectra import read_spectrum
+
+    from .conftest import FIXTURES
+
+    spectrum = read_spectrum(FIXTURES / "iontof-ascii" / "N_Ru-Pt_Bi3_1.txt")
+    proposed = propose_mass_list(spectrum.mz, spectrum.intensity.astype(float), polarity="negative")
+    chlorine = proposed.loc[(proposed["mz"] - 35.0).abs() < 0.05].iloc[0]
+    assert chlorine["ion"].startswith("m34.99") and chlorine["formula"] == ""
+    assert "Cl- (" in chlorine["candidates"] and "OF- (" in chlorine["candidates"]
+    assert "OF-" not in set(proposed["ion"])
+    oxygen = proposed.loc[(proposed["mz"] - 15.98).abs() < 0.05].iloc[0]
+    assert oxygen["ion"] == "O-" and oxygen["formula"] == "O"

@@ -222,6 +222,11 @@ MAX_PATTERNS = 12
 PATTERN_SLACK = 0.05
 # candidates this close (ppm) to the closest one are told apart by their number of atoms
 PPM_TIE = 5.0
+# a bin wider than twice this (ppm) is wider than a spectrometry-mode peak (80-200 ppm FWHM):
+# the peak's position within its bin is unknown, so its m/z is uncertain by half a bin (a
+# SurfaceLab export binned by 200 channels: 1,000 ppm at 35 u, where a 30 ppm tolerance
+# named the Cl- peak OF-)
+COARSE_HALF_BIN_PPM = 100.0
 
 
 def pattern_fits(
@@ -304,9 +309,17 @@ def propose_mass_list(
     # names only for the candidates near a peak: there are millions up to a few hundred u
     found = candidates(elements, float(apex.max()), polarity)
     cand_mz = found.mz
+    # on coarse bins a peak's m/z is known to half a bin: candidates within that, and within
+    # it the calibration cannot tell them apart (the isotope pattern, then the simplest first)
+    half_bin = 0.5 * np.gradient(mz)[peaks] / apex * 1e6
+    coarse = half_bin > COARSE_HALF_BIN_PPM
+    tolerance = np.where(coarse, np.maximum(half_bin, tolerance_ppm), tolerance_ppm)
+    tie_ppm = np.where(coarse, tolerance, PPM_TIE)
     rows = []
-    for m, lo, hi, h, w in zip(apex, lower, upper, counts[peaks], fwhm, strict=True):
-        tol = m * tolerance_ppm * 1e-6
+    for m, lo, hi, h, w, u, tie, c in zip(
+        apex, lower, upper, counts[peaks], fwhm, tolerance, tie_ppm, coarse, strict=True
+    ):
+        tol = m * u * 1e-6
         a, b = np.searchsorted(cand_mz, [max(m - tol, lo), min(m + tol, hi)])
         ppm = (m / cand_mz[a:b] - 1.0) * 1e6
         # the closest candidates and the simplest (fewest atoms: SIMS fragments are small)
@@ -324,14 +337,18 @@ def propose_mass_list(
         )
         if ranked:
             # within PPM_TIE of the closest, the calibration cannot tell: the simplest wins
-            ties = [r for r in ranked if r[0] <= ranked[0][0] + PPM_TIE]
+            ties = [r for r in ranked if r[0] <= ranked[0][0] + tie]
             first = min(ties, key=lambda r: (parse_ion(r[2]).n_atoms, r[0]))
             ranked.remove(first)
             ranked.insert(0, first)
+        # a peak in a coarse bin is named by a formula only when no other lies within half a
+        # bin, else by its m/z with its candidates listed: of several, neither the closest
+        # (OF- for Cl-) nor the simplest (MgH- for C2H-) is reliably right
+        named = bool(ranked) and (not c or b - a == 1)
         rows.append(
             {
-                "ion": ranked[0][2] if ranked else "",
-                "formula": ranked[0][2][:-1] if ranked else "",
+                "ion": ranked[0][2] if named else "",
+                "formula": ranked[0][2][:-1] if named else "",
                 "mz": round(float(m), 6),
                 "lower": float(lo),
                 "upper": float(hi),
