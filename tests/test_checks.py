@@ -268,22 +268,44 @@ def test_a_sample_batched_in_one_study_only(demo_config):
         sheets["cathode"]["batch"] = "b1"
         sheets["lithium"].loc[sheets["lithium"]["sample"] == "Li2CO3", "sample"] = "uncycled"
 
-    with pytest.raises(SimsflowError, match="uncycled are batched in one study and not in"):
+    with pytest.raises(SimsflowError) as err:
         _check(demo_config, batch)
+    assert str(err.value).startswith(
+        "sample name(s) uncycled run their spectrum stages in batches in study 'cathode' and "
+        "one job per sample in study 'lithium': those jobs are named by the sample alone, so "
+    )
 
 
-def test_a_peak_table_made_from_a_batched_study_may_keep_its_sample_names(demo_config, tmp_path):
-    """A user's path: a study's peaks.parquet saved as CSV and brought back as a peak-table
-    study (to try a PCA report) keeps the sample names of the batched study it came from; a
-    table study runs no spectrum stage, so it is no clash (it was refused as 'batched in one
-    study and not in another')."""
-    table = tmp_path / "cathode_peaks.csv"
-    table.write_text("sample,spot,S-,Cl-\nuncycled,01,10,20\nuncycled,02,11,21\n")
-    config = _edited(demo_config, ("cathode", "batch_spectra"), 50)
-    config["studies"]["cathode_table"] = {"peak_table": str(table)}
-    studies = _check(config)
-    assert "uncycled" in studies.batched_samples
-    assert list(studies.rows_by_sample["cathode_table"]) == ["uncycled"]
+def test_a_sheet_shared_with_a_study_without_mass_list_leaves_that_study_out(tmp_path):
+    """A user's path: the same sheet once with a mass list (batched) and once without (the
+    list proposed in the run, one job per sample). That refused the whole run with 'batched
+    in one study and not in another ... give a batch in both', though both had one; now the
+    study without a list is left out with why, and the other is built."""
+    from simsflow.studies import load_and_check_studies
+
+    from .conftest import FIXTURES
+
+    data = tmp_path / "data"
+    data.mkdir()
+    export = (FIXTURES / "iontof-ascii" / "N_Ru-Pt_Bi3_1.txt").read_bytes()
+    (data / "a.txt").write_bytes(export)
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("sample\tspot\tfile\tbatch\nRu-Pt (ref)\t1\ta.txt\tb001\n")
+    mass_list = tmp_path / "mass_list.tsv"
+    mass_list.write_text("ion\tmz\nCl-\t34.969\n")
+    study = {"sample_sheet": str(sheet), "data_dir": str(data)}
+    config = {"studies": {"rupt": {**study, "mass_list": str(mass_list)}, "rupt_auto": study}}
+    cfg, _, _, studies, bad = load_and_check_studies(config, SCHEMAS, [CONFIG_FILE])
+    assert list(bad) == ["rupt_auto"] and list(cfg["studies"]) == ["rupt"]
+    assert bad["rupt_auto"] == (
+        "study 'rupt_auto': config/config.yaml, column 'studies.rupt_auto': sample name(s) "
+        "'Ru-Pt (ref)' (file name Ru-Pt__ref_) run their spectrum stages in batches in study "
+        "'rupt' and one job per sample in study 'rupt_auto' (its mass list is proposed in the "
+        "run, which ignores batches): those jobs are named by the sample alone, so give the "
+        "samples other names in one of the sheets, or the same batching in both "
+        "(batch_spectra: 0 and no batch column in the other)"
+    )
+    assert studies.batched_samples == {"Ru-Pt__ref_"}
 
 
 def test_a_sample_split_over_two_batches_names_the_sheet_line(demo_config):

@@ -266,7 +266,18 @@ def check_studies(
     # list is proposed in the run: its integration waits for the list)
     sizes = {s: 0 if mass_lists[s] is None else config["studies"][s]["batch_spectra"] for s in kept}
     batches = spectrum_batches({s: batch_sheets[s] for s in kept}, sizes)
-    _check_batches(list(kept), rows, set(kinds["spectrum"]), batches, slugs)
+    auto = {s for s in kept if mass_lists[s] is None}
+    clash = _batch_clash(list(kept), rows, set(kinds["spectrum"]), batches, slugs, auto)
+    if clash is not None:
+        message, one_each = clash
+        if bad is None:
+            raise SimsflowError(message)
+        # the studies that run the samples one job each are left out; the others are built
+        for study in one_each:
+            bad[study] = SimsflowError(message, file=config_file, column=f"studies.{study}")
+        kept = {s: sheets[s] for s in good()}
+        kinds = _kinds(kept, slugs)
+        batches = [b for b in batches if b.study in kept]
     return Studies(
         {s: rows[s] for s in kept},
         kinds["spectrum"],
@@ -394,17 +405,19 @@ def _check_one_batch_per_sample(sheet_file: str, sheet: pd.DataFrame) -> None:
             )
 
 
-def _check_batches(
+def _batch_clash(
     studies: list[str],
     rows: dict[str, SampleRows],
     spectra,
     batches: list[Batch],
     slugs: dict,
-):
+    auto: set[str],
+) -> tuple[str, list[str]] | None:
     """A spectrum sample file name (slug) is batched (by the sheet or automatically) in every
-    study or none: the per-sample rules' wildcard constraint is by file name."""
+    study or none: the per-sample rules' wildcard constraint is by file name. None when it
+    holds, else the message and the studies that run those samples one job each."""
     in_batch = {(b.study, s) for b in batches for s in b.samples}
-    batched, single = set(), set()
+    batched, single = {}, {}
     for study in sorted(studies):
         # only the study's own spectrum samples: an image sample runs no spectrum stage and a
         # peak-table study's sample (kind table) none at all, so either may share a name with
@@ -413,13 +426,32 @@ def _check_batches(
         for sample in dict.fromkeys(sheet.loc[sheet["kind"] == "spectrum", "sample"]):
             slug = slugs[study][sample]
             if slug in spectra:
-                (batched if (study, sample) in in_batch else single).add(slug)
-    if batched & single:
-        raise SimsflowError(
-            f"sample name(s) {_ids_of(batched & single, slugs)} are batched in one study and "
-            "not in another; give them distinct names, or a batch (or the same batch_spectra) "
-            "in both"
-        )
+                side = batched if (study, sample) in in_batch else single
+                side.setdefault(slug, []).append(study)
+    both = set(batched) & set(single)
+    if not both:
+        return None
+    in_batches = sorted({s for slug in both for s in batched[slug]})
+    one_each = sorted({s for slug in both for s in single[slug]})
+    why = [
+        f"'{s}' (its mass list is proposed in the run, which ignores batches)"
+        if s in auto
+        else f"'{s}'"
+        for s in one_each
+    ]
+    # a study whose mass list is proposed runs one job per sample whatever its sheet says
+    same = (
+        "batch_spectra: 0 and no batch column in the other"
+        if set(one_each) & auto
+        else "a batch column in both sheets, or batch_spectra: 0 and no batch column"
+    )
+    message = (
+        f"sample name(s) {_ids_of(both, slugs)} run their spectrum stages in batches in study "
+        f"{', '.join(repr(s) for s in in_batches)} and one job per sample in study "
+        f"{', '.join(why)}: those jobs are named by the sample alone, so give the samples other "
+        f"names in one of the sheets, or the same batching in both ({same})"
+    )
+    return message, one_each
 
 
 def _first_problem(problems: list[tuple[str, str]], config_file: str) -> None:
