@@ -341,10 +341,12 @@ def propose_mass_list(
             first = min(ties, key=lambda r: (parse_ion(r[2]).n_atoms, r[0]))
             ranked.remove(first)
             ranked.insert(0, first)
-        # a peak in a coarse bin is named by a formula only when no other lies within half a
-        # bin, else by its m/z with its candidates listed: of several, neither the closest
-        # (OF- for Cl-) nor the simplest (MgH- for C2H-) is reliably right
-        named = bool(ranked) and (not c or b - a == 1)
+        # a peak in a coarse bin is named by a formula only when it lies within tolerance_ppm
+        # and no other within half a bin, else by its m/z with its candidates listed: of
+        # several, neither the closest (OF- for Cl-) nor the simplest (MgH- for C2H-) is
+        # reliably right, and one alone far off is a sparse corner of the formulas
+        # (Li4C2N2OH4F3-), or farther than a mass list lets a formula lie from its mz
+        named = bool(ranked) and (not c or (b - a == 1 and ranked[0][0] <= tolerance_ppm))
         rows.append(
             {
                 "ion": ranked[0][2] if named else "",
