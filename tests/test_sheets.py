@@ -107,6 +107,39 @@ def test_sheet_command_line(tmp_path):
     )
 
 
+def test_ion_images_in_one_file_become_rows_too(tmp_path):
+    """imzML (its .ibd beside it is no row) and .ita files are samples of kind image: the
+    command said 'no exports (*.txt, *.tsv, *.csv)' for a folder of imzML regions."""
+    _touch(
+        tmp_path,
+        "Region A (cont)/1.imzML",
+        "Region A (cont)/1.ibd",
+        "region µ+/2.ita",
+        "spectra/1.txt",
+    )
+    sheet = build_sheet(tmp_path)
+    assert sheet[["sample", "spot", "file"]].to_dict("list") == {
+        "sample": ["Region A (cont)", "region µ+", "spectra"],
+        "spot": ["1", "2", "1"],
+        "file": ["Region A (cont)/1.imzML", "region µ+/2.ita", "spectra/1.txt"],
+    }
+
+
+def test_sheet_command_says_how_many_exports_of_the_other_polarity_it_left_out(tmp_path):
+    _touch(tmp_path / "data", "N_Ru-Pt (ref)_1.txt", "N_Ru-Pt (ref)_2.txt", "P_Ru-Pt (ref)_1.txt")
+    result = subprocess.run(
+        [str(ROOT / "bin" / "simsflow"), "sheet", str(tmp_path / "data"), "--out",
+         str(tmp_path / "samples.tsv"), "--pattern", PATTERN, "--polarity", "negative"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )  # fmt: skip
+    assert result.stdout.endswith(
+        "samples.tsv; 1 export(s) of the other polarity left out (--polarity negative: one "
+        "study holds one polarity)\n"
+    )
+
+
 def test_sheet_command_keeps_batches_when_rerun(tmp_path):
     data = tmp_path / "data"
     _touch(data, "S2/1.txt", "S3/1.txt")

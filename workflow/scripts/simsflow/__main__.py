@@ -35,7 +35,17 @@ def _sheet(args) -> None:
     )
     write_tsv(sheet, out)
     batches = f", {sheet['batch'].nunique()} batches" if "batch" in sheet.columns else ""
-    print(f"wrote {len(sheet)} rows ({sheet['sample'].nunique()} samples{batches}) to {args.out}")
+    other = sheet.attrs.get("other_polarity", 0)
+    left_out = (
+        f"; {other} export(s) of the other polarity left out (--polarity {args.polarity}: one "
+        "study holds one polarity)"
+        if other
+        else ""
+    )
+    print(
+        f"wrote {len(sheet)} rows ({sheet['sample'].nunique()} samples{batches}) to "
+        f"{args.out}{left_out}"
+    )
 
 
 def _verify(args) -> int:

@@ -25,6 +25,9 @@ from .errors import SimsflowError
 from .names import ID_HINT, id_problem
 
 SUFFIXES = (".txt", ".tsv", ".csv")
+# ion images that are one file each (their kind, image, is inferred from the suffix); an
+# .imzML's .ibd beside it is no row of its own
+IMAGE_SUFFIXES = (".imzml", ".ita")
 POLARITY = {
     "p": "positive",
     "pos": "positive",
@@ -61,9 +64,10 @@ def build_sheet(
     root = Path(folder)
     if not root.is_dir():
         raise SimsflowError(f"no such folder: {root}")
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+    suffixes = SUFFIXES + IMAGE_SUFFIXES
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
     if not files:
-        raise SimsflowError(f"no exports (*.txt, *.tsv, *.csv) under {root}")
+        raise SimsflowError(f"no exports (*.txt, *.tsv, *.csv, *.imzML, *.ita) under {root}")
     try:
         regex = re.compile(pattern) if pattern else None
     except re.error as err:
@@ -108,9 +112,11 @@ def build_sheet(
     if unmatched:
         raise _unmatched_error(root, pattern, unmatched, len(files))
     sheet = pd.DataFrame(rows)
+    left_out = 0
     if polarity is not None:
         if "polarity" not in sheet.columns:
             sheet["polarity"] = polarity
+        left_out = int((sheet["polarity"] != polarity).sum())
         sheet = sheet[sheet["polarity"] == polarity]
         if sheet.empty:
             raise SimsflowError(f"no {polarity} exports under {root}")
@@ -121,7 +127,10 @@ def build_sheet(
     if previous is not None and {"sample", "batch"} <= set(previous.columns):
         keep = dict(zip(previous["sample"], previous["batch"], strict=True))
         keep = {k: v for k, v in keep.items() if v}
-    return _analysis_columns(sheet, regex, label, constants or {}, batch_size, keep)
+    sheet = _analysis_columns(sheet, regex, label, constants or {}, batch_size, keep)
+    # for the command's message: exports of the other polarity are left out, not lost
+    sheet.attrs["other_polarity"] = left_out
+    return sheet
 
 
 def _unmatched_error(root: Path, pattern: str | None, unmatched: list[str], n_files: int):
