@@ -141,3 +141,19 @@ def test_score_plot_draws_one_ellipse_per_colour_value(lithium):
     tables = pca_report(peaks, mass_list, PCAReportSettings())
     fig = plots_pca.scores(tables["scores"], tables["variance"], "PC1", "PC2", "label", "t")
     assert len(fig.axes[0].patches) == len(COMPOUNDS)
+
+
+def test_a_colour_value_of_two_spectra_says_it_has_no_ellipse(lithium):
+    """Two spots per sample (a user's small study): the title promised '95 % ellipses by
+    sample' and none was drawn, without a word."""
+    from simsflow.plots import pca as plots_pca
+
+    peaks, mass_list = lithium
+    tables = pca_report(peaks, mass_list, PCAReportSettings())
+    scores = tables["scores"]
+    first = scores["label"].iloc[0]
+    two = pd.concat([scores[scores["label"] == first].head(2), scores[scores["label"] != first]])
+    fig = plots_pca.scores(two, tables["variance"], "PC1", "PC2", "label", "t")
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert f"{first} (n=2, too few for an ellipse)" in labels
+    assert len(fig.axes[0].patches) == len(COMPOUNDS) - 1

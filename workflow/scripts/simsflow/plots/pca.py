@@ -45,7 +45,10 @@ def scores(scores: pd.DataFrame, variance: pd.DataFrame, x: str, y: str, colour_
     values = scores[colour_by].astype(str).replace("", "(empty)")
     for k, (name, part) in enumerate(scores.groupby(values, sort=False)):
         colour = PALETTE[k % len(PALETTE)]
-        ax.scatter(part[x], part[y], s=18, color=colour, label=f"{name} (n={len(part)})")
+        # an ellipse needs three spectra: the legend says where there is none (the title
+        # promises one per value)
+        few = "" if len(part) > 2 else ", too few for an ellipse"
+        ax.scatter(part[x], part[y], s=18, color=colour, label=f"{name} (n={len(part)}{few})")
         if len(part) > 2:
             _ellipse(ax, part[x].to_numpy(), part[y].to_numpy(), colour)
     ax.set_xlabel(f"{x} ({pct[x]:.1f} %)")
