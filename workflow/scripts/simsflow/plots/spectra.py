@@ -86,16 +86,15 @@ def summed_spectrum(summed: pd.DataFrame, mass_list: pd.DataFrame, panels: int =
     for k, (_, ion) in enumerate(ions.iterrows()):
         ax = fig.add_subplot(grid[1 + k // cols, k % cols])
         sel = _panel_points(mz, ion["mz"], ion["lower"], ion["upper"])
-        # a binned export has a point or two per peak: draw its bins as steps with a marker
-        # each, so that a peak shows as the bin it is, not as a line between two bins
-        coarse = sel.sum() < 40
+        # bins drawn as steps (a binned export has a point or two per peak: it shows as the
+        # bin it is, not as a line between two bins), with a marker each where they are few
         ax.plot(
             mz[sel],
             counts[sel],
             lw=0.8,
             color="k",
-            drawstyle="steps-mid" if coarse else "default",
-            marker="." if coarse else None,
+            drawstyle="steps-mid",
+            marker="." if sel.sum() < 40 else None,
             ms=3,
         )
         ax.axvspan(ion["lower"], ion["upper"], color="#dd8452", alpha=0.35, lw=0)
