@@ -281,3 +281,16 @@ def test_a_bin_is_counted_for_one_ion_only():
     (issue,) = result.notes["issue"]
     assert "; far, near: one bin only (the others belong to another ion's interval" in issue
     assert "; Cl-: no bin, area 0" in issue
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_held_elsewhere_equals_a_direct_test_of_every_interval(seed):
+    from simsflow.integrate import _held_elsewhere
+
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        lower = rng.random(rng.integers(1, 8)) * 10
+        upper = lower + rng.random(lower.size) * 3  # overlapping and in any order
+        points = rng.random(20) * 14
+        direct = (lower[None, :] <= points[:, None]) & (points[:, None] < upper[None, :])
+        np.testing.assert_array_equal(_held_elsewhere(points, lower, upper), direct.any(axis=1))

@@ -253,14 +253,16 @@ def _nearest_bins(areas, empty, mz, counts, mass_list, settings) -> dict:
     order = np.lexsort((np.abs(mz[bin_of] - centre[ion_of]), bin_of))
     first = np.zeros(bin_of.size, dtype=bool)
     first[order[np.r_[True, bin_of[order][1:] != bin_of[order][:-1]]]] = True
-    keep = free & first
-    kept = {}
-    for i in index:
-        bins = bin_of[keep & (ion_of == i)]
-        kept[i] = bins.size
-        if bins.size:
-            one = Intervals.of([mz[bins.min()]], [np.nextafter(mz[bins.max()], np.inf)])
-            areas[i] = one.areas(mz, counts, settings.baseline, settings.baseline_bins)[0]
+    keep = (free & first).reshape(-1, 2)  # per empty interval: its lower bin, its upper bin
+    pairs = bin_of.reshape(-1, 2)
+    n_kept = keep.sum(axis=1)
+    some = n_kept > 0
+    first_bin = np.where(keep[:, 0], pairs[:, 0], pairs[:, 1])[some]
+    last_bin = np.where(keep[:, 1], pairs[:, 1], pairs[:, 0])[some]
+    if some.any():
+        taken = Intervals.of(mz[first_bin], np.nextafter(mz[last_bin], np.inf))
+        areas[index[some]] = taken.areas(mz, counts, settings.baseline, settings.baseline_bins)
+    kept = dict(zip(index.tolist(), n_kept.tolist(), strict=True))
     spacing = mz[right] - mz[right - 1]
     bin_ppm = 1e6 * spacing / centre[index]
     window_ppm = 1e6 * (upper[index] - lower[index]) / centre[index]
@@ -285,8 +287,12 @@ def _nearest_bins(areas, empty, mz, counts, mass_list, settings) -> dict:
 
 
 def _held_elsewhere(points: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """Whether each point lies in some interval lower <= point < upper."""
-    return ((lower[None, :] <= points[:, None]) & (points[:, None] < upper[None, :])).any(axis=1)
+    """Whether each point lies in some interval lower <= point < upper (intervals in any order,
+    overlapping or not): among the intervals starting at or below it, the farthest end."""
+    order = np.argsort(lower, kind="stable")
+    ends = np.maximum.accumulate(upper[order])
+    k = np.searchsorted(lower[order], points, side="right") - 1
+    return (k >= 0) & (points < ends[np.maximum(k, 0)])
 
 
 def finish_samples(
