@@ -14,6 +14,7 @@ ALGORITHMS = {
     "integrate",
     "batch",
     "scaling",
+    "estimators",
     "calibrate",
     "classify",
     "plots",

@@ -9,6 +9,7 @@ from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.pipeline import make_pipeline
 
 from simsflow.errors import SimsflowError
+from simsflow.estimators import estimator_class, make_scaler
 from simsflow.scaling import (
     LogTransform,
     MaxRelativeScaler,
@@ -18,7 +19,6 @@ from simsflow.scaling import (
     SqrtTransform,
     TotalIonScaler,
     ZScoreScaler,
-    make_scaler,
     scale_table,
 )
 
@@ -171,7 +171,7 @@ def test_unknown_method_and_bad_parameter():
 
 def test_the_start_up_check_knows_every_method_and_its_parameters():
     """The scikit-learn-free check at Snakemake start and the estimators agree."""
-    from simsflow.scaling import METHODS, STEP_PARAMETERS, estimator_class
+    from simsflow.scaling import METHODS, STEP_PARAMETERS
 
     assert STEP_PARAMETERS.keys() == METHODS.keys()
     for name, cls in METHODS.items():
@@ -183,14 +183,7 @@ def test_the_start_up_check_knows_every_method_and_its_parameters():
 def test_the_start_up_check_requires_the_parameters_without_a_default():
     """A parameter whose transformer default is None fails in the job: the start-up check
     asks for exactly those, and its example for each is a value the transformer takes."""
-    from simsflow.scaling import (
-        METHODS,
-        STEP_EXAMPLES,
-        STEP_REQUIRED,
-        check_scaling_steps,
-        estimator_class,
-        make_scaler,
-    )
+    from simsflow.scaling import METHODS, STEP_EXAMPLES, STEP_REQUIRED, check_scaling_steps
 
     for name, cls in METHODS.items():
         no_default = [p for p, v in estimator_class(cls)().get_params().items() if v is None]
@@ -257,7 +250,7 @@ def test_a_table_scaled_without_scikit_learn_is_the_pipelines_to_the_last_bit(st
 
 def test_scaling_a_table_does_not_import_scikit_learn():
     """A scale job (scaling, statistics, box plots) leaves scikit-learn, seconds to import,
-    out; a model's Pipeline still has it."""
+    out; a model's Pipeline (simsflow.estimators) still has it."""
     import subprocess
     import sys
 
@@ -269,7 +262,7 @@ def test_scaling_a_table_does_not_import_scikit_learn():
         "'B-': [3.0, 1.0]}); "
         "scale_table(peaks, ['A-', 'B-'], [{'method': 'total_ion'}, {'method': 'zscore'}]); "
         "print('sklearn' in sys.modules); "
-        "from simsflow.scaling import make_scaler; make_scaler([{'method': 'zscore'}]); "
+        "from simsflow.estimators import make_scaler; make_scaler([{'method': 'zscore'}]); "
         "print('sklearn' in sys.modules)"
     )
     out = subprocess.run(

@@ -48,8 +48,9 @@ from sklearn.pipeline import Pipeline
 
 from .checks import check_classes, classes_in_one_group
 from .errors import SimsflowError
+from .estimators import make_scaler
 from .provenance import package_versions
-from .scaling import TOTAL, ion_frame, make_scaler
+from .scaling import TOTAL, ion_frame
 
 DEFAULT_SCALING = [{"method": "total_ion"}, {"method": "minmax", "axis": "ion"}]
 FLAG_PERCENTILE = 99.0

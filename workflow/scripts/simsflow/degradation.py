@@ -24,7 +24,7 @@ import pandas as pd
 
 from .errors import SimsflowError
 from .pca import fit_pca, loadings_table, orient_pc1, scores_table, variance_table
-from .scaling import ion_frame, make_scaler
+from .scaling import fit_transform, ion_frame
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def fragments(ions: list[str], groups: dict[str, str], exclude_groups) -> list[s
 
 def scaled_intensities(peaks: pd.DataFrame, ions: list[str], scaling) -> pd.DataFrame:
     """Scaled intensities of every spectrum (fitted on all spectra compared)."""
-    return make_scaler(list(scaling)).fit_transform(ion_frame(peaks, ions, list(scaling)))
+    return fit_transform(ion_frame(peaks, ions, list(scaling)), list(scaling))
 
 
 def degradation_pca(peaks, scaled, settings: DegradationSettings):

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from .errors import SimsflowError
-from .scaling import make_scaler
+from .estimators import make_scaler
 
 FORMAT = "simsflow-model"
 VERSION = 1

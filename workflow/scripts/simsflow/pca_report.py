@@ -20,7 +20,7 @@ import pandas as pd
 
 from .errors import SimsflowError
 from .pca import fit_pca, loadings_table, scores_table, variance_table
-from .scaling import ion_frame, make_scaler
+from .scaling import fit_transform, ion_frame
 
 # the names a chain's steps get in titles
 STEP_NAMES = {
@@ -76,7 +76,7 @@ def pca_report(
     rows = analysed_rows(peaks)
     ions = mass_list["ion"].tolist()
     steps = list(settings.scaling)
-    scaled = make_scaler(steps).fit_transform(ion_frame(rows, ions, steps))
+    scaled = fit_transform(ion_frame(rows, ions, steps), steps)
     pca = fit_pca(scaled, settings.components)
     meta = rows.drop(columns=[*ions, "total_counts"], errors="ignore")
     scores = scores_table(pca, scaled, meta)

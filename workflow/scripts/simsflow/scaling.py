@@ -10,9 +10,8 @@ take is an error naming the spectrum and the ion.
 
 The methods are plain classes, so scaling a table (``scale_table``, the scale jobs) and checking
 a chain at every Snakemake start (``check_scaling_steps``) do without scikit-learn, which takes
-seconds to import. Where a chain goes into a model, ``make_scaler`` gives it as a scikit-learn
-Pipeline of the same methods made scikit-learn estimators (``estimator_class``): the same
-``fit`` and ``transform``, with scikit-learn's parameters, cloning and tags.
+seconds to import. Where a chain goes into a model, ``simsflow.estimators.make_scaler`` gives it
+as a scikit-learn Pipeline of the same methods made estimators.
 
 Methods (config name -> class):
 - ``total_ion``: each spectrum divided by its total ion count, over the mass-list ions (basis
@@ -33,17 +32,12 @@ An ion that is constant over the fitted spectra maps to 0 under minmax and zscor
 
 from __future__ import annotations
 
-import functools
 import inspect
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .errors import SimsflowError
-
-if TYPE_CHECKING:
-    from sklearn.pipeline import Pipeline
 
 TOTAL = "total_counts"
 
@@ -368,7 +362,7 @@ def check_scaling_steps(steps: list[dict]) -> None:
             )
 
 
-def _methods(steps: list[dict]) -> list[tuple[str, type, dict]]:
+def chain_methods(steps: list[dict]) -> list[tuple[str, type, dict]]:
     """Each step of a checked chain: its name, its method's class and its parameters."""
     check_scaling_steps(steps)
     built = []
@@ -379,33 +373,10 @@ def _methods(steps: list[dict]) -> list[tuple[str, type, dict]]:
     return built
 
 
-@functools.cache
-def estimator_class(method: type) -> type:
-    """The scikit-learn estimator of a method: its ``fit`` and ``transform`` with
-    scikit-learn's parameters, cloning, tags and output wrapping (made once per method)."""
-    from sklearn.base import BaseEstimator, TransformerMixin
-
-    namespace = {"__module__": __name__, "__doc__": method.__doc__}
-    return type(method.__name__, (TransformerMixin, BaseEstimator, method), namespace)
-
-
-def make_scaler(steps: list[dict]) -> Pipeline:
-    """A scikit-learn Pipeline from config steps such as [{method: total_ion}, {method:
-    max_relative}] (for models and cross-validation; imports scikit-learn)."""
-    from sklearn.pipeline import Pipeline
-
-    return Pipeline(
-        [
-            (f"{i}_{name}", estimator_class(cls)(**params))
-            for i, (name, cls, params) in enumerate(_methods(steps))
-        ]
-    )
-
-
 def fit_transform(X, steps: list[dict]):
     """``X`` scaled by a chain fitted on ``X`` itself: each method fitted on the previous
     one's output, as a Pipeline does, without scikit-learn."""
-    for _, cls, params in _methods(steps):
+    for _, cls, params in chain_methods(steps):
         X = cls(**params).fit_transform(X)
     return X
 
